@@ -1,0 +1,56 @@
+# sessiongate: two commands do everything on a fresh machine.
+#   make dev   - install what is missing, build, run the gate on :8787 in front of the demo origin on :8788
+#   make test  - install what is missing, build, run every test tier
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export WRANGLER_SEND_METRICS := false
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: help setup build dev test test-unit test-e2e test-browser test-deploy bench scan fmt lint clean
+
+help:
+	@echo "make dev    run the gate on http://127.0.0.1:8787 in front of the demo origin"
+	@echo "make test   run every test tier (unit/property, end-to-end, browser, deploy dry-run)"
+	@echo "make bench  benchmarks (see README: Performance)"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@bash scripts/build.sh
+
+dev: build
+	@bash scripts/dev.sh
+
+test: build
+	@$(MAKE) --no-print-directory test-unit test-e2e test-browser test-deploy
+	@echo "make test: all tiers passed"
+
+test-unit:
+	@echo "== tier 1: unit and property tests (native cargo test)"
+	cargo test --all-targets
+
+test-e2e:
+	@echo "== tier 2: end-to-end in workerd (miniflare) with real Durable Objects and a real origin"
+	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+
+test-browser:
+	@echo "== tier 3: real Chromium against the gate and the demo origin"
+	node --test --test-concurrency=1 --test-reporter=spec tests/browser/
+
+test-deploy:
+	@echo "== tier 4: wrangler deploy --dry-run"
+	@out=$$(mktemp -d) && npx wrangler deploy --dry-run --outdir $$out > $$out.log 2>&1 \
+	  && grep -q "SessionStore" $$out.log && echo "deploy dry-run ok: bundle in $$out" \
+	  || { cat $$out.log; echo "deploy dry-run FAILED"; exit 1; }
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+
+clean:
+	rm -rf build target .wrangler/state test-artifacts

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the Worker offline: worker-build is pointed at the pinned wasm-bindgen CLI
+# (cargo), wasm-opt (npm binaryen) and esbuild (npm), so it downloads nothing.
+# Used by wrangler.toml's [build] command, so `npx wrangler dev/deploy` build the same way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
+export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
+for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
+  [ -x "$b" ] || { echo "build: $b is missing; run scripts/setup.sh (make setup)" >&2; exit 1; }
+done
+export PATH="$HOME/.cargo/bin:$PATH"
+exec worker-build --release "$@"

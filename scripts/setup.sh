@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what sessiongate needs, idempotently: each tool is checked at its pinned
+# version and skipped when present. Sources: rustup, crates.io, npm, Debian only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKER_BUILD_VERSION=0.8.7
+# The wasm-bindgen CLI must match the library exactly: read it from Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+
+say() { printf '\033[1;34msetup:\033[0m %s\n' "$*"; }
+
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup first" >&2; exit 1; }
+command -v npm >/dev/null || { echo "setup: npm not found; install Node.js 20+ first" >&2; exit 1; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  say "installing worker-build $WORKER_BUILD_VERSION (about 10 minutes on 2 cores, once)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
+  # Not --locked: its lockfile pins a yanked webpki-roots.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# npm packages from the committed lockfile; reinstall only when the lockfile changed.
+stamp=node_modules/.package-lock.sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+
+# Debian packages for the browser tests and the benchmark.
+missing=()
+for pair in chromium:/usr/bin/chromium wrk:/usr/bin/wrk nginx-light:/usr/sbin/nginx; do
+  pkg=${pair%%:*}; bin=${pair#*:}
+  [ -x "$bin" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Local secrets for wrangler dev, from the example (fake values, never committed).
+if [ ! -f .dev.vars ]; then
+  say "creating .dev.vars from .dev.vars.example (local development secrets)"
+  cp .dev.vars.example .dev.vars
+fi
+say "ready"

@@ -1,0 +1,45 @@
+//! The gate's own endpoints under `/.sessiongate/`: answered here, never forwarded.
+
+mod admin;
+mod user;
+
+use crate::core::audit::AuditEvent;
+use crate::core::config::Config;
+use crate::gate::parse::Incoming;
+use crate::gate::reject;
+use crate::gate::validate::log_event;
+use crate::platform;
+use worker::{Env, Headers, Request, Response, Result};
+
+const CLIENT_JS: &str = include_str!("client.js");
+
+pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
+    if inc.is_cross_site(cfg) {
+        log_event(
+            &AuditEvent::new(platform::now(), "cross_site_request")
+                .reason(inc.origin_header.clone().unwrap_or_default())
+                .client(&inc.client.ip, &inc.client.ua),
+        );
+        return reject::error(403, "cross_site_request");
+    }
+    let rest = inc.path.trim_start_matches("/.sessiongate").trim_start_matches('/');
+    let segments: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('/').collect() };
+    match (inc.method.as_str(), segments.as_slice()) {
+        ("GET", ["client.js"]) => {
+            let h = Headers::new();
+            h.set("content-type", "application/javascript; charset=utf-8")?;
+            h.set("cache-control", "public, max-age=300")?;
+            h.set("x-content-type-options", "nosniff")?;
+            Ok(Response::builder().with_headers(h).fixed(CLIENT_JS.as_bytes().to_vec()))
+        }
+        ("GET", ["status"]) => user::status(env, cfg, inc).await,
+        ("POST", ["refresh"]) => user::refresh(env, cfg, inc).await,
+        ("POST", ["logout"]) => user::logout(env, cfg, inc).await,
+        ("GET", ["sessions"]) => user::list(env, cfg, inc).await,
+        ("DELETE", ["sessions"]) => user::logout_everywhere(env, cfg, inc).await,
+        ("DELETE", ["sessions", id]) => user::revoke(env, cfg, inc, id).await,
+        (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await,
+        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js", ..]) => reject::error(405, "method_not_allowed"),
+        _ => reject::error(404, "not_found"),
+    }
+}

@@ -1,0 +1,211 @@
+//! `X-Session-Assertion`: a compact JWT (HS256 under `ORIGIN_SECRET`) stamped on every
+//! forwarded request. An origin that insists on a valid one can only be reached
+//! through the gate. `verify` is what a Rust origin calls.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub const ISSUER: &str = "sessiongate";
+pub const LIFETIME: u64 = 60;
+/// Clock skew an origin tolerates in `verify`.
+pub const LEEWAY: u64 = 5;
+const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"; // {"alg":"HS256","typ":"JWT"}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub htm: String,
+    pub htu: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    /// Elevated until (unix seconds), while the session is stepped up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elev: Option<u64>,
+    /// Binding changes seen on this request (`ip-changed`, `ua-changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+}
+
+impl Claims {
+    /// Claims for an anonymous or unauthenticated request.
+    pub fn new(aud: &str, now: u64, method: &str, url: &str) -> Self {
+        Claims {
+            iss: ISSUER.into(),
+            aud: aud.into(),
+            iat: now,
+            exp: now + LIFETIME,
+            htm: method.into(),
+            htu: url.into(),
+            sub: None,
+            sid: None,
+            roles: None,
+            auth_time: None,
+            elev: None,
+            bind: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssertionError {
+    Malformed,
+    Algorithm,
+    Signature,
+    Issuer,
+    Audience,
+    Expired,
+    NotYetValid,
+}
+
+impl std::fmt::Display for AssertionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AssertionError::Malformed => "malformed assertion",
+            AssertionError::Algorithm => "unexpected algorithm",
+            AssertionError::Signature => "bad signature",
+            AssertionError::Issuer => "wrong issuer",
+            AssertionError::Audience => "wrong audience",
+            AssertionError::Expired => "expired",
+            AssertionError::NotYetValid => "issued in the future",
+        })
+    }
+}
+
+impl std::error::Error for AssertionError {}
+
+fn mac(key: &[u8], signing_input: &str) -> HmacSha256 {
+    let mut m = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
+    m.update(signing_input.as_bytes());
+    m
+}
+
+pub fn sign(claims: &Claims, key: &[u8]) -> String {
+    // Serialising a struct of strings and integers cannot fail.
+    let payload = serde_json::to_vec(claims).unwrap_or_default();
+    let mut out = String::with_capacity(64 + payload.len() * 4 / 3 + 44);
+    out.push_str(HEADER_B64);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
+    let sig = mac(key, &out).finalize().into_bytes();
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
+    out
+}
+
+/// Verifies an assertion as an origin should: HS256 only, signature (constant-time),
+/// issuer, audience (the origin's own host) and lifetime.
+pub fn verify(token: &str, key: &[u8], expected_aud: &str, now: u64) -> Result<Claims, AssertionError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(AssertionError::Malformed);
+    };
+    let header: serde_json::Value = URL_SAFE_NO_PAD
+        .decode(h)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(AssertionError::Malformed)?;
+    if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
+        return Err(AssertionError::Algorithm);
+    }
+    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| AssertionError::Malformed)?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    mac(key, signing_input).verify_slice(&sig).map_err(|_| AssertionError::Signature)?;
+    let claims: Claims = URL_SAFE_NO_PAD
+        .decode(p)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(AssertionError::Malformed)?;
+    if claims.iss != ISSUER {
+        return Err(AssertionError::Issuer);
+    }
+    if claims.aud != expected_aud {
+        return Err(AssertionError::Audience);
+    }
+    if now >= claims.exp.saturating_add(LEEWAY) {
+        return Err(AssertionError::Expired);
+    }
+    if claims.iat > now.saturating_add(LEEWAY) {
+        return Err(AssertionError::NotYetValid);
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const K: &[u8] = b"origin-secret-origin-secret-0123";
+
+    fn claims() -> Claims {
+        let mut c = Claims::new("origin.example", 1_000, "GET", "https://origin.example/app");
+        c.sub = Some("alice".into());
+        c.sid = Some("handle".into());
+        c.roles = Some(vec!["admin".into()]);
+        c.auth_time = Some(900);
+        c
+    }
+
+    #[test]
+    fn header_constant_is_what_it_claims() {
+        assert_eq!(URL_SAFE_NO_PAD.decode(HEADER_B64).unwrap(), br#"{"alg":"HS256","typ":"JWT"}"#);
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let t = sign(&claims(), K);
+        assert_eq!(verify(&t, K, "origin.example", 1_010), Ok(claims()));
+        assert_eq!(verify(&t, K, "other.example", 1_010), Err(AssertionError::Audience));
+        assert_eq!(
+            verify(&t, b"another-key-another-key-01234567", "origin.example", 1_010),
+            Err(AssertionError::Signature)
+        );
+        assert_eq!(
+            verify(&t, K, "origin.example", 1_000 + LIFETIME + LEEWAY),
+            Err(AssertionError::Expired)
+        );
+        assert_eq!(verify(&t, K, "origin.example", 900), Err(AssertionError::NotYetValid));
+    }
+
+    #[test]
+    fn alg_none_and_tampering_are_refused() {
+        let t = sign(&claims(), K);
+        let parts: Vec<&str> = t.split('.').collect();
+        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), parts[1]);
+        assert_eq!(verify(&none, K, "origin.example", 1_010), Err(AssertionError::Algorithm));
+        let mut c = claims();
+        c.sub = Some("mallory".into());
+        let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(verify(&forged, K, "origin.example", 1_010), Err(AssertionError::Signature));
+    }
+
+    #[test]
+    fn optional_claims_are_omitted() {
+        let t = sign(&Claims::new("a", 1, "GET", "u"), K);
+        let payload = URL_SAFE_NO_PAD.decode(t.split('.').nth(1).unwrap()).unwrap();
+        let s = String::from_utf8(payload).unwrap();
+        assert!(!s.contains("sub") && !s.contains("elev") && !s.contains("bind"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn verify_never_panics(s in "\\PC{0,200}") { let _ = verify(&s, K, "a", 0); }
+    }
+}

@@ -1,0 +1,350 @@
+//! `X-Session-Command`: what the origin tells the gate after it authenticated someone,
+//! changed their privileges or logged them out. Parsed and validated completely before
+//! anything is applied, so a malformed command changes nothing.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+pub const MAX_USER_LEN: usize = 256;
+pub const MAX_ROLES: usize = 64;
+pub const MAX_ROLE_LEN: usize = 64;
+pub const MAX_COMMANDS: usize = 8;
+/// serde_json refuses nesting deeper than 128; session data gets a tighter bound.
+pub const MAX_DATA_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Login {
+        user: String,
+        roles: Vec<String>,
+        data: Map<String, Value>,
+        persistent: bool,
+    },
+    SetData {
+        data: Map<String, Value>,
+    },
+    Logout,
+    Regenerate {
+        reason: RegenerateReason,
+        roles: Option<Vec<String>>,
+    },
+    Elevate,
+    LogoutOthers,
+    LogoutAll,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegenerateReason {
+    PasswordChange,
+    PermissionChange,
+}
+
+impl RegenerateReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegenerateReason::PasswordChange => "password_change",
+            RegenerateReason::PermissionChange => "permission_change",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+enum Wire {
+    Login {
+        user: String,
+        #[serde(default)]
+        roles: Vec<String>,
+        #[serde(default)]
+        data: Option<Map<String, Value>>,
+        #[serde(default)]
+        persistent: bool,
+    },
+    SetData {
+        data: Map<String, Value>,
+    },
+    Logout {},
+    Regenerate {
+        reason: String,
+        #[serde(default)]
+        roles: Option<Vec<String>>,
+    },
+    Elevate {},
+    LogoutOthers {},
+    LogoutAll {},
+}
+
+fn clean_text(what: &str, s: &str, max: usize) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    if s.len() > max {
+        return Err(format!("{what} is longer than {max} bytes"));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(format!("{what} contains control characters"));
+    }
+    Ok(())
+}
+
+fn check_roles(roles: &[String]) -> Result<(), String> {
+    if roles.len() > MAX_ROLES {
+        return Err(format!("more than {MAX_ROLES} roles"));
+    }
+    for r in roles {
+        clean_text("a role", r, MAX_ROLE_LEN)?;
+        if r.contains(',') {
+            return Err(format!("role {r:?} contains a comma"));
+        }
+    }
+    Ok(())
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+pub fn check_data(data: &Map<String, Value>, max_bytes: usize) -> Result<(), String> {
+    let d = 1 + data.values().map(depth).max().unwrap_or(0);
+    if d > MAX_DATA_DEPTH {
+        return Err(format!("data is nested {d} levels deep, more than {MAX_DATA_DEPTH}"));
+    }
+    let size = serde_json::to_vec(data).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size > max_bytes {
+        return Err(format!(
+            "data is {size} bytes, more than the {max_bytes} allowed (SESSION_DATA_MAX)"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses the header: one JSON object or an array of them.
+pub fn parse(header: &str, max_data_bytes: usize) -> Result<Vec<Command>, String> {
+    if header.len() > MAX_HEADER_BYTES {
+        return Err(format!("command is longer than {MAX_HEADER_BYTES} bytes"));
+    }
+    let value: Value = serde_json::from_str(header).map_err(|e| format!("not JSON: {e}"))?;
+    let items = match value {
+        Value::Array(items) => items,
+        obj @ Value::Object(_) => vec![obj],
+        _ => return Err("expected a JSON object or an array of objects".into()),
+    };
+    if items.is_empty() {
+        return Err("empty command list".into());
+    }
+    if items.len() > MAX_COMMANDS {
+        return Err(format!("more than {MAX_COMMANDS} commands"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let wire: Wire = serde_json::from_value(item).map_err(|e| format!("command {i}: {e}"))?;
+        let cmd = match wire {
+            Wire::Login {
+                user,
+                roles,
+                data,
+                persistent,
+            } => {
+                clean_text("user", &user, MAX_USER_LEN)?;
+                check_roles(&roles)?;
+                let data = data.unwrap_or_default();
+                check_data(&data, max_data_bytes)?;
+                Command::Login {
+                    user,
+                    roles,
+                    data,
+                    persistent,
+                }
+            }
+            Wire::SetData { data } => {
+                check_data(&data, max_data_bytes)?;
+                Command::SetData { data }
+            }
+            Wire::Logout {} => Command::Logout,
+            Wire::Regenerate { reason, roles } => {
+                let reason = match reason.as_str() {
+                    "password_change" => RegenerateReason::PasswordChange,
+                    "permission_change" => RegenerateReason::PermissionChange,
+                    other => {
+                        return Err(format!(
+                            "command {i}: unknown regenerate reason {other:?}; accepted: password_change, permission_change"
+                        ))
+                    }
+                };
+                match (&reason, &roles) {
+                    (RegenerateReason::PermissionChange, None) => return Err(format!("command {i}: permission_change needs \"roles\"")),
+                    (RegenerateReason::PasswordChange, Some(_)) => return Err(format!("command {i}: password_change takes no \"roles\"")),
+                    _ => {}
+                }
+                if let Some(r) = &roles {
+                    check_roles(r)?;
+                }
+                Command::Regenerate { reason, roles }
+            }
+            Wire::Elevate {} => Command::Elevate,
+            Wire::LogoutOthers {} => Command::LogoutOthers,
+            Wire::LogoutAll {} => Command::LogoutAll,
+        };
+        out.push(cmd);
+    }
+    Ok(out)
+}
+
+/// Checks that every command in the list has the session it needs, before any is
+/// applied: `regenerate`, `elevate`, `logout_others` and `logout_all` need a signed-in
+/// session (the request's, or one a preceding `login` created).
+pub fn check_sequence(cmds: &[Command], signed_in: bool) -> Result<(), String> {
+    let mut signed_in = signed_in;
+    for (i, c) in cmds.iter().enumerate() {
+        match c {
+            Command::Login { .. } => signed_in = true,
+            Command::Logout => signed_in = false,
+            Command::SetData { .. } => {}
+            Command::Regenerate { .. } | Command::Elevate | Command::LogoutOthers | Command::LogoutAll => {
+                if !signed_in {
+                    return Err(format!(
+                        "command {i} ({}) needs a signed-in session and the request has none",
+                        c.action()
+                    ));
+                }
+                if matches!(c, Command::LogoutAll) {
+                    signed_in = false;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Command {
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Login { .. } => "login",
+            Command::SetData { .. } => "set_data",
+            Command::Logout => "logout",
+            Command::Regenerate { .. } => "regenerate",
+            Command::Elevate => "elevate",
+            Command::LogoutOthers => "logout_others",
+            Command::LogoutAll => "logout_all",
+        }
+    }
+}
+
+/// Merges `patch` into `data` (top-level keys; `null` removes a key).
+pub fn merge_data(data: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    for (k, v) in patch {
+        if v.is_null() {
+            data.remove(k);
+        } else {
+            data.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_each_action() {
+        let c = parse(
+            r#"{"action":"login","user":"alice","roles":["admin"],"data":{"a":1},"persistent":true}"#,
+            16384,
+        )
+        .unwrap();
+        assert!(matches!(&c[0], Command::Login { user, persistent: true, .. } if user == "alice"));
+        let c = parse(r#"[{"action":"set_data","data":{"cart":[1,2]}},{"action":"logout"}]"#, 16384).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1], Command::Logout);
+        let c = parse(r#"{"action":"regenerate","reason":"permission_change","roles":["a","b"]}"#, 16384).unwrap();
+        assert_eq!(
+            c[0],
+            Command::Regenerate {
+                reason: RegenerateReason::PermissionChange,
+                roles: Some(vec!["a".into(), "b".into()])
+            }
+        );
+        assert_eq!(parse(r#"{"action":"elevate"}"#, 1).unwrap()[0], Command::Elevate);
+        assert_eq!(parse(r#"{"action":"logout_others"}"#, 1).unwrap()[0], Command::LogoutOthers);
+        assert_eq!(parse(r#"{"action":"logout_all"}"#, 1).unwrap()[0], Command::LogoutAll);
+    }
+
+    #[test]
+    fn refuses_malformed_commands_with_a_reason() {
+        let bad = [
+            "",
+            "not json",
+            "42",
+            "[]",
+            r#"{"action":"fly"}"#,
+            r#"{"user":"alice"}"#,
+            r#"{"action":"login"}"#,
+            r#"{"action":"login","user":""}"#,
+            r#"{"action":"login","user":"al\r\nice"}"#,
+            r#"{"action":"login","user":"alice","roles":["a,b"]}"#,
+            r#"{"action":"login","user":"alice","extra":1}"#,
+            r#"{"action":"set_data","data":[1]}"#,
+            r#"{"action":"regenerate","reason":"whim"}"#,
+            r#"{"action":"regenerate","reason":"permission_change"}"#,
+            r#"{"action":"regenerate","reason":"password_change","roles":[]}"#,
+        ];
+        for b in bad {
+            assert!(parse(b, 16384).is_err(), "{b:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn data_is_bounded_in_size_and_depth() {
+        let big = format!(r#"{{"action":"set_data","data":{{"x":"{}"}}}}"#, "a".repeat(20_000));
+        assert!(parse(&big, 16384).unwrap_err().contains("16384"));
+        let deep = format!(r#"{{"action":"set_data","data":{{"x":{}1{}}}}}"#, "[".repeat(40), "]".repeat(40));
+        assert!(parse(&deep, 16384).unwrap_err().contains("nested"));
+        let very_deep = format!(
+            r#"{{"action":"set_data","data":{{"x":{}1{}}}}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(parse(&very_deep, 16384).is_err());
+    }
+
+    #[test]
+    fn sequences_need_a_session_where_it_matters() {
+        let p = |s: &str| parse(s, 16384).unwrap();
+        assert!(check_sequence(&p(r#"{"action":"elevate"}"#), false).is_err());
+        assert!(check_sequence(&p(r#"{"action":"elevate"}"#), true).is_ok());
+        assert!(check_sequence(&p(r#"[{"action":"login","user":"a"},{"action":"elevate"}]"#), false).is_ok());
+        assert!(check_sequence(
+            &p(r#"[{"action":"logout"},{"action":"regenerate","reason":"password_change"}]"#),
+            true
+        )
+        .is_err());
+        assert!(check_sequence(&p(r#"[{"action":"logout_all"},{"action":"logout_others"}]"#), true).is_err());
+        assert!(check_sequence(&p(r#"[{"action":"logout"},{"action":"set_data","data":{}}]"#), false).is_ok());
+    }
+
+    #[test]
+    fn merge_sets_and_removes_keys() {
+        let mut d: Map<String, Value> = serde_json::from_str(r#"{"a":1,"b":2}"#).unwrap();
+        let p: Map<String, Value> = serde_json::from_str(r#"{"b":null,"c":3}"#).unwrap();
+        merge_data(&mut d, &p);
+        assert_eq!(Value::Object(d), serde_json::json!({"a":1,"c":3}));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn never_panics(s in "\\PC{0,200}") { let _ = parse(&s, 16384); }
+
+        #[test]
+        fn structured_garbage_never_panics(action in "(login|set_data|logout|regenerate|elevate|logout_all|x)", user in "\\PC{0,10}", extra in "\\PC{0,20}") {
+            let s = format!(r#"{{"action":"{action}","user":{user:?},"data":{{"k":{extra:?}}}}}"#);
+            let _ = parse(&s, 16384);
+        }
+    }
+}

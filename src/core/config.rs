@@ -1,0 +1,472 @@
+//! One typed configuration, parsed once from `[vars]` and secrets.
+//!
+//! Every bad value is refused with the variable's name, what is wrong and the
+//! accepted form; nothing falls back silently to a weaker default.
+
+use super::cookie::{self, SameSite};
+use super::duration::{self, parse_duration};
+use super::path::{self, PathSet};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+    pub accepted: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}; accepted: {}", self.variable, self.problem, self.accepted)
+    }
+}
+
+fn err(variable: &'static str, problem: impl Into<String>, accepted: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+        accepted: accepted.into(),
+    }
+}
+
+/// Key material. Its Debug never prints the bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} bytes>)", self.0.len())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindMode {
+    Off,
+    Flag,
+    Reject,
+}
+
+/// Base URL of the origin: `scheme://authority` plus an optional path prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginUrl {
+    pub scheme: String,
+    pub authority: String,
+    pub base_path: String,
+}
+
+impl OriginUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let (scheme, rest) = raw.split_once("://").ok_or_else(|| format!("{raw:?} has no scheme"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(format!("{raw:?}: scheme must be http or https"));
+        }
+        if rest.contains(['?', '#', '@', ' ']) || rest.chars().any(char::is_control) {
+            return Err(format!("{raw:?} must not contain a query, fragment, credentials or spaces"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if authority.is_empty() {
+            return Err(format!("{raw:?} has no host"));
+        }
+        Ok(OriginUrl {
+            scheme,
+            authority: authority.to_ascii_lowercase(),
+            base_path: path.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// The host (without port) that the assertion's `aud` names.
+    pub fn host(&self) -> &str {
+        host_of(&self.authority)
+    }
+
+    pub fn url_for(&self, path: &str, query: &str) -> String {
+        format!("{}://{}{}{}{}", self.scheme, self.authority, self.base_path, path, query)
+    }
+}
+
+/// Host part of an authority (`host:port`, `[v6]:port`).
+pub fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    authority
+        .rsplit_once(':')
+        .map(|(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { authority })
+        .unwrap_or(authority)
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub origin_url: Option<OriginUrl>,
+    pub idle_timeout: u64,
+    pub absolute_timeout: u64,
+    pub public_paths: PathSet,
+    pub login_url: String,
+    pub cookie_name: String,
+    pub cookie_samesite: SameSite,
+    pub require_https: bool,
+    pub session_secret: Secret,
+    pub session_secret_previous: Option<Secret>,
+    pub origin_secret: Secret,
+    pub elevated_timeout: u64,
+    pub sensitive_paths: PathSet,
+    pub bind_ip: BindMode,
+    pub bind_ua: BindMode,
+    pub allowed_origins: Vec<String>,
+    pub admin_token: Option<Secret>,
+    pub warning_window: u64,
+    pub session_data_max: usize,
+    pub store_timeout_ms: u64,
+    pub origin_timeout_ms: u64,
+}
+
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// Every variable the gate reads, with its default (`None` = required or unset).
+pub const VARIABLES: &[(&str, Option<&str>)] = &[
+    ("ORIGIN_URL", None),
+    ("IDLE_TIMEOUT", Some("30m")),
+    ("ABSOLUTE_TIMEOUT", Some("24h")),
+    ("PUBLIC_PATHS", Some("/login")),
+    ("LOGIN_URL", Some("/login")),
+    ("COOKIE_NAME", Some("__Host-session")),
+    ("COOKIE_SAMESITE", Some("Lax")),
+    ("REQUIRE_HTTPS", Some("true")),
+    ("SESSION_SECRET", None),
+    ("SESSION_SECRET_PREVIOUS", None),
+    ("ORIGIN_SECRET", None),
+    ("ELEVATED_TIMEOUT", Some("15m")),
+    ("SENSITIVE_PATHS", Some("")),
+    ("BIND_IP", Some("flag")),
+    ("BIND_UA", Some("flag")),
+    ("ALLOWED_ORIGINS", Some("")),
+    ("ADMIN_TOKEN", None),
+    ("WARNING_WINDOW", Some("2m")),
+    ("SESSION_DATA_MAX", Some("16384")),
+    ("STORE_TIMEOUT", Some("5s")),
+    ("ORIGIN_TIMEOUT", Some("30s")),
+];
+
+impl Config {
+    /// Parses the configuration from a lookup (the Worker's env in production, a map in
+    /// tests). Empty strings count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let or_default = |name: &'static str| -> String {
+            var(name).unwrap_or_else(|| {
+                VARIABLES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, d)| *d)
+                    .unwrap_or("")
+                    .to_string()
+            })
+        };
+        let positive_duration = |name: &'static str| -> Result<u64, ConfigError> {
+            let raw = or_default(name);
+            let v = parse_duration(&raw).map_err(|p| err(name, p, duration::ACCEPTED))?;
+            if v == 0 {
+                return Err(err(name, "must be greater than zero", duration::ACCEPTED));
+            }
+            Ok(v)
+        };
+        let secret = |name: &'static str, required: bool| -> Result<Option<Secret>, ConfigError> {
+            match var(name) {
+                None if required => Err(err(name, "is not set", format!("a random string of at least {MIN_SECRET_LEN} bytes, set with `wrangler secret put {name}` (or in .dev.vars locally)"))),
+                None => Ok(None),
+                Some(v) if v.len() < MIN_SECRET_LEN => Err(err(name, format!("is {} bytes long, too short", v.len()), format!("at least {MIN_SECRET_LEN} bytes, e.g. `openssl rand -base64 48`"))),
+                Some(v) => Ok(Some(Secret(v.into_bytes()))),
+            }
+        };
+        let bind = |name: &'static str| -> Result<BindMode, ConfigError> {
+            match or_default(name).trim().to_ascii_lowercase().as_str() {
+                "off" => Ok(BindMode::Off),
+                "flag" => Ok(BindMode::Flag),
+                "reject" => Ok(BindMode::Reject),
+                other => Err(err(name, format!("{other:?} is not a binding mode"), "off, flag or reject")),
+            }
+        };
+
+        let origin_url = match var("ORIGIN_URL") {
+            None => None,
+            Some(raw) => Some(OriginUrl::parse(raw.trim()).map_err(|p| {
+                err(
+                    "ORIGIN_URL",
+                    p,
+                    "an absolute http(s) URL such as https://origin.example.com or http://127.0.0.1:8788",
+                )
+            })?),
+        };
+        let idle_timeout = positive_duration("IDLE_TIMEOUT")?;
+        let absolute_timeout = positive_duration("ABSOLUTE_TIMEOUT")?;
+        let elevated_timeout = positive_duration("ELEVATED_TIMEOUT")?;
+        let warning_window = parse_duration(&or_default("WARNING_WINDOW")).map_err(|p| err("WARNING_WINDOW", p, duration::ACCEPTED))?;
+        let store_timeout_ms = positive_duration("STORE_TIMEOUT")? * 1000;
+        let origin_timeout_ms = positive_duration("ORIGIN_TIMEOUT")? * 1000;
+
+        let public_paths = PathSet::parse(&or_default("PUBLIC_PATHS"), false).map_err(|p| err("PUBLIC_PATHS", p, path::PATTERN_FORM))?;
+        let sensitive_paths =
+            PathSet::parse(&or_default("SENSITIVE_PATHS"), true).map_err(|p| err("SENSITIVE_PATHS", p, path::PATTERN_FORM))?;
+
+        let login_url = or_default("LOGIN_URL").trim().to_string();
+        let login_is_local = login_url.starts_with('/') && !login_url.starts_with("//") && !login_url.starts_with("/\\");
+        let login_is_absolute = login_url.starts_with("https://") || login_url.starts_with("http://");
+        if !(login_is_local || login_is_absolute) || login_url.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(err(
+                "LOGIN_URL",
+                format!("{login_url:?} is not a site path or an http(s) URL"),
+                "a path such as /login, or an absolute URL such as https://id.example.com/login",
+            ));
+        }
+        if login_is_local {
+            let login_path = login_url.split(['?', '#']).next().unwrap_or("/");
+            let normalized = path::normalize(login_path).unwrap_or_default();
+            if !public_paths.matches("GET", &normalized) {
+                return Err(err(
+                    "LOGIN_URL",
+                    format!("{login_path} is not matched by PUBLIC_PATHS, so browsers sent there would loop"),
+                    "a path that PUBLIC_PATHS lists, e.g. PUBLIC_PATHS=/login,/static/*",
+                ));
+            }
+        }
+
+        let cookie_name = or_default("COOKIE_NAME").trim().to_string();
+        if !cookie::valid_name(&cookie_name) {
+            return Err(err(
+                "COOKIE_NAME",
+                format!("{cookie_name:?} is not a valid cookie name"),
+                "letters, digits and !#$%&'*+-.^_`|~, at most 64 characters (default __Host-session)",
+            ));
+        }
+        let cookie_samesite = match or_default("COOKIE_SAMESITE").trim().to_ascii_lowercase().as_str() {
+            "strict" => SameSite::Strict,
+            "lax" => SameSite::Lax,
+            "none" => {
+                return Err(err(
+                    "COOKIE_SAMESITE",
+                    "None is refused: it sends the session cookie on cross-site requests",
+                    "Strict or Lax",
+                ))
+            }
+            other => {
+                return Err(err(
+                    "COOKIE_SAMESITE",
+                    format!("{other:?} is not a SameSite value"),
+                    "Strict or Lax",
+                ))
+            }
+        };
+        let require_https = match or_default("REQUIRE_HTTPS").trim().to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            other => return Err(err("REQUIRE_HTTPS", format!("{other:?} is not a boolean"), "true or false")),
+        };
+
+        let mut allowed_origins = Vec::new();
+        for o in or_default("ALLOWED_ORIGINS").split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let parsed = OriginUrl::parse(o).ok().filter(|u| u.base_path.is_empty());
+            if parsed.is_none() {
+                return Err(err(
+                    "ALLOWED_ORIGINS",
+                    format!("{o:?} is not an origin"),
+                    "comma-separated origins such as https://app.example.com,https://admin.example.com",
+                ));
+            }
+            allowed_origins.push(o.trim_end_matches('/').to_ascii_lowercase());
+        }
+
+        let session_data_max = or_default("SESSION_DATA_MAX")
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_048_576).contains(n))
+            .ok_or_else(|| {
+                err(
+                    "SESSION_DATA_MAX",
+                    "is not a size in bytes between 1 and 1048576",
+                    "a whole number of bytes, e.g. 16384",
+                )
+            })?;
+
+        let session_secret =
+            secret("SESSION_SECRET", true)?.ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
+        let session_secret_previous = secret("SESSION_SECRET_PREVIOUS", false)?;
+        let origin_secret =
+            secret("ORIGIN_SECRET", true)?.ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
+        if origin_secret == session_secret {
+            return Err(err(
+                "ORIGIN_SECRET",
+                "equals SESSION_SECRET; the origin would hold the key that forges sessions",
+                "a separate random string of at least 32 bytes",
+            ));
+        }
+        let admin_token = secret("ADMIN_TOKEN", false)?;
+
+        Ok(Config {
+            origin_url,
+            idle_timeout,
+            absolute_timeout,
+            public_paths,
+            login_url,
+            cookie_name,
+            cookie_samesite,
+            require_https,
+            session_secret,
+            session_secret_previous,
+            origin_secret,
+            elevated_timeout,
+            sensitive_paths,
+            bind_ip: bind("BIND_IP")?,
+            bind_ua: bind("BIND_UA")?,
+            allowed_origins,
+            admin_token,
+            warning_window,
+            session_data_max,
+            store_timeout_ms,
+            origin_timeout_ms,
+        })
+    }
+
+    /// Sliding writes at most once per interval: min(IDLE_TIMEOUT / 30, 60 s), at least 1 s.
+    pub fn slide_interval(&self) -> u64 {
+        (self.idle_timeout / 30).clamp(1, 60)
+    }
+
+    /// Keys that verify session tokens, current first.
+    pub fn token_keys(&self) -> Vec<&[u8]> {
+        let mut keys = vec![self.session_secret.bytes()];
+        if let Some(p) = &self.session_secret_previous {
+            keys.push(p.bytes());
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, String> {
+        HashMap::from([("SESSION_SECRET", "s".repeat(32)), ("ORIGIN_SECRET", "o".repeat(32))])
+    }
+
+    fn parse(m: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(&base()).unwrap();
+        assert_eq!(c.idle_timeout, 1800);
+        assert_eq!(c.absolute_timeout, 86_400);
+        assert_eq!(c.elevated_timeout, 900);
+        assert_eq!(c.warning_window, 120);
+        assert_eq!(c.cookie_name, "__Host-session");
+        assert_eq!(c.cookie_samesite, SameSite::Lax);
+        assert!(c.require_https);
+        assert_eq!(c.bind_ip, BindMode::Flag);
+        assert_eq!(c.slide_interval(), 60);
+        assert!(c.public_paths.matches("GET", "/login"));
+        assert!(c.origin_url.is_none());
+        assert!(c.admin_token.is_none());
+        assert_eq!(c.session_data_max, 16384);
+    }
+
+    #[test]
+    fn slide_interval_is_a_thirtieth_of_idle_capped_at_a_minute() {
+        let mut m = base();
+        m.insert("IDLE_TIMEOUT", "5m".into());
+        assert_eq!(parse(&m).unwrap().slide_interval(), 10);
+        m.insert("IDLE_TIMEOUT", "10s".into());
+        assert_eq!(parse(&m).unwrap().slide_interval(), 1);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("IDLE_TIMEOUT", "soon"),
+            ("IDLE_TIMEOUT", "0"),
+            ("ABSOLUTE_TIMEOUT", "1y"),
+            ("COOKIE_SAMESITE", "None"),
+            ("COOKIE_SAMESITE", "whatever"),
+            ("REQUIRE_HTTPS", "yes"),
+            ("SESSION_SECRET", "short"),
+            ("ORIGIN_SECRET", "short"),
+            ("ADMIN_TOKEN", "short"),
+            ("SESSION_SECRET_PREVIOUS", "short"),
+            ("BIND_IP", "maybe"),
+            ("BIND_UA", "strict"),
+            ("PUBLIC_PATHS", "login"),
+            ("SENSITIVE_PATHS", "/a*b"),
+            ("ORIGIN_URL", "ftp://x"),
+            ("ORIGIN_URL", "https://"),
+            ("LOGIN_URL", "//evil.example/login"),
+            ("LOGIN_URL", "/signin"),
+            ("COOKIE_NAME", "a b"),
+            ("ALLOWED_ORIGINS", "not an origin"),
+            ("SESSION_DATA_MAX", "lots"),
+            ("WARNING_WINDOW", "-1"),
+            ("STORE_TIMEOUT", "0s"),
+        ];
+        for (var, value) in cases {
+            let mut m = base();
+            m.insert(var, value.to_string());
+            let e = parse(&m).expect_err(&format!("{var}={value} should be refused"));
+            assert_eq!(e.variable, *var, "{var}={value}: {e}");
+            assert!(!e.accepted.is_empty());
+            assert!(!e.to_string().contains(&"s".repeat(32)), "error must not echo a secret");
+        }
+    }
+
+    #[test]
+    fn missing_secrets_are_refused() {
+        let mut m = base();
+        m.remove("SESSION_SECRET");
+        assert_eq!(parse(&m).unwrap_err().variable, "SESSION_SECRET");
+        let mut m = base();
+        m.remove("ORIGIN_SECRET");
+        assert_eq!(parse(&m).unwrap_err().variable, "ORIGIN_SECRET");
+        let mut m = base();
+        m.insert("ORIGIN_SECRET", "s".repeat(32));
+        assert_eq!(parse(&m).unwrap_err().variable, "ORIGIN_SECRET");
+    }
+
+    #[test]
+    fn origin_url_parts() {
+        let u = OriginUrl::parse("http://127.0.0.1:8788/base/").unwrap();
+        assert_eq!(u.host(), "127.0.0.1");
+        assert_eq!(u.url_for("/app", "?x=1"), "http://127.0.0.1:8788/base/app?x=1");
+        assert_eq!(host_of("[::1]:8080"), "::1");
+        assert_eq!(host_of("example.com"), "example.com");
+    }
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let c = parse(&base()).unwrap();
+        assert!(!format!("{c:?}").contains(&"s".repeat(32)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn any_value_parses_or_fails_cleanly(var in prop::sample::select(VARIABLES.iter().map(|(n, _)| *n).collect::<Vec<_>>()), value in "\\PC{0,40}") {
+            let mut m = base();
+            m.insert(var, value);
+            if let Err(e) = parse(&m) {
+                prop_assert!(!e.variable.is_empty());
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The `Cookie` request header and the gate's `Set-Cookie`.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Strict,
+    Lax,
+}
+
+impl SameSite {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+        }
+    }
+}
+
+/// What the request's `Cookie` header says about the gate's cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionCookie<'a> {
+    Absent,
+    One(&'a str),
+    /// More than one cookie with the gate's name: ambiguous, so none is trusted
+    /// (cookie tossing from a sibling path or subdomain looks like this).
+    Several,
+}
+
+impl SessionCookie<'_> {
+    pub fn is_present(&self) -> bool {
+        !matches!(self, SessionCookie::Absent)
+    }
+}
+
+/// Iterates `name=value` pairs of a Cookie header (RFC 6265 5.4 shape, lenient about
+/// spaces; pairs without `=` are skipped, as browsers do).
+pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    header.split(';').filter_map(|p| {
+        let (n, v) = p.split_once('=')?;
+        let v = v.trim();
+        let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(v);
+        Some((n.trim(), v))
+    })
+}
+
+/// Finds the gate's cookie in the (possibly several) Cookie headers.
+pub fn find<'a>(header: &'a str, name: &str) -> SessionCookie<'a> {
+    let mut found = SessionCookie::Absent;
+    for (n, v) in pairs(header) {
+        if n == name {
+            found = match found {
+                SessionCookie::Absent => SessionCookie::One(v),
+                _ => return SessionCookie::Several,
+            };
+        }
+    }
+    found
+}
+
+/// The Cookie header for the origin: every cookie but the gate's own, in order.
+/// `None` when nothing is left.
+pub fn strip(header: &str, name: &str) -> Option<String> {
+    let kept: Vec<&str> = header
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .filter(|p| p.split_once('=').map(|(n, _)| n.trim() != name).unwrap_or(true))
+        .collect();
+    if kept.is_empty() {
+        None
+    } else {
+        Some(kept.join("; "))
+    }
+}
+
+/// `Set-Cookie` for a session. No `Domain` (host-only, and required by `__Host-`);
+/// `max_age` only for persistent sessions, otherwise a browser-session cookie.
+pub fn set(name: &str, value: &str, same_site: SameSite, max_age: Option<u64>) -> String {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite={}", same_site.as_str());
+    if let Some(age) = max_age {
+        s.push_str(&format!("; Max-Age={age}"));
+    }
+    s
+}
+
+/// `Set-Cookie` that removes the gate's cookie: same attributes, `Max-Age=0`.
+pub fn clear(name: &str, same_site: SameSite) -> String {
+    set(name, "", same_site, Some(0))
+}
+
+/// Is `name` a valid cookie name (an RFC 7230 token)?
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Does a `Set-Cookie` header from the origin try to set the gate's own cookie?
+pub fn set_cookie_name(header: &str) -> &str {
+    header
+        .split(';')
+        .next()
+        .and_then(|p| p.split_once('='))
+        .map(|(n, _)| n.trim())
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const N: &str = "__Host-session";
+
+    #[test]
+    fn finds_one_none_or_several() {
+        assert_eq!(find("a=1; __Host-session=tok; b=2", N), SessionCookie::One("tok"));
+        assert_eq!(find("a=1;b=2", N), SessionCookie::Absent);
+        assert_eq!(find("", N), SessionCookie::Absent);
+        assert_eq!(find("__Host-session=x; __Host-session=y", N), SessionCookie::Several);
+        assert_eq!(find("__host-session=x", N), SessionCookie::Absent);
+        assert_eq!(find("x__Host-session=y", N), SessionCookie::Absent);
+        assert_eq!(find("__Host-session=\"q\"", N), SessionCookie::One("q"));
+    }
+
+    #[test]
+    fn strip_keeps_the_other_cookies() {
+        assert_eq!(strip("a=1; __Host-session=tok; b=2", N).as_deref(), Some("a=1; b=2"));
+        assert_eq!(strip("__Host-session=tok", N), None);
+        assert_eq!(strip("__Host-session=a;__Host-session=b; c=3", N).as_deref(), Some("c=3"));
+        assert_eq!(strip("flag; a=1", N).as_deref(), Some("flag; a=1"));
+    }
+
+    #[test]
+    fn set_and_clear_have_the_hardened_attributes() {
+        assert_eq!(
+            set(N, "v", SameSite::Lax, None),
+            "__Host-session=v; Path=/; HttpOnly; Secure; SameSite=Lax"
+        );
+        assert_eq!(
+            set(N, "v", SameSite::Strict, Some(86400)),
+            "__Host-session=v; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=86400"
+        );
+        let c = clear(N, SameSite::Lax);
+        assert!(c.starts_with("__Host-session=; ") && c.ends_with("Max-Age=0") && !c.contains("Domain"));
+        assert_eq!(set_cookie_name("__Host-session=abc; Path=/"), N);
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name("__Host-session"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name("a;b"));
+        assert!(!valid_name(""));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn parsing_never_panics(h in "\\PC{0,300}") {
+            let _ = find(&h, N);
+            let _ = strip(&h, N);
+            let _ = set_cookie_name(&h);
+        }
+
+        #[test]
+        fn stripped_header_never_contains_the_gate_cookie(h in "([a-z_A-Z-]{1,16}=[a-z0-9]{0,8}; ?){0,6}") {
+            let h2 = format!("{h}{N}=secret; {h}");
+            let s = strip(&h2, N).unwrap_or_default();
+            prop_assert_eq!(find(&s, N), SessionCookie::Absent);
+        }
+    }
+}

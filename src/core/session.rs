@@ -1,0 +1,337 @@
+//! The server-side session and the rules that age it: idle and absolute expiry,
+//! elevation, binding to the client, expiry warnings. Pure: the clock is an argument.
+
+use super::client::same_network;
+use super::config::{BindMode, Config};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What storage keeps for one session (keyed by the hash of its secret, never the token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Public handle: `X-Session-Id`, session lists, audit events.
+    pub handle: String,
+    /// `None` for an anonymous session (guest data only; opens no protected path).
+    pub user: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub data: Map<String, Value>,
+    pub created_at: u64,
+    pub auth_time: u64,
+    pub last_seen: u64,
+    pub absolute_expiry: u64,
+    #[serde(default)]
+    pub elevated_until: Option<u64>,
+    pub login_ip: String,
+    pub login_ua: String,
+    /// Last address / user agent an audit event was written for (one event per change).
+    pub last_ip: String,
+    pub last_ua: String,
+    #[serde(default)]
+    pub flagged: bool,
+    /// The last request came over plain HTTP: the next HTTPS request gets a new ID.
+    #[serde(default)]
+    pub via_http: bool,
+    #[serde(default)]
+    pub persistent: bool,
+}
+
+/// Why a session is not (or no longer) valid. Strings are the public contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Missing,
+    Invalid,
+    IdleTimeout,
+    AbsoluteTimeout,
+    Revoked,
+    BindingMismatch,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Missing => "missing",
+            Reason::Invalid => "invalid",
+            Reason::IdleTimeout => "idle_timeout",
+            Reason::AbsoluteTimeout => "absolute_timeout",
+            Reason::Revoked => "revoked",
+            Reason::BindingMismatch => "binding_mismatch",
+        }
+    }
+}
+
+/// The timing rules, taken from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeouts {
+    pub idle: u64,
+    pub absolute: u64,
+    pub elevated: u64,
+    pub slide_interval: u64,
+    pub warning_window: u64,
+}
+
+impl Timeouts {
+    pub fn from_config(c: &Config) -> Self {
+        Timeouts {
+            idle: c.idle_timeout,
+            absolute: c.absolute_timeout,
+            elevated: c.elevated_timeout,
+            slide_interval: c.slide_interval(),
+            warning_window: c.warning_window,
+        }
+    }
+}
+
+/// When a session ends, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiry {
+    pub idle_at: u64,
+    pub absolute_at: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    Idle,
+    Absolute,
+}
+
+impl Warning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warning::Idle => "idle",
+            Warning::Absolute => "absolute",
+        }
+    }
+}
+
+impl Expiry {
+    pub fn of(session: &Session, last_seen: u64, t: &Timeouts) -> Self {
+        Expiry {
+            idle_at: last_seen.saturating_add(t.idle),
+            absolute_at: session.absolute_expiry,
+        }
+    }
+
+    pub fn at(&self) -> u64 {
+        self.idle_at.min(self.absolute_at)
+    }
+
+    pub fn expires_in(&self, now: u64) -> u64 {
+        self.at().saturating_sub(now)
+    }
+
+    /// Absolute is checked first: once the hard limit passes, that is the reason.
+    pub fn check(&self, now: u64) -> Result<(), Reason> {
+        if now >= self.absolute_at {
+            Err(Reason::AbsoluteTimeout)
+        } else if now >= self.idle_at {
+            Err(Reason::IdleTimeout)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Inside the warning window: which limit is about to end the session.
+    pub fn warning(&self, now: u64, window: u64) -> Option<Warning> {
+        if window == 0 || self.expires_in(now) > window {
+            return None;
+        }
+        Some(if self.absolute_at <= self.idle_at {
+            Warning::Absolute
+        } else {
+            Warning::Idle
+        })
+    }
+}
+
+impl Session {
+    pub fn is_elevated(&self, now: u64) -> bool {
+        self.elevated_until.is_some_and(|u| u > now)
+    }
+
+    /// Elevation lasts `ELEVATED_TIMEOUT`, does not slide and never outlives the session.
+    pub fn elevate(&mut self, now: u64, t: &Timeouts) {
+        self.elevated_until = Some(now.saturating_add(t.elevated).min(self.absolute_expiry));
+        self.auth_time = now;
+    }
+
+    /// Should this request write `last_seen`? At most once per slide interval.
+    pub fn needs_slide_write(&self, now: u64, t: &Timeouts) -> bool {
+        now >= self.last_seen.saturating_add(t.slide_interval)
+    }
+}
+
+/// Who or what connects now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub ip: String,
+    pub ua: String,
+    #[serde(default)]
+    pub https: bool,
+}
+
+/// Result of comparing the client with what the session was bound to at login.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Binding {
+    pub ip_changed: bool,
+    pub ua_changed: bool,
+    /// Changed since the last audit event: write one more.
+    pub ip_new: bool,
+    pub ua_new: bool,
+    pub reject: bool,
+}
+
+impl Binding {
+    /// The `X-Session-Binding` value.
+    pub fn header(&self) -> &'static str {
+        match (self.ip_changed, self.ua_changed) {
+            (false, false) => "ok",
+            (true, false) => "ip-changed",
+            (false, true) => "ua-changed",
+            (true, true) => "ip-changed,ua-changed",
+        }
+    }
+
+    /// The assertion's `bind` claim: absent while nothing changed.
+    pub fn claim(&self) -> Option<&'static str> {
+        if self.ip_changed || self.ua_changed {
+            Some(self.header())
+        } else {
+            None
+        }
+    }
+}
+
+pub fn check_binding(s: &Session, c: &Client, ip_mode: BindMode, ua_mode: BindMode) -> Binding {
+    let ip_changed = ip_mode != BindMode::Off && !same_network(&s.login_ip, &c.ip);
+    let ua_changed = ua_mode != BindMode::Off && s.login_ua != c.ua;
+    Binding {
+        ip_changed,
+        ua_changed,
+        ip_new: ip_mode != BindMode::Off && !same_network(&s.last_ip, &c.ip),
+        ua_new: ua_mode != BindMode::Off && s.last_ua != c.ua,
+        reject: (ip_changed && ip_mode == BindMode::Reject) || (ua_changed && ua_mode == BindMode::Reject),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T: Timeouts = Timeouts {
+        idle: 1800,
+        absolute: 86_400,
+        elevated: 900,
+        slide_interval: 60,
+        warning_window: 120,
+    };
+
+    pub fn session(now: u64) -> Session {
+        Session {
+            handle: "h".into(),
+            user: Some("alice".into()),
+            roles: vec![],
+            data: Map::new(),
+            created_at: now,
+            auth_time: now,
+            last_seen: now,
+            absolute_expiry: now + T.absolute,
+            elevated_until: None,
+            login_ip: "203.0.113.5".into(),
+            login_ua: "UA/1".into(),
+            last_ip: "203.0.113.5".into(),
+            last_ua: "UA/1".into(),
+            flagged: false,
+            via_http: false,
+            persistent: false,
+        }
+    }
+
+    #[test]
+    fn idle_and_absolute_are_enforced_together() {
+        let s = session(1000);
+        let e = Expiry::of(&s, 1000, &T);
+        assert_eq!(e.check(1000 + 1799), Ok(()));
+        assert_eq!(e.check(1000 + 1800), Err(Reason::IdleTimeout));
+        // Active all day: sliding never passes the absolute limit.
+        let e = Expiry::of(&s, 1000 + 86_000, &T);
+        assert_eq!(e.check(1000 + 86_399), Ok(()));
+        assert_eq!(e.check(1000 + 86_400), Err(Reason::AbsoluteTimeout));
+    }
+
+    #[test]
+    fn warnings_name_the_nearer_limit() {
+        let s = session(0);
+        let e = Expiry::of(&s, 0, &T);
+        assert_eq!(e.warning(1000, 120), None);
+        assert_eq!(e.warning(1700, 120), Some(Warning::Idle));
+        let e = Expiry::of(&s, 86_000, &T);
+        assert_eq!(e.warning(86_300, 120), Some(Warning::Absolute));
+        assert_eq!(e.warning(86_300, 0), None);
+    }
+
+    #[test]
+    fn elevation_never_outlives_the_session() {
+        let mut s = session(0);
+        s.elevate(86_000, &T);
+        assert_eq!(s.elevated_until, Some(86_400));
+        assert!(s.is_elevated(86_399));
+        assert!(!s.is_elevated(86_400));
+    }
+
+    #[test]
+    fn slide_writes_once_per_interval() {
+        let s = session(1000);
+        assert!(!s.needs_slide_write(1059, &T));
+        assert!(s.needs_slide_write(1060, &T));
+    }
+
+    #[test]
+    fn binding_flag_and_reject() {
+        let s = session(0);
+        let same = Client {
+            ip: "203.0.113.77".into(),
+            ua: "UA/1".into(),
+            https: true,
+        };
+        let b = check_binding(&s, &same, BindMode::Flag, BindMode::Flag);
+        assert_eq!(b.header(), "ok");
+        assert_eq!(b.claim(), None);
+        let moved = Client {
+            ip: "198.51.100.1".into(),
+            ua: "UA/1".into(),
+            https: true,
+        };
+        let b = check_binding(&s, &moved, BindMode::Flag, BindMode::Flag);
+        assert_eq!((b.header(), b.reject, b.ip_new), ("ip-changed", false, true));
+        let b = check_binding(&s, &moved, BindMode::Reject, BindMode::Flag);
+        assert!(b.reject);
+        let b = check_binding(&s, &moved, BindMode::Off, BindMode::Reject);
+        assert_eq!((b.header(), b.reject), ("ok", false));
+        let other_ua = Client {
+            ip: "203.0.113.5".into(),
+            ua: "UA/2".into(),
+            https: true,
+        };
+        assert_eq!(check_binding(&s, &other_ua, BindMode::Flag, BindMode::Flag).header(), "ua-changed");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn never_valid_past_either_limit(created in 0u64..1_000_000, seen in 0u64..200_000, now in 0u64..2_000_000) {
+            let s = session(created);
+            let last = created + seen;
+            let e = Expiry::of(&s, last, &T);
+            if e.check(now).is_ok() {
+                prop_assert!(now < created + T.absolute);
+                prop_assert!(now < last + T.idle);
+                prop_assert!(e.expires_in(now) > 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Step 5: apply the origin's `X-Session-Command`, then finish the response: strip the
+//! command and any `X-Session-*` / gate cookie the origin set, add the gate's cookie
+//! and the expiry headers.
+
+use super::parse::Incoming;
+use super::store::{self, StoreDown};
+use super::validate::{live_from, new_token, regenerate, Live, Regenerated};
+use crate::core::command::{self, Command};
+use crate::core::config::Config;
+use crate::core::cookie;
+use crate::core::headers::is_reserved;
+use crate::core::session::Session;
+use crate::core::token;
+use crate::platform;
+use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use serde_json::Map;
+use worker::{Env, Headers, Response};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieChange {
+    Keep,
+    Set { token: String, max_age: Option<u64> },
+    Clear,
+}
+
+pub enum ApplyError {
+    /// 502 `invalid_origin_command`.
+    Invalid(String),
+    /// 503 `store_unavailable`.
+    Store(StoreDown),
+}
+
+impl From<StoreDown> for ApplyError {
+    fn from(e: StoreDown) -> Self {
+        ApplyError::Store(e)
+    }
+}
+
+fn internal(e: worker::Error) -> ApplyError {
+    ApplyError::Store(StoreDown(e.to_string()))
+}
+
+/// Cookie lifetime: a browser-session cookie, or the session's remaining absolute life.
+fn max_age(s: &Session, now: u64) -> Option<u64> {
+    s.persistent.then(|| s.absolute_expiry.saturating_sub(now))
+}
+
+pub struct Applied {
+    pub live: Option<Live>,
+    pub cookie: CookieChange,
+}
+
+pub async fn apply(
+    env: &Env,
+    cfg: &Config,
+    inc: &Incoming,
+    cmds: Vec<Command>,
+    mut live: Option<Live>,
+    mut cookie: CookieChange,
+) -> Result<Applied, ApplyError> {
+    let signed_in = live.as_ref().is_some_and(|l| l.session.user.is_some());
+    command::check_sequence(&cmds, signed_in).map_err(ApplyError::Invalid)?;
+    let now = platform::now();
+    let t = cfg.store_timeout_ms;
+    for cmd in cmds {
+        match cmd {
+            Command::Login {
+                user,
+                roles,
+                data,
+                persistent,
+            } => {
+                let store_id = store::user_store(env, &user)?;
+                let (tok, hash) = new_token(cfg, &store_id).map_err(internal)?;
+                let mut carried = Map::new();
+                let mut replaces = None;
+                if let Some(cur) = live.take() {
+                    let same_owner = cur.session.user.is_none() || cur.session.user.as_deref() == Some(user.as_str());
+                    if cur.store_id == store_id {
+                        replaces = Some(cur.hash.clone());
+                        if same_owner {
+                            carried = cur.session.data.clone();
+                        }
+                    } else {
+                        // Another object: take the old session out first (it dies now) and
+                        // carry its latest data, if it may be carried.
+                        let taken = store::call(env, &cur.store_id, &StoreRequest::Take { hash: cur.hash.clone() }, t).await?;
+                        if let (StoreResponse::Done { session: Some(old), .. }, true) = (taken, same_owner) {
+                            carried = old.data;
+                        }
+                    }
+                }
+                command::merge_data(&mut carried, &data);
+                command::check_data(&carried, cfg.session_data_max).map_err(ApplyError::Invalid)?;
+                let handle = token::handle(&platform::random::<16>().map_err(internal)?);
+                let session = Session {
+                    handle,
+                    user: Some(user),
+                    roles,
+                    data: carried,
+                    created_at: now,
+                    auth_time: now,
+                    last_seen: now,
+                    absolute_expiry: now + cfg.absolute_timeout,
+                    elevated_until: None,
+                    login_ip: inc.client.ip.clone(),
+                    login_ua: inc.client.ua.clone(),
+                    last_ip: inc.client.ip.clone(),
+                    last_ua: inc.client.ua.clone(),
+                    flagged: false,
+                    via_http: !inc.https,
+                    persistent,
+                };
+                let msg = StoreRequest::Create {
+                    hash: hash.clone(),
+                    session: session.clone(),
+                    replaces,
+                    client: inc.client.clone(),
+                };
+                match store::call(env, &store_id, &msg, t).await? {
+                    StoreResponse::Done { .. } => {}
+                    other => return Err(ApplyError::Store(StoreDown(format!("create answered {other:?}")))),
+                }
+                cookie = CookieChange::Set {
+                    token: tok,
+                    max_age: max_age(&session, now),
+                };
+                live = Some(live_from(store_id, hash, session, cfg));
+            }
+            Command::SetData { data } => match live.as_mut() {
+                Some(cur) => {
+                    let msg = StoreRequest::SetData {
+                        hash: cur.hash.clone(),
+                        data,
+                        max_bytes: cfg.session_data_max,
+                    };
+                    match store::call(env, &cur.store_id, &msg, t).await? {
+                        StoreResponse::Done { session: Some(s), .. } => cur.session = s,
+                        StoreResponse::Invalid { detail } => return Err(ApplyError::Invalid(detail)),
+                        // Ended meanwhile (logout elsewhere): never brought back.
+                        _ => {
+                            live = None;
+                            cookie = CookieChange::Clear;
+                        }
+                    }
+                }
+                None => {
+                    let store_id = store::guest_store(env)?;
+                    let (tok, hash) = new_token(cfg, &store_id).map_err(internal)?;
+                    let session = Session {
+                        handle: token::handle(&platform::random::<16>().map_err(internal)?),
+                        user: None,
+                        roles: vec![],
+                        data,
+                        created_at: now,
+                        auth_time: now,
+                        last_seen: now,
+                        absolute_expiry: now + cfg.absolute_timeout,
+                        elevated_until: None,
+                        login_ip: inc.client.ip.clone(),
+                        login_ua: inc.client.ua.clone(),
+                        last_ip: inc.client.ip.clone(),
+                        last_ua: inc.client.ua.clone(),
+                        flagged: false,
+                        via_http: !inc.https,
+                        persistent: false,
+                    };
+                    let msg = StoreRequest::Create {
+                        hash: hash.clone(),
+                        session: session.clone(),
+                        replaces: None,
+                        client: inc.client.clone(),
+                    };
+                    store::call(env, &store_id, &msg, t).await?;
+                    cookie = CookieChange::Set { token: tok, max_age: None };
+                    live = Some(live_from(store_id, hash, session, cfg));
+                }
+            },
+            Command::Logout => {
+                if let Some(cur) = live.take() {
+                    let msg = StoreRequest::Destroy {
+                        hash: cur.hash,
+                        by: by::USER.into(),
+                        client: inc.client.clone(),
+                    };
+                    store::call(env, &cur.store_id, &msg, t).await?;
+                }
+                cookie = CookieChange::Clear;
+            }
+            Command::Regenerate { reason, roles } => {
+                let cur = live
+                    .take()
+                    .ok_or_else(|| ApplyError::Invalid("regenerate needs a session".into()))?;
+                match regenerate(env, cfg, &cur, reason.as_str(), roles, false, &inc.client).await? {
+                    Regenerated::Done(next, tok) => {
+                        cookie = CookieChange::Set {
+                            token: tok,
+                            max_age: max_age(&next.session, now),
+                        };
+                        live = Some(*next);
+                    }
+                    Regenerated::Dead(_) => cookie = CookieChange::Clear,
+                }
+            }
+            Command::Elevate => {
+                let cur = live.take().ok_or_else(|| ApplyError::Invalid("elevate needs a session".into()))?;
+                match regenerate(env, cfg, &cur, "elevation", None, true, &inc.client).await? {
+                    Regenerated::Done(next, tok) => {
+                        cookie = CookieChange::Set {
+                            token: tok,
+                            max_age: max_age(&next.session, now),
+                        };
+                        live = Some(*next);
+                    }
+                    Regenerated::Dead(_) => cookie = CookieChange::Clear,
+                }
+            }
+            Command::LogoutOthers => {
+                if let Some(cur) = live.as_ref() {
+                    let msg = StoreRequest::DestroyAll {
+                        caller: Some(cur.hash.clone()),
+                        except: Some(cur.hash.clone()),
+                        by: by::LOGOUT_OTHERS.into(),
+                        client: inc.client.clone(),
+                    };
+                    store::call(env, &cur.store_id, &msg, t).await?;
+                }
+            }
+            Command::LogoutAll => {
+                if let Some(cur) = live.take() {
+                    let msg = StoreRequest::DestroyAll {
+                        caller: None,
+                        except: None,
+                        by: by::LOGOUT_ALL.into(),
+                        client: inc.client.clone(),
+                    };
+                    store::call(env, &cur.store_id, &msg, t).await?;
+                }
+                cookie = CookieChange::Clear;
+            }
+        }
+    }
+    Ok(Applied { live, cookie })
+}
+
+/// Copies the origin's response with the gate's changes. Headers are rebuilt because a
+/// fetched response's headers are immutable.
+pub fn finish(resp: Response, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> worker::Result<Response> {
+    let status = resp.status_code();
+    let out = Headers::new();
+    for (name, value) in resp.headers().entries() {
+        if is_reserved(&name) || name.eq_ignore_ascii_case("set-cookie") {
+            continue;
+        }
+        out.append(&name, &value)?;
+    }
+    for sc in resp.headers().get_all("set-cookie")? {
+        // The origin may set its own cookies, never the gate's.
+        if cookie::set_cookie_name(&sc) != cfg.cookie_name {
+            out.append("set-cookie", &sc)?;
+        }
+    }
+    stamp(&out, cfg, live, cookie)?;
+    let (_, body) = resp.into_parts();
+    Ok(Response::builder().with_status(status).with_headers(out).body(body))
+}
+
+/// Adds the gate's cookie change and, with a live session, the expiry headers.
+pub fn stamp(out: &Headers, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> worker::Result<()> {
+    match cookie {
+        CookieChange::Keep => {}
+        CookieChange::Set { token, max_age } => {
+            out.append("set-cookie", &cookie::set(&cfg.cookie_name, token, cfg.cookie_samesite, *max_age))?
+        }
+        CookieChange::Clear => out.append("set-cookie", &cookie::clear(&cfg.cookie_name, cfg.cookie_samesite))?,
+    }
+    if let Some(l) = live {
+        let now = platform::now();
+        out.set("x-session-expires-in", &l.expiry.expires_in(now).to_string())?;
+        if let Some(w) = l.expiry.warning(now, cfg.warning_window) {
+            out.set("x-session-warning", w.as_str())?;
+        }
+        if cookie != &CookieChange::Keep {
+            out.set("cache-control", "no-store")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Step 1: read what the gate needs from the request, once.
+
+use crate::core::client;
+use crate::core::config::Config;
+use crate::core::cookie::{self, SessionCookie};
+use crate::core::path;
+use crate::core::session::Client;
+use worker::Request;
+
+pub struct Incoming {
+    pub method: String,
+    pub https: bool,
+    /// `scheme://host[:port]` as the client addressed us.
+    pub own_origin: String,
+    pub host: String,
+    /// Normalised path; what is matched and what is forwarded.
+    pub path: String,
+    /// `?query` or empty.
+    pub query: String,
+    pub client: Client,
+    pub navigation: bool,
+    pub cookie_header: Option<String>,
+    /// The gate's cookie: absent, one value, or several (ambiguous).
+    pub session_cookie: CookieValue,
+    pub sec_fetch_site: Option<String>,
+    pub origin_header: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieValue {
+    Absent,
+    One(String),
+    Several,
+}
+
+impl CookieValue {
+    pub fn is_present(&self) -> bool {
+        *self != CookieValue::Absent
+    }
+}
+
+pub enum ParseError {
+    BadPath(path::PathError),
+    BadUrl,
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
+    let url = req.url().map_err(|_| ParseError::BadUrl)?;
+    let https = url.scheme() == "https";
+    let host = url.host_str().unwrap_or_default().to_string();
+    let own_origin = match url.port() {
+        Some(p) => format!("{}://{}:{}", url.scheme(), host, p),
+        None => format!("{}://{}", url.scheme(), host),
+    };
+    let path = path::normalize(url.path()).map_err(ParseError::BadPath)?;
+    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let cookie_header = header(req, "cookie");
+    let session_cookie = match cookie_header.as_deref().map(|h| cookie::find(h, &cfg.cookie_name)) {
+        None | Some(SessionCookie::Absent) => CookieValue::Absent,
+        Some(SessionCookie::One(v)) => CookieValue::One(v.to_string()),
+        Some(SessionCookie::Several) => CookieValue::Several,
+    };
+    Ok(Incoming {
+        method: req.method().to_string(),
+        https,
+        own_origin,
+        host,
+        path,
+        query,
+        client: Client {
+            ip: header(req, "cf-connecting-ip").unwrap_or_default(),
+            ua: header(req, "user-agent").unwrap_or_default(),
+            https,
+        },
+        navigation: client::is_navigation(header(req, "sec-fetch-mode").as_deref(), header(req, "accept").as_deref()),
+        cookie_header,
+        session_cookie,
+        sec_fetch_site: header(req, "sec-fetch-site"),
+        origin_header: header(req, "origin"),
+    })
+}
+
+impl Incoming {
+    pub fn path_and_query(&self) -> String {
+        format!("{}{}", self.path, self.query)
+    }
+
+    pub fn is_cross_site(&self, cfg: &Config) -> bool {
+        client::is_cross_site(
+            &self.method,
+            self.session_cookie.is_present(),
+            self.sec_fetch_site.as_deref(),
+            self.origin_header.as_deref(),
+            &self.own_origin,
+            &cfg.allowed_origins,
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! One request through the gate.
+
+use super::apply::{self, ApplyError, CookieChange};
+use super::forward::{self, OriginFailure};
+use super::parse::{self, ParseError};
+use super::reject;
+use super::store;
+use super::validate::{self, log_event, Live};
+use crate::api;
+use crate::core::audit::AuditEvent;
+use crate::core::command;
+use crate::core::policy::{self, Decision};
+use crate::platform;
+use crate::store::protocol::Request as StoreRequest;
+use serde_json::json;
+use worker::{Env, Request, Response, Result};
+
+pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let cfg = match platform::config(&env) {
+        Ok(c) => c,
+        Err(e) => return reject::config_error(&e),
+    };
+    if cfg.require_https {
+        let mut url = req.url()?;
+        if url.scheme() == "http" && url.set_scheme("https").is_ok() {
+            return reject::redirect(308, url.as_str());
+        }
+    }
+    let inc = match parse::parse(&req, &cfg) {
+        Ok(i) => i,
+        Err(ParseError::BadPath(e)) => return reject::error_detail(400, "bad_request", &e.to_string()),
+        Err(ParseError::BadUrl) => return reject::error_detail(400, "bad_request", "unparseable URL"),
+    };
+    if inc.path == "/.sessiongate" || inc.path.starts_with("/.sessiongate/") {
+        return api::route(req, &env, &cfg, &inc).await;
+    }
+    if inc.is_cross_site(&cfg) {
+        log_event(
+            &AuditEvent::new(platform::now(), "cross_site_request")
+                .reason(inc.origin_header.clone().unwrap_or_default())
+                .client(&inc.client.ip, &inc.client.ua),
+        );
+        return reject::error(403, "cross_site_request");
+    }
+
+    let access = policy::classify(&cfg, &inc.method, &inc.path);
+    let v = validate::validate(&env, &cfg, &inc, true).await;
+    let mut cookie = match (&v.new_token, v.clear_cookie) {
+        (Some(token), _) => CookieChange::Set {
+            token: token.clone(),
+            max_age: v.live.as_ref().and_then(|l| {
+                l.session
+                    .persistent
+                    .then(|| l.session.absolute_expiry.saturating_sub(platform::now()))
+            }),
+        },
+        (None, true) => CookieChange::Clear,
+        (None, false) => CookieChange::Keep,
+    };
+    let decision = policy::decide(&cfg, access, v.state, inc.navigation, &inc.path_and_query());
+    if decision != Decision::Forward {
+        let resp = reject::decision(&decision)?;
+        return stamped(resp, &cfg, v.live.as_ref(), &cookie);
+    }
+
+    let now = platform::now();
+    let (url, aud) = forward::target(&cfg, &inc);
+    let headers = forward::origin_headers(&req, &inc, &cfg, v.live.as_ref(), &url, &aud, now)?;
+    let resp = match forward::forward(&req, &url, headers, cfg.origin_timeout_ms).await {
+        Ok(r) => r,
+        Err(OriginFailure::Timeout) => {
+            let r = reject::error_detail(
+                504,
+                "origin_timeout",
+                &format!("the origin did not answer within {} ms", cfg.origin_timeout_ms),
+            )?;
+            return stamped(r, &cfg, v.live.as_ref(), &cookie);
+        }
+        Err(OriginFailure::Unreachable(detail)) => {
+            worker::console_error!("{}", json!({"sessiongate": "origin_unreachable", "detail": detail}));
+            let r = reject::error_detail(502, "origin_unreachable", "the origin could not be reached")?;
+            return stamped(r, &cfg, v.live.as_ref(), &cookie);
+        }
+    };
+
+    let mut live = v.live;
+    if let Some(raw) = resp.headers().get("x-session-command")? {
+        let parsed = command::parse(&raw, cfg.session_data_max);
+        let result = match parsed {
+            Ok(cmds) => apply::apply(&env, &cfg, &inc, cmds, live.clone(), cookie.clone()).await,
+            Err(detail) => Err(ApplyError::Invalid(detail)),
+        };
+        match result {
+            Ok(applied) => {
+                live = applied.live;
+                cookie = applied.cookie;
+            }
+            Err(ApplyError::Invalid(detail)) => return invalid_command(&env, &cfg, &inc, live.as_ref(), &cookie, &detail).await,
+            Err(ApplyError::Store(e)) => {
+                worker::console_error!("{}", json!({"sessiongate": "store_unavailable", "detail": e.to_string()}));
+                return stamped(reject::error(503, "store_unavailable")?, &cfg, live.as_ref(), &cookie);
+            }
+        }
+    }
+    apply::finish(resp, &cfg, live.as_ref(), &cookie)
+}
+
+fn stamped(resp: Response, cfg: &crate::core::config::Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
+    apply::stamp(resp.headers(), cfg, live, cookie)?;
+    Ok(resp)
+}
+
+/// 502 `invalid_origin_command`: nothing of the command was applied; audit it.
+async fn invalid_command(
+    env: &Env,
+    cfg: &crate::core::config::Config,
+    inc: &parse::Incoming,
+    live: Option<&Live>,
+    cookie: &CookieChange,
+    detail: &str,
+) -> Result<Response> {
+    let detail: String = detail.chars().take(300).collect();
+    let mut e = AuditEvent::new(platform::now(), "invalid_origin_command")
+        .reason(detail.clone())
+        .client(&inc.client.ip, &inc.client.ua);
+    if let Some(l) = live {
+        e.user = l.session.user.clone();
+        e.session = Some(l.session.handle.clone());
+        // The object stores the event and writes its log line.
+        if store::call(env, &l.store_id, &StoreRequest::Record { event: e.clone() }, cfg.store_timeout_ms)
+            .await
+            .is_err()
+        {
+            log_event(&e);
+        }
+    } else {
+        log_event(&e);
+    }
+    let resp = reject::error_detail(502, "invalid_origin_command", &detail)?;
+    stamped(resp, cfg, live, cookie)
+}

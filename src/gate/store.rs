@@ -1,0 +1,70 @@
+//! Calls to the session Durable Objects, with a deadline: a store that errors or hangs
+//! is reported as down, and the caller fails closed.
+
+use crate::core::token;
+use crate::platform::STORE_BINDING;
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use worker::{Delay, Env, Method, Request, RequestInit};
+
+#[derive(Debug)]
+pub struct StoreDown(pub String);
+
+impl std::fmt::Display for StoreDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "session store unavailable: {}", self.0)
+    }
+}
+
+fn down(e: impl std::fmt::Display) -> StoreDown {
+    StoreDown(e.to_string())
+}
+
+/// Store id (hex) of a user's object: all of a user's sessions live together.
+pub fn user_store(env: &Env, user: &str) -> Result<[u8; 32], StoreDown> {
+    let ns = env.durable_object(STORE_BINDING).map_err(down)?;
+    let id = ns.id_from_name(&format!("user:{user}")).map_err(down)?;
+    token::unhex32(&id.to_string()).ok_or_else(|| down("unexpected object id format"))
+}
+
+/// A fresh object for an anonymous (guest) session.
+pub fn guest_store(env: &Env) -> Result<[u8; 32], StoreDown> {
+    let ns = env.durable_object(STORE_BINDING).map_err(down)?;
+    let id = ns.unique_id().map_err(down)?;
+    token::unhex32(&id.to_string()).ok_or_else(|| down("unexpected object id format"))
+}
+
+pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
+    let ns = env.durable_object(STORE_BINDING).map_err(down)?;
+    let stub = ns.id_from_string(&token::hex(store_id)).map_err(down)?.get_stub().map_err(down)?;
+    let body = serde_json::to_string(msg).map_err(down)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init("https://session-store/", &init).map_err(down)?;
+    let call = Box::pin(async move {
+        let mut resp = stub.fetch_with_request(req).await.map_err(down)?;
+        if resp.status_code() != 200 {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(StoreDown(format!(
+                "status {}: {}",
+                resp.status_code(),
+                text.chars().take(200).collect::<String>()
+            )));
+        }
+        resp.json::<StoreResponse>().await.map_err(down)
+    });
+    let deadline = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
+    match select(call, deadline).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(StoreDown(format!("no answer within {timeout_ms} ms"))),
+    }
+}
+
+/// Rows written by one object (benchmark only; admin API).
+pub async fn stats(env: &Env, store_id: &[u8; 32]) -> Result<serde_json::Value, StoreDown> {
+    let ns = env.durable_object(STORE_BINDING).map_err(down)?;
+    let stub = ns.id_from_string(&token::hex(store_id)).map_err(down)?.get_stub().map_err(down)?;
+    let mut resp = stub.fetch_with_str("https://session-store/stats").await.map_err(down)?;
+    resp.json().await.map_err(down)
+}

@@ -1,0 +1,220 @@
+//! Step 2: validate the session cookie. The HMAC tag is checked first, so a forged or
+//! altered token costs no storage access; a genuine one costs one Durable Object call.
+
+use super::parse::{CookieValue, Incoming};
+use super::store::{self, StoreDown};
+use crate::core::audit::AuditEvent;
+use crate::core::config::Config;
+use crate::core::policy::SessionState;
+use crate::core::session::{Client, Expiry, Reason, Session, Timeouts};
+use crate::core::token;
+use crate::platform;
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use worker::Env;
+
+/// A validated, live session.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub store_id: [u8; 32],
+    pub hash: String,
+    pub session: Session,
+    pub expiry: Expiry,
+    pub binding: String,
+    pub bind_claim: Option<String>,
+}
+
+impl Live {
+    pub fn state(&self, now: u64) -> SessionState {
+        if self.session.user.is_some() {
+            SessionState::Authenticated {
+                elevated: self.session.is_elevated(now),
+            }
+        } else {
+            SessionState::Anonymous
+        }
+    }
+}
+
+pub struct Validation {
+    pub state: SessionState,
+    pub live: Option<Live>,
+    /// A cookie was sent but is not valid: the response clears it.
+    pub clear_cookie: bool,
+    /// The session got a new ID on the way (HTTP -> HTTPS, or key rotation).
+    pub new_token: Option<String>,
+}
+
+impl Validation {
+    fn absent(reason: Reason, clear_cookie: bool) -> Self {
+        Validation {
+            state: SessionState::Absent(reason),
+            live: None,
+            clear_cookie,
+            new_token: None,
+        }
+    }
+}
+
+pub fn log_event(e: &AuditEvent) {
+    worker::console_log!("{}", e.log_line());
+}
+
+/// A new token in the given object, signed with the current key, and its storage hash.
+pub fn new_token(cfg: &Config, store_id: &[u8; 32]) -> worker::Result<(String, String)> {
+    let secret = platform::random::<32>()?;
+    Ok((
+        token::mint(store_id, &secret, cfg.session_secret.bytes()),
+        token::storage_hash(&secret),
+    ))
+}
+
+pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Config) -> Live {
+    let expiry = Expiry::of(&session, session.last_seen, &Timeouts::from_config(cfg));
+    Live {
+        store_id,
+        hash,
+        session,
+        expiry,
+        binding: "ok".into(),
+        bind_claim: None,
+    }
+}
+
+pub enum Regenerated {
+    Done(Box<Live>, String),
+    Dead(Reason),
+}
+
+/// Moves a live session to a fresh ID; the old one is dead once this returns.
+pub async fn regenerate(
+    env: &Env,
+    cfg: &Config,
+    live: &Live,
+    reason: &str,
+    roles: Option<Vec<String>>,
+    elevate: bool,
+    client: &Client,
+) -> Result<Regenerated, StoreDown> {
+    let (tok, hash) = new_token(cfg, &live.store_id).map_err(|e| StoreDown(e.to_string()))?;
+    let msg = StoreRequest::Regenerate {
+        old_hash: live.hash.clone(),
+        new_hash: hash.clone(),
+        reason: reason.into(),
+        roles,
+        elevate,
+        client: client.clone(),
+    };
+    match store::call(env, &live.store_id, &msg, cfg.store_timeout_ms).await? {
+        StoreResponse::Done { session: Some(s), .. } => {
+            let mut next = live_from(live.store_id, hash, s, cfg);
+            next.binding = live.binding.clone();
+            next.bind_claim = live.bind_claim.clone();
+            Ok(Regenerated::Done(Box::new(next), tok))
+        }
+        StoreResponse::Rejected { reason } => Ok(Regenerated::Dead(reason)),
+        other => Err(StoreDown(format!("unexpected answer {other:?}"))),
+    }
+}
+
+pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
+    let raw = match &inc.session_cookie {
+        CookieValue::Absent => return Validation::absent(Reason::Missing, false),
+        CookieValue::Several => return Validation::absent(Reason::Invalid, true),
+        CookieValue::One(v) => v,
+    };
+    let verified = match token::verify(raw, &cfg.token_keys()) {
+        Ok(t) => t,
+        Err(e) => {
+            log_event(
+                &AuditEvent::new(platform::now(), "forged_token")
+                    .reason(e.as_str())
+                    .client(&inc.client.ip, &inc.client.ua),
+            );
+            return Validation::absent(Reason::Invalid, true);
+        }
+    };
+    let hash = verified.storage_hash();
+    let msg = StoreRequest::Validate {
+        hash: hash.clone(),
+        client: inc.client.clone(),
+        slide,
+    };
+    let answer = match store::call(env, &verified.store_id, &msg, cfg.store_timeout_ms).await {
+        Ok(a) => a,
+        Err(e) => {
+            worker::console_error!(
+                "{}",
+                serde_json::json!({"sessiongate": "store_unavailable", "detail": e.to_string()})
+            );
+            return Validation {
+                state: SessionState::StoreDown,
+                live: None,
+                clear_cookie: false,
+                new_token: None,
+            };
+        }
+    };
+    let live = match answer {
+        StoreResponse::Valid {
+            session,
+            expiry,
+            binding,
+            bind_claim,
+            new_id_required,
+        } => {
+            let live = Live {
+                store_id: verified.store_id,
+                hash,
+                session,
+                expiry,
+                binding,
+                bind_claim,
+            };
+            // Plain HTTP -> HTTPS, or a token under the retired key: move to a fresh ID.
+            let reason = if new_id_required {
+                Some("https_upgrade")
+            } else if verified.key_index > 0 {
+                Some("key_rotation")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return match regenerate(env, cfg, &live, reason, None, false, &inc.client).await {
+                    Ok(Regenerated::Done(next, tok)) => Validation {
+                        state: next.state(platform::now()),
+                        live: Some(next),
+                        clear_cookie: false,
+                        new_token: Some(tok),
+                    },
+                    Ok(Regenerated::Dead(reason)) => Validation::absent(reason, true),
+                    Err(_) => Validation {
+                        state: SessionState::StoreDown,
+                        live: None,
+                        clear_cookie: false,
+                        new_token: None,
+                    },
+                };
+            }
+            live
+        }
+        StoreResponse::Rejected { reason } => return Validation::absent(reason, true),
+        other => {
+            worker::console_error!(
+                "{}",
+                serde_json::json!({"sessiongate": "store_unexpected", "detail": format!("{other:?}")})
+            );
+            return Validation {
+                state: SessionState::StoreDown,
+                live: None,
+                clear_cookie: false,
+                new_token: None,
+            };
+        }
+    };
+    Validation {
+        state: live.state(platform::now()),
+        live: Some(live),
+        clear_cookie: false,
+        new_token: None,
+    }
+}

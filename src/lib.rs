@@ -1,0 +1,37 @@
+//! sessiongate: a Cloudflare Worker that validates server-side sessions at the edge
+//! and forwards only validated requests to the origin.
+//!
+//! - `core`: pure logic (tokens, cookies, paths, config, policy, assertion, commands).
+//! - `store`: the session store's protocol, rules engine and `Store` trait.
+//! - `gate` (Wasm only): the request flow, parse -> validate -> decide -> forward /
+//!   reject -> apply the origin's command.
+//! - `api` (Wasm only): the gate's own endpoints under `/.sessiongate/`.
+//! - `objects` (Wasm only): the session Durable Object.
+
+pub mod core;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
+mod gate;
+#[cfg(target_arch = "wasm32")]
+mod objects;
+#[cfg(target_arch = "wasm32")]
+mod platform;
+
+/// For Rust origins: verify the `X-Session-Assertion` header.
+pub use crate::core::assertion::{verify, AssertionError, Claims};
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(fetch)]
+async fn fetch(req: worker::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::Response> {
+    match gate::router::handle(req, env).await {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            // Fail closed: nothing was forwarded on this path.
+            worker::console_error!("{}", serde_json::json!({"sessiongate": "internal_error", "detail": e.to_string()}));
+            gate::reject::error(500, "internal")
+        }
+    }
+}

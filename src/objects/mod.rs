@@ -1,0 +1,4 @@
+//! Durable Objects. One module per object class.
+
+pub mod session_store;
+mod sql;

@@ -1,0 +1,100 @@
+//! `SessionStore`: the Durable Object that holds sessions. There is one per user
+//! (named `user:<id>`, so "log out everywhere" is one transaction) and one per
+//! anonymous guest session (a unique id), so load spreads with the user base and no
+//! object is global. Tokens carry their object's id: validation is one round trip.
+
+use super::sql::SqlStore;
+use crate::platform;
+use crate::store::engine::{Engine, Policy};
+use crate::store::protocol::Request as StoreRequest;
+use crate::store::Store;
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+#[durable_object]
+pub struct SessionStore {
+    state: State,
+    env: Env,
+    engine: std::cell::RefCell<Option<std::rc::Rc<Engine<SqlStore>>>>,
+}
+
+fn json_error(status: u16, detail: &str) -> Result<Response> {
+    Ok(Response::from_json(&serde_json::json!({"error": "store", "detail": detail}))?.with_status(status))
+}
+
+impl SessionStore {
+    fn engine(&self) -> std::result::Result<std::rc::Rc<Engine<SqlStore>>, String> {
+        if let Some(e) = self.engine.borrow().as_ref() {
+            return Ok(e.clone());
+        }
+        let cfg = platform::config(&self.env).map_err(|e| e.to_string())?;
+        let store = SqlStore::new(self.state.storage().sql())?;
+        let engine = std::rc::Rc::new(Engine::new(store, Policy::from_config(&cfg)));
+        *self.engine.borrow_mut() = Some(engine.clone());
+        Ok(engine)
+    }
+
+    /// Makes sure an alarm fires no later than the earliest expiry.
+    /// `force` (from the alarm itself) sets it whatever is scheduled now.
+    async fn schedule(&self, engine: &Engine<SqlStore>, force: bool) -> Result<()> {
+        let Some(next) = engine.store.next_deadline().map_err(worker::Error::RustError)? else {
+            return Ok(());
+        };
+        let next_ms = (next * 1000) as i64;
+        let storage = self.state.storage();
+        let current = if force { None } else { storage.get_alarm().await? };
+        if current.is_none_or(|c| c > next_ms) {
+            let offset = next_ms - platform::now_ms() as i64;
+            storage.set_alarm(offset.max(0)).await?;
+        }
+        Ok(())
+    }
+}
+
+impl DurableObject for SessionStore {
+    fn new(state: State, env: Env) -> Self {
+        SessionStore {
+            state,
+            env,
+            engine: std::cell::RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let engine = match self.engine() {
+            Ok(e) => e,
+            Err(detail) => return json_error(500, &detail),
+        };
+        if req.path() == "/stats" {
+            return Response::from_json(&serde_json::json!({"rows_written": engine.store.rows_written()}));
+        }
+        let msg: StoreRequest = match req.json().await {
+            Ok(m) => m,
+            Err(e) => return json_error(400, &format!("bad store request: {e}")),
+        };
+        let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
+        let outcome = match engine.handle(msg, platform::now()) {
+            Ok(o) => o,
+            Err(detail) => {
+                worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
+                return json_error(500, &detail);
+            }
+        };
+        for e in &outcome.events {
+            worker::console_log!("{}", e.log_line());
+        }
+        if creates || !outcome.events.is_empty() {
+            self.schedule(&engine, false).await?;
+        }
+        Response::from_json(&outcome.response)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let engine = self.engine().map_err(worker::Error::RustError)?;
+        let (events, _) = engine.sweep(platform::now()).map_err(worker::Error::RustError)?;
+        for e in &events {
+            worker::console_log!("{}", e.log_line());
+        }
+        self.schedule(&engine, true).await?;
+        Response::ok("")
+    }
+}

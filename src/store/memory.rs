@@ -1,0 +1,101 @@
+//! An in-memory `Store` for native tests of the engine. Counts writes the way the
+//! Durable Object's SQL cursor does, so slide-write limits can be asserted.
+
+use super::{Store, StoreResult};
+use crate::core::audit::{self, AuditEvent};
+use crate::core::session::{Reason, Session};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    sessions: RefCell<BTreeMap<String, (Session, u64)>>,
+    tombstones: RefCell<BTreeMap<String, (Reason, u64)>>,
+    audit: RefCell<BTreeMap<u64, AuditEvent>>,
+    next_id: Cell<u64>,
+    writes: Cell<u64>,
+}
+
+impl MemoryStore {
+    /// Session rows written so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.get()
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, hash: &str) -> StoreResult<Option<Session>> {
+        Ok(self.sessions.borrow().get(hash).map(|(s, _)| s.clone()))
+    }
+
+    fn put(&self, hash: &str, session: &Session, expires_at: u64) -> StoreResult<()> {
+        self.writes.set(self.writes.get() + 1);
+        self.sessions.borrow_mut().insert(hash.into(), (session.clone(), expires_at));
+        Ok(())
+    }
+
+    fn delete(&self, hash: &str) -> StoreResult<()> {
+        self.sessions.borrow_mut().remove(hash);
+        Ok(())
+    }
+
+    fn all(&self) -> StoreResult<Vec<(String, Session)>> {
+        Ok(self.sessions.borrow().iter().map(|(h, (s, _))| (h.clone(), s.clone())).collect())
+    }
+
+    fn due(&self, now: u64) -> StoreResult<Vec<(String, Session)>> {
+        Ok(self
+            .sessions
+            .borrow()
+            .iter()
+            .filter(|(_, (_, e))| *e <= now)
+            .map(|(h, (s, _))| (h.clone(), s.clone()))
+            .collect())
+    }
+
+    fn next_deadline(&self) -> StoreResult<Option<u64>> {
+        let s = self.sessions.borrow().values().map(|(_, e)| *e).min();
+        Ok(s.or_else(|| self.tombstones.borrow().values().map(|(_, u)| *u).min()))
+    }
+
+    fn tombstone(&self, hash: &str, reason: Reason, until: u64) -> StoreResult<()> {
+        self.tombstones.borrow_mut().insert(hash.into(), (reason, until));
+        Ok(())
+    }
+
+    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<Reason>> {
+        Ok(self.tombstones.borrow().get(hash).filter(|(_, u)| *u > now).map(|(r, _)| *r))
+    }
+
+    fn purge_tombstones(&self, now: u64) -> StoreResult<()> {
+        self.tombstones.borrow_mut().retain(|_, (_, u)| *u > now);
+        Ok(())
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        let id = self.next_id.get() + 1;
+        self.next_id.set(id);
+        self.audit.borrow_mut().insert(id, event.clone());
+        Ok(())
+    }
+
+    fn audit_page(&self, limit: u32, before: Option<u64>) -> StoreResult<Vec<(u64, AuditEvent)>> {
+        let before = before.unwrap_or(u64::MAX);
+        Ok(self
+            .audit
+            .borrow()
+            .range(..before)
+            .rev()
+            .take(limit as usize)
+            .map(|(i, e)| (*i, e.clone()))
+            .collect())
+    }
+
+    fn trim_audit(&self, now: u64) -> StoreResult<()> {
+        let floor = self.next_id.get().saturating_sub(audit::MAX_EVENTS);
+        self.audit
+            .borrow_mut()
+            .retain(|id, e| *id > floor && e.time + audit::MAX_AGE >= now);
+        Ok(())
+    }
+}

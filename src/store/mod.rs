@@ -1,0 +1,34 @@
+//! The session store: the messages the gate sends to a session Durable Object, the
+//! `Store` trait over its storage, and the engine that applies the session rules.
+//! All pure: the Durable Object (`crate::objects`) only supplies SQLite and the clock.
+
+pub mod engine;
+pub mod memory;
+pub mod protocol;
+
+use crate::core::audit::AuditEvent;
+use crate::core::session::{Reason, Session};
+
+pub type StoreResult<T> = Result<T, String>;
+
+/// What a session store must do. Synchronous on purpose: Durable Object SQLite calls are
+/// synchronous, so one engine call runs as one implicit transaction with no interleaving.
+pub trait Store {
+    fn get(&self, hash: &str) -> StoreResult<Option<Session>>;
+    /// Insert or replace; `expires_at` is when the alarm should look at it again.
+    fn put(&self, hash: &str, session: &Session, expires_at: u64) -> StoreResult<()>;
+    fn delete(&self, hash: &str) -> StoreResult<()>;
+    fn all(&self) -> StoreResult<Vec<(String, Session)>>;
+    /// Sessions whose `expires_at` is at or before `now`.
+    fn due(&self, now: u64) -> StoreResult<Vec<(String, Session)>>;
+    /// Earliest `expires_at`, or, with no sessions left, the earliest tombstone end.
+    fn next_deadline(&self) -> StoreResult<Option<u64>>;
+    fn tombstone(&self, hash: &str, reason: Reason, until: u64) -> StoreResult<()>;
+    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<Reason>>;
+    fn purge_tombstones(&self, now: u64) -> StoreResult<()>;
+    fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Newest first, ids strictly below `before`.
+    fn audit_page(&self, limit: u32, before: Option<u64>) -> StoreResult<Vec<(u64, AuditEvent)>>;
+    /// Keeps the newest `audit::MAX_EVENTS`, none older than `audit::MAX_AGE`.
+    fn trim_audit(&self, now: u64) -> StoreResult<()>;
+}

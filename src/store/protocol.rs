@@ -1,0 +1,134 @@
+//! Messages between the gate and a session Durable Object (JSON over the stub's fetch).
+
+use crate::core::audit::AuditEvent;
+use crate::core::session::{Client, Expiry, Reason, Session};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Who ended a session, for the `revoked` audit event.
+pub mod by {
+    pub const USER: &str = "user";
+    pub const ADMIN: &str = "admin";
+    pub const LOGOUT_ALL: &str = "logout_all";
+    pub const LOGOUT_OTHERS: &str = "logout_others";
+    pub const BINDING: &str = "binding";
+    pub const LOGIN: &str = "login";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Check a session; with `slide`, count this request as activity.
+    Validate {
+        hash: String,
+        client: Client,
+        slide: bool,
+    },
+    /// Store a new session; `replaces` (same object) dies in the same transaction.
+    Create {
+        hash: String,
+        session: Session,
+        replaces: Option<String>,
+        client: Client,
+    },
+    /// Remove a session and hand it back (login moving a guest's data to another object).
+    Take {
+        hash: String,
+    },
+    /// Move a live session to a new ID. `reason` is the audit reason.
+    Regenerate {
+        old_hash: String,
+        new_hash: String,
+        reason: String,
+        roles: Option<Vec<String>>,
+        elevate: bool,
+        client: Client,
+    },
+    SetData {
+        hash: String,
+        data: Map<String, Value>,
+        max_bytes: usize,
+    },
+    /// End one session (logout).
+    Destroy {
+        hash: String,
+        by: String,
+        client: Client,
+    },
+    /// End every session, or every one but `except`. `caller` must be live when given.
+    DestroyAll {
+        caller: Option<String>,
+        except: Option<String>,
+        by: String,
+        client: Client,
+    },
+    /// End the session with this public handle. `caller` must be live when given.
+    DestroyHandle {
+        caller: Option<String>,
+        handle: String,
+        by: String,
+        client: Client,
+    },
+    /// Live sessions. `caller` must be live when given; it is marked `current`.
+    List {
+        caller: Option<String>,
+    },
+    Audit {
+        limit: u32,
+        before: Option<u64>,
+    },
+    Record {
+        event: AuditEvent,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub created_at: u64,
+    pub last_seen_at: u64,
+    pub ip: String,
+    pub user_agent: String,
+    pub current: bool,
+    pub flagged: bool,
+    pub elevated_until: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub id: u64,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Response {
+    Valid {
+        session: Session,
+        expiry: Expiry,
+        /// `X-Session-Binding` value and the assertion's `bind` claim.
+        binding: String,
+        bind_claim: Option<String>,
+        /// The session's last request was plain HTTP and this one is HTTPS.
+        new_id_required: bool,
+    },
+    Rejected {
+        reason: Reason,
+    },
+    Done {
+        count: u32,
+        session: Option<Session>,
+    },
+    Sessions {
+        sessions: Vec<SessionSummary>,
+    },
+    Events {
+        events: Vec<StoredEvent>,
+        next_before: Option<u64>,
+    },
+    NotFound,
+    Invalid {
+        detail: String,
+    },
+}
