@@ -182,7 +182,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
                 return match regenerate(env, cfg, &live, reason, None, false, &inc.client).await {
                     Ok(Regenerated::Done(next, tok)) => Validation {
                         state: next.state(platform::now()),
-                        live: Some(next),
+                        live: Some(*next),
                         clear_cookie: false,
                         new_token: Some(tok),
                     },
