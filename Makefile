@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup build dev test test-unit test-e2e test-browser test-deploy bench scan fmt lint clean
+.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy bench scan fmt lint clean
 
 help:
 	@echo "make dev    run the gate on http://127.0.0.1:8787 in front of the demo origin"
@@ -23,7 +23,7 @@ dev: build
 	@bash scripts/dev.sh
 
 test: build
-	@$(MAKE) --no-print-directory test-unit test-e2e test-browser test-deploy
+	@$(MAKE) --no-print-directory test-unit test-e2e test-browser test-scan test-deploy
 	@echo "make test: all tiers passed"
 
 test-unit:
@@ -38,8 +38,19 @@ test-browser:
 	@echo "== tier 3: real Chromium against the gate and the demo origin"
 	node --test --test-concurrency=1 --test-reporter=spec tests/browser/
 
+test-scan:
+	@echo "== tier 4: sessiongate-scan against the demo origin, the gate and a weak server"
+	node --test --test-concurrency=1 --test-reporter=spec tests/scan/
+
+bench: build
+	@bash bench/run.sh
+
+scan:
+	@test -n "$(URL)" || { echo "usage: make scan URL=https://your.site [ARGS='--json --fail-on high']"; exit 2; }
+	cargo run --release --quiet --bin sessiongate-scan -- $(URL) $(ARGS)
+
 test-deploy:
-	@echo "== tier 4: wrangler deploy --dry-run"
+	@echo "== tier 5: wrangler deploy --dry-run"
 	@out=$$(mktemp -d) && npx wrangler deploy --dry-run --outdir $$out > $$out.log 2>&1 \
 	  && grep -q "SessionStore" $$out.log && echo "deploy dry-run ok: bundle in $$out" \
 	  || { cat $$out.log; echo "deploy dry-run FAILED"; exit 1; }
