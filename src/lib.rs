@@ -11,6 +11,10 @@
 pub mod core;
 pub mod store;
 
+/// The `sessiongate-scan` command-line scanner (host only).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod scan;
+
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
