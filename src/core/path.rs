@@ -44,6 +44,17 @@ fn is_unreserved(b: u8) -> bool {
 /// - repeated slashes collapse, `.` and `..` segments are resolved (never above the root);
 /// - a trailing slash is kept.
 pub fn normalize(raw: &str) -> Result<String, PathError> {
+    normalize_with(raw, false)
+}
+
+/// The same, but encoded `/` and `\` (`%2F`, `%5C`) count as separators. An origin that
+/// decodes them would see this path; the gate classifies a request by the stricter of
+/// the two readings, so `/public/..%2Fadmin` cannot pass as public.
+pub fn normalize_decoding_separators(raw: &str) -> Result<String, PathError> {
+    normalize_with(raw, true)
+}
+
+fn normalize_with(raw: &str, separators: bool) -> Result<String, PathError> {
     if raw.len() > MAX_PATH {
         return Err(PathError::TooLong);
     }
@@ -62,8 +73,8 @@ pub fn normalize(raw: &str) -> Result<String, PathError> {
                 return Err(PathError::BadPercentEncoding);
             };
             let v = hi * 16 + lo;
-            if is_unreserved(v) {
-                decoded.push(v as char);
+            if is_unreserved(v) || (separators && (v == b'/' || v == b'\\')) {
+                decoded.push(if v == b'\\' { '/' } else { v as char });
             } else {
                 decoded.push('%');
                 decoded.push(char::from(b"0123456789ABCDEF"[(v >> 4) as usize]));
@@ -244,6 +255,9 @@ mod tests {
         assert_eq!(normalize("/a%zz"), Err(PathError::BadPercentEncoding));
         assert_eq!(normalize("/a%2"), Err(PathError::BadPercentEncoding));
         assert_eq!(normalize("app"), Err(PathError::NotAbsolute));
+        assert_eq!(normalize_decoding_separators("/public/..%2Fadmin").as_deref(), Ok("/admin"));
+        assert_eq!(normalize_decoding_separators("/public/..%5cadmin").as_deref(), Ok("/admin"));
+        assert_eq!(normalize_decoding_separators("/a%2fb").as_deref(), Ok("/a/b"));
     }
 
     #[test]

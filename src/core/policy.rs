@@ -25,6 +25,21 @@ pub fn classify(cfg: &Config, method: &str, path: &str) -> Access {
     }
 }
 
+/// Classifies every reading of a path and keeps the strictest (sensitive > protected >
+/// public): a path that is public only under one reading is not public.
+pub fn classify_strictest(cfg: &Config, method: &str, paths: &[&str]) -> Access {
+    let rank = |a: Access| match a {
+        Access::Public => 0,
+        Access::Protected => 1,
+        Access::Sensitive => 2,
+    };
+    paths
+        .iter()
+        .map(|p| classify(cfg, method, p))
+        .max_by_key(|a| rank(*a))
+        .unwrap_or(Access::Protected)
+}
+
 /// What validation found out about the request's session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
@@ -109,6 +124,14 @@ mod tests {
         assert_eq!(classify(&c, "GET", "/account/password"), Access::Protected);
         assert_eq!(classify(&c, "POST", "/account/password"), Access::Sensitive);
         assert_eq!(classify(&c, "GET", "/payments/42"), Access::Sensitive);
+    }
+
+    #[test]
+    fn the_strictest_reading_wins() {
+        let c = cfg();
+        assert_eq!(classify_strictest(&c, "GET", &["/static/..%2Fapp", "/app"]), Access::Protected);
+        assert_eq!(classify_strictest(&c, "GET", &["/static/x", "/static/x"]), Access::Public);
+        assert_eq!(classify_strictest(&c, "GET", &[]), Access::Protected);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::core::client;
 use crate::core::config::Config;
 use crate::core::cookie::{self, SessionCookie};
 use crate::core::path;
+use crate::core::policy::{self, Access};
 use crate::core::session::Client;
 use worker::Request;
 
@@ -15,6 +16,8 @@ pub struct Incoming {
     pub host: String,
     /// Normalised path; what is matched and what is forwarded.
     pub path: String,
+    /// The path as an origin that decodes `%2F` / `%5C` would read it (matched too).
+    pub alt_path: String,
     /// `?query` or empty.
     pub query: String,
     pub client: Client,
@@ -57,6 +60,7 @@ pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
         None => format!("{}://{}", url.scheme(), host),
     };
     let path = path::normalize(url.path()).map_err(ParseError::BadPath)?;
+    let alt_path = path::normalize_decoding_separators(url.path()).map_err(ParseError::BadPath)?;
     let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
     let cookie_header = header(req, "cookie");
     let session_cookie = match cookie_header.as_deref().map(|h| cookie::find(h, &cfg.cookie_name)) {
@@ -70,6 +74,7 @@ pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
         own_origin,
         host,
         path,
+        alt_path,
         query,
         client: Client {
             ip: header(req, "cf-connecting-ip").unwrap_or_default(),
@@ -85,6 +90,10 @@ pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
 }
 
 impl Incoming {
+    pub fn access(&self, cfg: &Config) -> Access {
+        policy::classify_strictest(cfg, &self.method, &[&self.path, &self.alt_path])
+    }
+
     pub fn path_and_query(&self) -> String {
         format!("{}{}", self.path, self.query)
     }

@@ -43,7 +43,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         return reject::error(403, "cross_site_request");
     }
 
-    let access = policy::classify(&cfg, &inc.method, &inc.path);
+    let access = inc.access(&cfg);
     let v = validate::validate(&env, &cfg, &inc, true).await;
     let mut cookie = match (&v.new_token, v.clear_cookie) {
         (Some(token), _) => CookieChange::Set {

@@ -104,7 +104,7 @@ export async function startGate({ vars = {}, persist, origin, miniflare = {} } =
       if (opts.command) headers["x-test-command"] = typeof opts.command === "string" ? opts.command : JSON.stringify(opts.command);
       const init = { method: opts.method || "GET", headers, body: opts.body, redirect: "manual" };
       if (opts.https) return mf.dispatchFetch(`https://gate.test${p}`, init);
-      return fetch(gate.base + p, init);
+      return rawFetch(gate.base + p, init);
     },
     /** Logs `user` in through an origin login command; returns the `name=value` cookie. */
     async login(user, { roles = ["user"], data, persistent, cookie, ip, ua, https } = {}) {
@@ -121,6 +121,32 @@ export async function startGate({ vars = {}, persist, origin, miniflare = {} } =
     },
   };
   return gate;
+}
+
+/**
+ * HTTP/1.1 over node:http, returning a WHATWG Response. Unlike fetch (undici), it sends
+ * exactly the headers given (undici forces Sec-Fetch-Mode and Accept-Language) and the
+ * path exactly as written (no URL normalisation of `..` or `//`).
+ */
+export function rawFetch(url, { method = "GET", headers = {}, body } = {}) {
+  const u = new URL(url);
+  const rawPath = url.slice(url.indexOf("/", u.protocol.length + 2));
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: rawPath, headers: { "user-agent": "node", ...headers }, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const h = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+        const nullBody = [101, 204, 205, 304].includes(res.statusCode);
+        resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status: res.statusCode, headers: h }));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    if (body !== undefined && body !== null) req.write(body);
+    req.end();
+  });
 }
 
 /** The gate's `name=value` from a response's Set-Cookie, or null. "" when cleared. */
