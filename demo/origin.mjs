@@ -167,11 +167,16 @@ function sessionData(req, check) {
   }
 }
 
-/** Guest cart `{product: quantity}`, keeping only products this shop sells. */
+/**
+ * Guest cart `{product: quantity}`, keeping only products this shop sells, in catalogue
+ * order (the gate stores data as a JSON object and need not keep key order).
+ */
 function cartOf(data) {
+  const stored = data.cart && typeof data.cart === "object" ? data.cart : {};
   const cart = {};
-  for (const [item, qty] of Object.entries(data.cart ?? {})) {
-    if (PRODUCTS.includes(item) && Number.isInteger(qty) && qty > 0) cart[item] = qty;
+  for (const item of PRODUCTS) {
+    const qty = stored[item];
+    if (Number.isInteger(qty) && qty > 0) cart[item] = qty;
   }
   return cart;
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `make dev`: the demo origin on 127.0.0.1:8788 and the gate (wrangler dev) on
+# 127.0.0.1:8787 in front of it, Durable Object state kept in .wrangler/state.
+# Ctrl-C (or SIGTERM) stops both, children included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GATE_PORT=8787
+ORIGIN_PORT=8788
+export WRANGLER_SEND_METRICS=false
+
+say() { printf '\033[1;34mdev:\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mdev:\033[0m %s\n' "$*" >&2; exit 1; }
+
+[ -f .dev.vars ] || die ".dev.vars is missing: run 'make dev' (its set-up creates it from .dev.vars.example)"
+# The gate signs assertions with ORIGIN_SECRET from .dev.vars; the origin must verify with
+# the same value, whatever the calling shell exports.
+ORIGIN_SECRET=$(sed -n -E 's/^[[:space:]]*ORIGIN_SECRET[[:space:]]*=[[:space:]]*"?([^"]*)"?[[:space:]]*$/\1/p' .dev.vars | head -n1)
+[ -n "$ORIGIN_SECRET" ] || die "ORIGIN_SECRET is not set in .dev.vars"
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in $GATE_PORT $ORIGIN_PORT; do
+  listening "$port" && die "port $port is already in use (another 'make dev'?); stop that first"
+done
+
+# Each child runs in its own process group (setsid), so that stopping it also stops what
+# it started (wrangler's workerd and esbuild), and so that Ctrl-C reaches only this script,
+# which then stops them in order instead of leaving them to race.
+groups=()
+stop_all() {
+  trap - INT TERM EXIT
+  local pgid
+  for pgid in "${groups[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pgid in "${groups[@]}"; do kill -0 -- "-$pgid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return
+    sleep 0.1
+  done
+  for pgid in "${groups[@]}"; do kill -KILL -- "-$pgid" 2>/dev/null || true; done
+}
+trap 'echo; say "stopping"; stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+say "starting the demo origin on http://127.0.0.1:$ORIGIN_PORT"
+ORIGIN_SECRET="$ORIGIN_SECRET" PORT=$ORIGIN_PORT setsid node demo/origin.mjs &
+origin_pid=$!
+groups+=("$origin_pid")
+
+say "starting the gate on http://127.0.0.1:$GATE_PORT (wrangler dev; the first start builds and takes a while)"
+setsid npx wrangler dev --ip 127.0.0.1 --port "$GATE_PORT" --persist-to .wrangler/state \
+  --show-interactive-dev-session=false &
+gate_pid=$!
+groups+=("$gate_pid")
+
+# The banner comes once the gate answers, so it isn't buried in wrangler's start-up output.
+until listening "$GATE_PORT"; do
+  kill -0 "$gate_pid" 2>/dev/null || die "wrangler dev exited before the gate was up"
+  kill -0 "$origin_pid" 2>/dev/null || die "the demo origin exited"
+  sleep 0.5
+done
+cat <<EOF
+
+  ┌──────────────────────────────────────────────────────────────┐
+  │  sessiongate is running:  http://127.0.0.1:$GATE_PORT                │
+  │                                                              │
+  │  demo users   alice / correct-horse-battery   (admin, user)  │
+  │               bob   / hunter2-hunter2         (user)         │
+  │                                                              │
+  │  gate :$GATE_PORT (wrangler dev) -> demo origin :$ORIGIN_PORT (node)       │
+  │  sessions persist in .wrangler/state        Ctrl-C stops both │
+  └──────────────────────────────────────────────────────────────┘
+
+EOF
+
+# Whichever stops first takes the other one down (the EXIT trap).
+set +e
+wait -n "$origin_pid" "$gate_pid"
+status=$?
+say "a process exited (status $status); stopping the other"
+exit "$status"
