@@ -1,0 +1,461 @@
+// `make bench`, runtime part: the gate's release Wasm (build/) and two reference
+// workers (bench/workers/baseline, same toolchain) side by side in ONE workerd,
+// started through miniflare's API, in front of nginx on loopback, loaded with wrk.
+//
+//   node bench/run.mjs [--runs 3] [--duration 5] [--connections 16] [--threads 2]
+//
+// Why miniflare's API and not `wrangler dev`: wrangler dev puts its own proxy in front
+// of workerd, which dominates the figures (about 680 req/s for a trivial worker on a
+// 2-core machine, against about 3,700 req/s for the same worker in workerd directly).
+// Each worker here also gets its own workerd socket (`unsafeDirectSockets`), so wrk
+// talks to workerd with nothing in between, not even miniflare's entry worker.
+import { Miniflare } from "miniflare";
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BENCH = path.join(ROOT, "bench");
+const BASELINE = path.join(BENCH, "workers/baseline/build");
+
+// ---- options ---------------------------------------------------------------------
+const args = process.argv.slice(2);
+function opt(name, def) {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? args[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+  return v === undefined ? def : Number(v);
+}
+const RUNS = opt("runs", 3);
+const DURATION = opt("duration", 5); // seconds per load
+const CONNECTIONS = opt("connections", 16);
+const THREADS = opt("threads", 2);
+const WARMUP = opt("warmup", 2); // seconds per target before the first run
+const DEADLINE_S = opt("deadline", 420); // the whole runtime part, hard limit
+
+const SECRETS = {
+  SESSION_SECRET: "bench-session-secret-0123456789abcdef-0123",
+  ORIGIN_SECRET: "bench-origin-secret-0123456789abcdef-01234",
+  ADMIN_TOKEN: "bench-admin-token-0123456789abcdef-0123456",
+};
+const COOKIE = "__Host-session";
+const IDLE_TIMEOUT = "30m"; // slide interval = min(30m / 30, 60 s) = 60 s
+const SLIDE_S = 60;
+const CHECK_IDLE_TIMEOUT = "30s"; // write check: slide interval = 1 s
+const CHECK_SLIDE_S = 1;
+
+// ---- cleanup, whatever happens ---------------------------------------------------------
+const children = new Set();
+const miniflares = new Set();
+let tmp;
+let cleaning = null;
+function cleanup() {
+  if (cleaning) return cleaning;
+  cleaning = (async () => {
+    for (const c of children) {
+      try { c.kill("SIGTERM"); } catch {}
+    }
+    await Promise.all([...miniflares].map((mf) => mf.dispose().catch(() => {})));
+    for (const c of children) {
+      try { if (c.exitCode === null) c.kill("SIGKILL"); } catch {}
+    }
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(sig, async () => {
+    console.error(`\nbench: ${sig}, cleaning up`);
+    await cleanup();
+    process.exit(130);
+  });
+}
+const deadline = setTimeout(async () => {
+  console.error(`bench: over the ${DEADLINE_S} s limit, stopping`);
+  await cleanup();
+  process.exit(124);
+}, DEADLINE_S * 1000);
+
+// ---- helpers ------------------------------------------------------------------------
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Plain HTTP/1.1 with only the headers given (like wrk), so the session's client binding matches. */
+function request(url, { method = "GET", headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false, timeout: 10_000 }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function waitFor(url, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await request(url);
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await sleep(50);
+    }
+  }
+}
+
+function run(cmd, argv, { timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      if (code !== 0) reject(new Error(`${cmd} exited with ${code}: ${err || out}`));
+      else resolve(out);
+    });
+  });
+}
+
+async function wrk(url, { headers = {}, duration = DURATION } = {}) {
+  const argv = ["-t", String(THREADS), "-c", String(CONNECTIONS), "-d", `${duration}s`, "--timeout", "5s", "--latency", "-s", path.join(BENCH, "wrk-json.lua")];
+  for (const [k, v] of Object.entries(headers)) argv.push("-H", `${k}: ${v}`);
+  argv.push(url);
+  const out = await run("wrk", argv, { timeoutMs: (duration + 20) * 1000 });
+  const line = out.split("\n").find((l) => l.startsWith("WRKJSON "));
+  if (!line) throw new Error(`wrk printed no summary:\n${out}`);
+  return JSON.parse(line.slice(8));
+}
+
+function gzipSize(file) {
+  const bytes = fs.readFileSync(file);
+  return { raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
+}
+
+const kib = (n) => (n / 1024).toFixed(1);
+const ms = (us) => (us / 1000).toFixed(2);
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+// ---- workers ------------------------------------------------------------------------
+const MODULE_RULES = [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }];
+const COMPAT = "2026-04-20";
+
+function workerBase(name, dir) {
+  return {
+    name,
+    scriptPath: path.join(dir, "index.js"),
+    modulesRoot: dir,
+    modules: true,
+    modulesRules: MODULE_RULES,
+    compatibilityDate: COMPAT,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  };
+}
+
+function bareWorker(originUrl) {
+  return { ...workerBase("bare", path.join(BASELINE, "bare")), bindings: { ORIGIN_URL: originUrl } };
+}
+
+function floorWorker(originUrl) {
+  return {
+    ...workerBase("floor", path.join(BASELINE, "floor")),
+    bindings: { ORIGIN_URL: originUrl },
+    durableObjects: { FLOOR: { className: "FloorStore", useSQLite: true } },
+  };
+}
+
+function gateWorker(name, originUrl, vars = {}) {
+  return {
+    ...workerBase(name, path.join(ROOT, "build")),
+    durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
+    bindings: {
+      ORIGIN_URL: originUrl,
+      REQUIRE_HTTPS: "false",
+      PUBLIC_PATHS: "/login,/public,/public/*",
+      IDLE_TIMEOUT,
+      ABSOLUTE_TIMEOUT: "24h",
+      ...SECRETS,
+      ...vars,
+    },
+  };
+}
+
+let runtimeOutput = { stdout: 0, stderr: 0, lastErr: [] };
+function miniflare(workers) {
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    workers,
+    // The gate logs one audit line per forged cookie: count them, don't print them.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on("data", (d) => (runtimeOutput.stdout += String(d).split("\n").length - 1));
+      stderr.on("data", (d) => {
+        runtimeOutput.stderr += 1;
+        runtimeOutput.lastErr = [...runtimeOutput.lastErr, String(d)].slice(-5);
+      });
+    },
+  });
+  miniflares.add(mf);
+  return mf;
+}
+
+async function disposeMf(mf) {
+  await mf.dispose();
+  miniflares.delete(mf);
+}
+
+// ---- the gate's session ---------------------------------------------------------------
+async function login(gateUrl) {
+  const res = await request(`${gateUrl}/public/login-bench`);
+  const setCookie = [].concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+  if (res.status !== 200 || !setCookie) throw new Error(`bench login failed: ${res.status} ${JSON.stringify(res.headers)} ${res.body}`);
+  if (res.headers["x-session-command"]) throw new Error("the gate passed X-Session-Command through to the client");
+  return setCookie.split(";")[0].slice(COOKIE.length + 1);
+}
+
+async function rowsWritten(gateUrl) {
+  const res = await request(`${gateUrl}/.sessiongate/admin/users/bench/stats`, {
+    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` },
+  });
+  if (res.status !== 200) throw new Error(`stats: ${res.status} ${res.body}`);
+  return JSON.parse(res.body).rows_written;
+}
+
+/** A forged token: version byte 1 and 96 random bytes, base64url (130 chars, canonical), so
+ *  it passes the length and encoding checks and is turned away by the HMAC check. */
+function forgedToken() {
+  const raw = crypto.randomBytes(97);
+  raw[0] = 1;
+  return raw.toString("base64url");
+}
+
+// ---- startup: new Miniflare -> first response, gate vs bare ------------------------------
+async function startup(kind, originUrl) {
+  const t0 = performance.now();
+  const mf = miniflare([kind === "gate" ? gateWorker("gate", originUrl) : bareWorker(originUrl)]);
+  await mf.ready;
+  const t1 = performance.now();
+  const url = (await mf.unsafeGetDirectURL(kind)).href.replace(/\/$/, "");
+  const res = await request(`${url}/public/startup`);
+  const t2 = performance.now();
+  await disposeMf(mf);
+  if (res.status !== 200) throw new Error(`startup ${kind}: status ${res.status}`);
+  return { ready: t1 - t0, first: t2 - t0 };
+}
+
+// ---- main ---------------------------------------------------------------------------
+async function main() {
+  for (const f of [path.join(ROOT, "build/index.js"), path.join(ROOT, "build/index_bg.wasm"), path.join(BASELINE, "bare/index.js"), path.join(BASELINE, "floor/index.js")]) {
+    if (!fs.existsSync(f)) throw new Error(`missing ${path.relative(ROOT, f)}: run \`make bench\` (it builds everything)`);
+  }
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sessiongate-bench-"));
+
+  // nginx: the fast origin.
+  const nginxPort = await freePort();
+  const www = path.join(tmp, "www");
+  fs.mkdirSync(www);
+  // nginx's worker runs as an unprivileged user when started as root: let it read.
+  fs.chmodSync(tmp, 0o755);
+  fs.writeFileSync(path.join(www, "hello.txt"), "hello from the origin\n");
+  const conf = fs
+    .readFileSync(path.join(BENCH, "nginx.conf"), "utf8")
+    .replaceAll("@PORT@", String(nginxPort))
+    .replaceAll("@ROOT@", www)
+    .replaceAll("@TMP@", tmp);
+  fs.writeFileSync(path.join(tmp, "nginx.conf"), conf);
+  const nginx = spawn(process.env.NGINX || "/usr/sbin/nginx", ["-p", tmp, "-c", path.join(tmp, "nginx.conf"), "-e", "stderr"], { stdio: ["ignore", "ignore", "pipe"] });
+  children.add(nginx);
+  let nginxErr = "";
+  nginx.stderr.on("data", (d) => (nginxErr += d));
+  nginx.on("exit", (code) => {
+    children.delete(nginx);
+    if (!cleaning) console.error(`bench: nginx exited (${code}): ${nginxErr}`);
+  });
+  const originUrl = `http://127.0.0.1:${nginxPort}`;
+  const probe = await waitFor(`${originUrl}/`);
+  if (probe.status !== 200) throw new Error(`nginx answers ${probe.status}`);
+
+  // One workerd with every worker.
+  const tStart = performance.now();
+  const mf = miniflare([
+    bareWorker(originUrl),
+    floorWorker(originUrl),
+    gateWorker("gate", originUrl),
+    gateWorker("gate-slide", originUrl, { IDLE_TIMEOUT: CHECK_IDLE_TIMEOUT }),
+  ]);
+  await mf.ready;
+  const mfReadyMs = performance.now() - tStart;
+  const url = {};
+  for (const n of ["bare", "floor", "gate", "gate-slide"]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
+
+  const cookie = await login(url.gate);
+  const forged = forgedToken();
+  const loginAt = Date.now();
+
+  const targets = [
+    { key: "a", label: "(a) bare pass-through", url: `${url.bare}/app`, expect: 200 },
+    { key: "b", label: "(b) floor: 1 DO read + fetch", url: `${url.floor}/app`, expect: 200 },
+    { key: "c", label: "(c) gate, valid session", url: `${url.gate}/app`, headers: { cookie: `${COOKIE}=${cookie}` }, expect: 200 },
+    { key: "d", label: "(d) gate, forged cookie", url: `${url.gate}/app`, headers: { cookie: `${COOKIE}=${forged}` }, expect: 401 },
+    { key: "e", label: "(e) gate, public, no cookie", url: `${url.gate}/public/index.html`, expect: 200 },
+  ];
+
+  // Sanity: every target answers as expected before any load.
+  for (const t of targets) {
+    const r = await request(t.url, { headers: t.headers });
+    if (r.status !== t.expect) throw new Error(`${t.label}: expected ${t.expect}, got ${r.status} ${r.body.slice(0, 200)}`);
+    if (t.key === "c" && !/hello from the origin/.test(r.body)) throw new Error(`(c) did not reach the origin: ${r.body}`);
+  }
+
+  const cpu = (fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) || [])[1] ?? "?";
+  console.log(`machine: ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  console.log(`runtime: workerd via miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version} API, one process, one direct socket per worker; origin: nginx on loopback`);
+  console.log(`load: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s per target, ${RUNS} runs, ${WARMUP}s warm-up each first; all on this machine`);
+  console.log(`all targets answered as expected: a 200, b 200, c 200 (origin reached), d 401, e 200; workerd + 4 workers ready in ${mfReadyMs.toFixed(0)} ms\n`);
+
+  for (const t of targets) await wrk(t.url, { headers: t.headers, duration: WARMUP });
+
+  const runs = [];
+  const writes = [];
+  for (let i = 0; i < RUNS; i++) {
+    const res = {};
+    for (const t of targets) {
+      let before;
+      if (t.key === "c") before = await rowsWritten(url.gate);
+      const tl0 = Date.now();
+      res[t.key] = await wrk(t.url, { headers: t.headers });
+      if (t.key === "c") {
+        const after = await rowsWritten(url.gate);
+        writes.push({ run: i + 1, before, after, requests: res.c.requests, seconds: (Date.now() - tl0) / 1000, sinceLogin: (Date.now() - loginAt) / 1000 });
+      }
+      const bad = t.expect === 200 ? res[t.key].status_errors : res[t.key].requests - res[t.key].status_errors;
+      const sockErr = res[t.key].connect_errors + res[t.key].read_errors + res[t.key].write_errors + res[t.key].timeouts;
+      res[t.key].unexpected = bad + sockErr;
+    }
+    runs.push(res);
+    printRun(`run ${i + 1} of ${RUNS}`, targets, res);
+  }
+
+  // Medians: of each figure over the runs; ratios are the medians of the per-run ratios.
+  const med = {};
+  for (const t of targets) {
+    med[t.key] = {
+      rps: median(runs.map((r) => r[t.key].rps)),
+      p50_us: median(runs.map((r) => r[t.key].p50_us)),
+      p99_us: median(runs.map((r) => r[t.key].p99_us)),
+      requests: median(runs.map((r) => r[t.key].requests)),
+      unexpected: runs.reduce((s, r) => s + r[t.key].unexpected, 0),
+    };
+  }
+  med.cb = median(runs.map((r) => r.c.rps / r.b.rps));
+  med.da = median(runs.map((r) => r.d.rps / r.a.rps));
+  printRun(`medians of ${RUNS} runs (ratios: median of the per-run ratios)`, targets, med, true);
+
+  // Storage writes under load.
+  console.log(`storage writes of the bench user's object during the (c) loads (IDLE_TIMEOUT=${IDLE_TIMEOUT}, slide interval ${SLIDE_S} s; one session):`);
+  for (const w of writes) {
+    const intervals = Math.floor(w.sinceLogin / SLIDE_S) + 1;
+    console.log(`  run ${w.run}: rows_written ${w.before} -> ${w.after} (+${w.after - w.before}) over ${w.requests} requests in ${w.seconds.toFixed(1)} s; ${w.sinceLogin.toFixed(0)} s since login = ${intervals} slide interval(s) begun`);
+  }
+  const last = writes[writes.length - 1];
+  if (last) {
+    const slides = last.after - writes[0].before;
+    const bound = Math.floor(last.sinceLogin / SLIDE_S) + 1;
+    console.log(`  => ${slides} slide write(s) for ${writes.reduce((s, w) => s + w.requests, 0)} validated requests; bound ${bound} (one per interval begun since login): ${slides <= bound ? "OK" : "OVER"}`);
+  }
+
+  // The same with a 1 s slide interval, so that many intervals pass under load.
+  const slideCookie = await login(url["gate-slide"]);
+  const sBefore = await rowsWritten(url["gate-slide"]);
+  const s0 = Date.now();
+  const sLoad = await wrk(`${url["gate-slide"]}/app`, { headers: { cookie: `${COOKIE}=${slideCookie}` }, duration: 4 });
+  const sSecs = (Date.now() - s0) / 1000;
+  const sAfter = await rowsWritten(url["gate-slide"]);
+  const sBound = Math.ceil(sSecs / CHECK_SLIDE_S) + 1;
+  console.log(`write check with IDLE_TIMEOUT=${CHECK_IDLE_TIMEOUT} (slide interval ${CHECK_SLIDE_S} s): rows_written ${sBefore} -> ${sAfter} (+${sAfter - sBefore}) over ${sLoad.requests} requests (${sLoad.status_errors} non-2xx) in ${sSecs.toFixed(1)} s; bound ${sBound}: ${sAfter - sBefore <= sBound ? "OK" : "OVER"}`);
+  console.log(`runtime log lines while loading: ${runtimeOutput.stdout} on stdout (audit events, e.g. one per forged cookie), ${runtimeOutput.stderr} chunks on stderr${runtimeOutput.stderr ? `; last: ${runtimeOutput.lastErr.join(" | ").slice(0, 400)}` : ""}\n`);
+
+  await disposeMf(mf);
+
+  // Bundle size.
+  const sizes = {
+    gate: gzipSize(path.join(ROOT, "build/index_bg.wasm")),
+    bare: gzipSize(path.join(BASELINE, "bare/index_bg.wasm")),
+    floor: gzipSize(path.join(BASELINE, "floor/index_bg.wasm")),
+  };
+  const js = gzipSize(path.join(ROOT, "build/index.js"));
+  const LIMIT = 300 * 1024;
+  console.log("bundle (gzip -9):");
+  console.log(`  gate build/index_bg.wasm: ${sizes.gate.raw} bytes, gzip ${sizes.gate.gzip} bytes = ${kib(sizes.gate.gzip)} KiB (target < 300 KiB: ${sizes.gate.gzip < LIMIT ? "MET" : "MISSED"}); JS glue index.js gzip ${kib(js.gzip)} KiB`);
+  console.log(`  reference: bare ${kib(sizes.bare.gzip)} KiB, floor ${kib(sizes.floor.gzip)} KiB gzip (the worker crate and wasm-bindgen alone)`);
+
+  // Startup: fresh workerd with only that worker, new Miniflare -> ready -> first response.
+  const st = { gate: [], bare: [] };
+  for (let i = 0; i < 3; i++) for (const k of ["bare", "gate"]) st[k].push(await startup(k, originUrl));
+  const sm = (k, f) => median(st[k].map((x) => x[f]));
+  console.log("startup (median of 3; a fresh workerd holding only that worker; wall clock from `new Miniflare()`):");
+  console.log(`  gate: ready ${sm("gate", "ready").toFixed(0)} ms, first response ${sm("gate", "first").toFixed(0)} ms`);
+  console.log(`  bare: ready ${sm("bare", "ready").toFixed(0)} ms, first response ${sm("bare", "first").toFixed(0)} ms`);
+  console.log(`  => the gate's Wasm compile + instantiate + first request costs ~${(sm("gate", "first") - sm("bare", "first")).toFixed(0)} ms over the bare worker's (workerd process start-up, the same for both, is the rest)`);
+
+  // Machine-readable summary for the README.
+  const summary = { runs, medians: med, writes, slideCheck: { before: sBefore, after: sAfter, requests: sLoad.requests, seconds: sSecs }, sizes, startup: st };
+  fs.writeFileSync(path.join(os.tmpdir(), "sessiongate-bench-last.json"), JSON.stringify(summary, null, 2));
+
+  const ok = med.cb >= 0.9 && med.da >= 0.95;
+  console.log(`\ntargets: c/b ${med.cb.toFixed(3)} (>= 0.90: ${med.cb >= 0.9 ? "MET" : "MISSED"}), d/a ${med.da.toFixed(3)} (>= 0.95: ${med.da >= 0.95 ? "MET" : "MISSED"}), wasm gzip ${kib(sizes.gate.gzip)} KiB (< 300: ${sizes.gate.gzip < LIMIT ? "MET" : "MISSED"})${ok ? "" : " (see README: Performance)"}`);
+}
+
+function printRun(title, targets, res, isMedian = false) {
+  console.log(`== ${title}`);
+  console.log(`${pad("target", 32)}${lpad("req/s", 9)}${lpad("p50 ms", 9)}${lpad("p99 ms", 9)}${lpad("requests", 10)}${lpad("unexpected", 12)}`);
+  for (const t of targets) {
+    const r = res[t.key];
+    console.log(`${pad(t.label, 32)}${lpad(r.rps.toFixed(0), 9)}${lpad(ms(r.p50_us), 9)}${lpad(ms(r.p99_us), 9)}${lpad(Math.round(r.requests), 10)}${lpad(r.unexpected, 12)}`);
+  }
+  const cb = isMedian ? res.cb : res.c.rps / res.b.rps;
+  const da = isMedian ? res.da : res.d.rps / res.a.rps;
+  console.log(`c/b = ${cb.toFixed(3)} (target >= 0.90)   d/a = ${da.toFixed(3)} (target >= 0.95)\n`);
+}
+
+try {
+  await main();
+  clearTimeout(deadline);
+  await cleanup();
+} catch (e) {
+  console.error(`bench: ${e.stack || e}`);
+  if (runtimeOutput.lastErr.length) console.error(`workerd stderr (last): ${runtimeOutput.lastErr.join("")}`);
+  clearTimeout(deadline);
+  await cleanup();
+  process.exit(1);
+}
