@@ -23,7 +23,10 @@ fn config() -> Config {
         ("ORIGIN_URL", "https://origin.example.com".to_string()),
         // A realistic mix of exact and prefix patterns; the benchmarked path matches none
         // of them (protected), so every pattern is tried.
-        ("PUBLIC_PATHS", "/login,/logout,/,/public/*,/static/*,/assets/*,/favicon.ico,/robots.txt".to_string()),
+        (
+            "PUBLIC_PATHS",
+            "/login,/logout,/,/public/*,/static/*,/assets/*,/favicon.ico,/robots.txt".to_string(),
+        ),
         ("SENSITIVE_PATHS", "POST /account/password,/payments/*,/admin/*".to_string()),
     ]);
     match Config::from_lookup(|k| vars.get(k).cloned()) {
@@ -46,8 +49,12 @@ fn hot_paths(c: &mut Criterion) {
     assert!(token::verify(&genuine, &keys).is_ok());
     assert!(token::verify(&forged, &keys).is_err());
 
-    c.bench_function("token::verify (valid)", |b| b.iter(|| token::verify(black_box(&genuine), black_box(&keys))));
-    c.bench_function("token::verify (forged)", |b| b.iter(|| token::verify(black_box(&forged), black_box(&keys))));
+    c.bench_function("token::verify (valid)", |b| {
+        b.iter(|| token::verify(black_box(&genuine), black_box(&keys)))
+    });
+    c.bench_function("token::verify (forged)", |b| {
+        b.iter(|| token::verify(black_box(&forged), black_box(&keys)))
+    });
 
     let authenticated = SessionState::Authenticated { elevated: false };
     c.bench_function("policy::classify + decide (protected, valid)", |b| {
@@ -59,16 +66,29 @@ fn hot_paths(c: &mut Criterion) {
     c.bench_function("policy::classify + decide (navigation, no session)", |b| {
         b.iter(|| {
             let access = policy::classify(&cfg, black_box("GET"), black_box("/app/orders/42"));
-            policy::decide(&cfg, access, black_box(SessionState::Absent(Reason::Missing)), true, "/app/orders/42?page=2")
+            policy::decide(
+                &cfg,
+                access,
+                black_box(SessionState::Absent(Reason::Missing)),
+                true,
+                "/app/orders/42?page=2",
+            )
         })
     });
 
-    let mut claims = Claims::new("origin.example.com", 1_764_000_000, "GET", "https://origin.example.com/app/orders/42?page=2");
+    let mut claims = Claims::new(
+        "origin.example.com",
+        1_764_000_000,
+        "GET",
+        "https://origin.example.com/app/orders/42?page=2",
+    );
     claims.sub = Some("alice@example.com".into());
     claims.sid = Some("3f2a9c0d1b7e4a6f8c5d2e1b0a9f8e7d".into());
     claims.roles = Some(vec!["user".into(), "admin".into()]);
     claims.auth_time = Some(1_763_990_000);
-    c.bench_function("assertion::sign", |b| b.iter(|| assertion::sign(black_box(&claims), black_box(ORIGIN_SECRET.as_bytes()))));
+    c.bench_function("assertion::sign", |b| {
+        b.iter(|| assertion::sign(black_box(&claims), black_box(ORIGIN_SECRET.as_bytes())))
+    });
 
     // A browser's Cookie header on a real site: analytics, consent, preferences, the gate's.
     let header = format!(
@@ -77,10 +97,16 @@ fn hot_paths(c: &mut Criterion) {
          __Host-session={genuine}; _gid=GA1.2.987654321.1764000000; \
          cart=%7B%22items%22%3A3%7D; csrftoken=Zm9vYmFyYmF6cXV4cXV1eA"
     );
-    c.bench_function("cookie::find (9 cookies)", |b| b.iter(|| cookie::find(black_box(&header), black_box("__Host-session"))));
-    c.bench_function("cookie::strip (9 cookies)", |b| b.iter(|| cookie::strip(black_box(&header), black_box("__Host-session"))));
+    c.bench_function("cookie::find (9 cookies)", |b| {
+        b.iter(|| cookie::find(black_box(&header), black_box("__Host-session")))
+    });
+    c.bench_function("cookie::strip (9 cookies)", |b| {
+        b.iter(|| cookie::strip(black_box(&header), black_box("__Host-session")))
+    });
 
-    c.bench_function("path::normalize (plain)", |b| b.iter(|| path::normalize(black_box("/app/orders/42/items"))));
+    c.bench_function("path::normalize (plain)", |b| {
+        b.iter(|| path::normalize(black_box("/app/orders/42/items")))
+    });
     c.bench_function("path::normalize (dots, %-encoding)", |b| {
         b.iter(|| path::normalize(black_box("/public/../app//orders/%2e/42/%7Eitems/%2Fx")))
     });

@@ -62,15 +62,15 @@ until listening "$GATE_PORT"; do
 done
 cat <<EOF
 
-  ┌──────────────────────────────────────────────────────────────┐
-  │  sessiongate is running:  http://127.0.0.1:$GATE_PORT                │
-  │                                                              │
-  │  demo users   alice / correct-horse-battery   (admin, user)  │
-  │               bob   / hunter2-hunter2         (user)         │
-  │                                                              │
-  │  gate :$GATE_PORT (wrangler dev) -> demo origin :$ORIGIN_PORT (node)       │
-  │  sessions persist in .wrangler/state        Ctrl-C stops both │
-  └──────────────────────────────────────────────────────────────┘
+  ──────────────────────────────────────────────────────────────
+   sessiongate is running:  http://127.0.0.1:$GATE_PORT
+
+   demo users   alice / correct-horse-battery   (admin, user)
+                bob   / hunter2-hunter2         (user)
+
+   gate :$GATE_PORT (wrangler dev)  ->  demo origin :$ORIGIN_PORT (node)
+   sessions persist in .wrangler/state; Ctrl-C stops both
+  ──────────────────────────────────────────────────────────────
 
 EOF
 

@@ -17,9 +17,13 @@ use worker::{Env, Request, Response, Result};
 /// Constant-time: both sides are hashed first, so neither length nor content leaks.
 fn authorized(req: &Request, expected: &[u8]) -> bool {
     let given = req.headers().get("authorization").ok().flatten().unwrap_or_default();
-    let Some(tok) = given.strip_prefix("Bearer ").or_else(|| given.strip_prefix("bearer ")) else {
+    // The scheme is case-insensitive (RFC 9110 11.1).
+    let Some((scheme, tok)) = given.split_once(' ') else {
         return false;
     };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return false;
+    }
     let a = Sha256::digest(tok.trim().as_bytes());
     let b = Sha256::digest(expected);
     a.ct_eq(&b).into()

@@ -5,15 +5,31 @@ mod user;
 
 use crate::core::audit::AuditEvent;
 use crate::core::config::Config;
+use crate::gate::apply::{stamp, CookieChange};
 use crate::gate::parse::Incoming;
 use crate::gate::reject;
 use crate::gate::validate::log_event;
+use crate::gate::validate::validate;
 use crate::platform;
 use worker::{Env, Headers, Request, Response, Result};
 
 const CLIENT_JS: &str = include_str!("client.js");
 
 pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
+    let resp = dispatch(req, env, cfg, inc).await?;
+    // Answers that did not look at the session still tell a signed-in client how long
+    // it has left (every response to a request with a valid session carries it).
+    let unvalidated = matches!(resp.status_code(), 403..=405) || inc.path == "/.sessiongate/client.js";
+    if unvalidated && inc.session_cookie.is_present() && !resp.headers().has("x-session-expires-in")? {
+        let v = validate(env, cfg, inc, false).await;
+        if let Some(l) = v.live.as_ref().filter(|l| l.session.user.is_some()) {
+            stamp(resp.headers(), cfg, Some(l), &CookieChange::Keep)?;
+        }
+    }
+    Ok(resp)
+}
+
+async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     if inc.is_cross_site(cfg) {
         log_event(
             &AuditEvent::new(platform::now(), "cross_site_request")

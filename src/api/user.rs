@@ -43,6 +43,7 @@ fn status_body(l: &Live, cfg: &Config) -> Value {
         "absolute_expires_at": l.expiry.absolute_at,
         "elevated_until": l.session.elevated_until.filter(|u| *u > now),
         "warning": l.expiry.warning(now, cfg.warning_window).map(|w| w.as_str()),
+        "warning_window": cfg.warning_window,
     })
 }
 
@@ -124,7 +125,7 @@ pub async fn list(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     .await
     {
         Ok(StoreResponse::Sessions { sessions }) => reply(200, &json!({ "sessions": sessions }), cfg, Some(&l), &cookie),
-        Ok(StoreResponse::Rejected { reason }) => reply(
+        Ok(StoreResponse::Rejected { reason, .. }) => reply(
             401,
             &json!({"error": "unauthenticated", "reason": reason.as_str()}),
             cfg,
@@ -154,7 +155,7 @@ pub async fn revoke(env: &Env, cfg: &Config, inc: &Incoming, id: &str) -> Result
         Ok(StoreResponse::Done { .. }) if own => reply(200, &json!({"revoked": 1}), cfg, None, &CookieChange::Clear),
         Ok(StoreResponse::Done { .. }) => reply(200, &json!({"revoked": 1}), cfg, Some(&l), &cookie),
         Ok(StoreResponse::NotFound) => reply(404, &json!({"error": "not_found"}), cfg, Some(&l), &cookie),
-        Ok(StoreResponse::Rejected { reason }) => reply(
+        Ok(StoreResponse::Rejected { reason, .. }) => reply(
             401,
             &json!({"error": "unauthenticated", "reason": reason.as_str()}),
             cfg,
@@ -178,7 +179,7 @@ pub async fn logout_everywhere(env: &Env, cfg: &Config, inc: &Incoming) -> Resul
     };
     match store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
         Ok(StoreResponse::Done { count, .. }) => reply(200, &json!({"revoked": count}), cfg, None, &CookieChange::Clear),
-        Ok(StoreResponse::Rejected { reason }) => reply(
+        Ok(StoreResponse::Rejected { reason, .. }) => reply(
             401,
             &json!({"error": "unauthenticated", "reason": reason.as_str()}),
             cfg,

@@ -205,6 +205,27 @@ mod tests {
         fn ip_parsing_never_panics(s in "\\PC{0,60}") { let _ = network(&s); }
 
         #[test]
+        fn networks_compare_symmetrically(a in "(\\PC{0,40}|[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|[0-9a-f:.]{2,40})", b in "\\PC{0,40}") {
+            prop_assert!(same_network(&a, &a));
+            prop_assert_eq!(same_network(&a, &b), same_network(&b, &a));
+        }
+
+        #[test]
+        fn cross_site_check_never_panics(
+            method in "(GET|HEAD|POST|PUT|DELETE|get|\\PC{0,5})",
+            cookie in any::<bool>(),
+            site in prop::option::of("(cross-site|same-origin|\\PC{0,8})"),
+            origin in prop::option::of("\\PC{0,16}"),
+            own in "\\PC{0,16}",
+            allowed in prop::collection::vec("\\PC{0,16}", 0..2),
+        ) {
+            let r = is_cross_site(&method, cookie, site.as_deref(), origin.as_deref(), &own, &allowed);
+            if !cookie || !is_unsafe_method(&method) {
+                prop_assert!(!r);
+            }
+        }
+
+        #[test]
         fn accept_parsing_never_panics(s in "\\PC{0,80}") { let _ = is_navigation(None, Some(&s)); }
 
         #[test]

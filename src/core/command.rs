@@ -346,5 +346,46 @@ mod tests {
             let s = format!(r#"{{"action":"{action}","user":{user:?},"data":{{"k":{extra:?}}}}}"#);
             let _ = parse(&s, 16384);
         }
+
+        #[test]
+        fn command_lists_parse_and_sequence_without_panicking(
+            items in prop::collection::vec(
+                (
+                    prop::sample::select(vec!["login", "set_data", "logout", "regenerate", "elevate", "logout_others", "logout_all", "fly", ""]),
+                    prop::option::of("\\PC{0,8}"),
+                    prop::option::of(prop::collection::vec("[a-z,\\x00-\\x1f\\u{80}-\\u{2FF}]{0,4}", 0..3)),
+                    prop::option::of(prop::sample::select(vec!["password_change", "permission_change", "whim"])),
+                    any::<bool>(),
+                ),
+                0..10,
+            ),
+            signed_in in any::<bool>(),
+        ) {
+            let list: Vec<Value> = items
+                .iter()
+                .map(|(action, user, roles, reason, with_data)| {
+                    let mut o = Map::new();
+                    o.insert("action".into(), Value::from(*action));
+                    if let Some(u) = user { o.insert("user".into(), Value::from(u.as_str())); }
+                    if let Some(r) = roles { o.insert("roles".into(), Value::from(r.clone())); }
+                    if let Some(r) = reason { o.insert("reason".into(), Value::from(*r)); }
+                    if *with_data { o.insert("data".into(), serde_json::json!({"k": [user, {"r": roles}]})); }
+                    Value::Object(o)
+                })
+                .collect();
+            if let Ok(cmds) = parse(&Value::Array(list).to_string(), 16384) {
+                prop_assert!(!cmds.is_empty() && cmds.len() <= MAX_COMMANDS);
+                let without = check_sequence(&cmds, signed_in);
+                if without.is_ok() {
+                    prop_assert!(check_sequence(&cmds, true).is_ok());
+                }
+                for c in &cmds {
+                    if let Command::Login { user, roles, .. } = c {
+                        prop_assert!(!user.is_empty() && !user.chars().any(char::is_control));
+                        prop_assert!(roles.iter().all(|r| !r.is_empty() && !r.contains(',')));
+                    }
+                }
+            }
+        }
     }
 }

@@ -468,5 +468,16 @@ mod tests {
                 prop_assert!(!e.variable.is_empty());
             }
         }
+
+        #[test]
+        fn origin_urls_parse_or_fail_cleanly(raw in "(https?://)?\\PC{0,40}") {
+            if let Ok(u) = OriginUrl::parse(&raw) {
+                prop_assert!(u.scheme == "http" || u.scheme == "https");
+                prop_assert!(!u.authority.is_empty() && !u.authority.contains('/'));
+                let _ = u.host();
+                let _ = u.url_for("/x", "?q");
+            }
+            let _ = host_of(&raw);
+        }
     }
 }

@@ -13,3 +13,4 @@ pub mod path;
 pub mod policy;
 pub mod session;
 pub mod token;
+pub mod url;

@@ -54,6 +54,51 @@ pub fn normalize_decoding_separators(raw: &str) -> Result<String, PathError> {
     normalize_with(raw, true)
 }
 
+/// Every reading of a path an origin might act on, for classification only: as
+/// forwarded, with `%2F`/`%5C` as separators, with `;params` dropped from segments
+/// (Tomcat, Spring: `/a;x/..;/b`), each also without a trailing slash and lower-cased
+/// (Express serves `/x/` as `/x`; IIS ignores case). The gate applies the strictest.
+pub fn readings(raw: &str) -> Result<Vec<String>, PathError> {
+    let no_params: String = raw
+        .split('/')
+        .map(|seg| seg.split(';').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut out = vec![
+        normalize(raw)?,
+        normalize_decoding_separators(raw)?,
+        normalize_decoding_separators(&no_params)?,
+    ];
+    // IIS / ASP.NET ignore trailing dots and spaces of a segment (`/admin.` is `/admin`).
+    let trimmed: Vec<&str> = out[2]
+        .split('/')
+        .map(|seg| {
+            let mut t = seg;
+            while let Some(x) = t.strip_suffix('.').or_else(|| t.strip_suffix("%20")) {
+                t = x;
+            }
+            t
+        })
+        .collect();
+    let trimmed = trimmed.join("/");
+    out.push(trimmed);
+    for i in 0..out.len() {
+        let p = out[i].clone();
+        if p.len() > 1 && p.ends_with('/') {
+            out.push(p.trim_end_matches('/').to_string());
+        }
+    }
+    for i in 0..out.len() {
+        let lower = out[i].to_lowercase();
+        if lower != out[i] {
+            out.push(lower);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    Ok(out)
+}
+
 fn normalize_with(raw: &str, separators: bool) -> Result<String, PathError> {
     if raw.len() > MAX_PATH {
         return Err(PathError::TooLong);
@@ -261,6 +306,21 @@ mod tests {
     }
 
     #[test]
+    fn readings_cover_what_origins_do() {
+        let r = readings("/Account/Password/").unwrap();
+        assert!(r.contains(&"/account/password".to_string()), "{r:?}");
+        let r = readings("/public/..;/app").unwrap();
+        assert!(r.contains(&"/app".to_string()), "{r:?}");
+        let r = readings("/account/password.").unwrap();
+        assert!(r.contains(&"/account/password".to_string()), "{r:?}");
+        let r = readings("/account/password%20").unwrap();
+        assert!(r.contains(&"/account/password".to_string()), "{r:?}");
+        let r = readings("/account/password;x=1").unwrap();
+        assert!(r.contains(&"/account/password".to_string()), "{r:?}");
+        assert_eq!(readings("/a").unwrap(), vec!["/a".to_string()]);
+    }
+
+    #[test]
     fn segments_decode_fully() {
         assert_eq!(decode_segment("alice%40example.com").as_deref(), Some("alice@example.com"));
         assert_eq!(decode_segment("a%2Fb").as_deref(), Some("a/b"));
@@ -319,8 +379,38 @@ mod tests {
         }
 
         #[test]
+        fn readings_never_panic_and_start_with_the_forwarded_path(s in "/\\PC{0,40}") {
+            if let Ok(r) = readings(&s) {
+                let forwarded = normalize(&s).ok();
+                prop_assert_eq!(Some(&r[0]), forwarded.as_ref());
+            }
+        }
+
+        #[test]
         fn pattern_parse_and_match_never_panic(p in "\\PC{0,30}", m in "[A-Z]{0,6}", path in "\\PC{0,30}") {
             if let Ok(set) = PathSet::parse(&p, true) { let _ = set.matches(&m, &path); }
+        }
+
+        #[test]
+        fn separator_decoding_and_segments_never_panic(s in "\\PC{0,80}") {
+            let a = normalize(&s);
+            let b = normalize_decoding_separators(&s);
+            prop_assert_eq!(a.is_ok(), b.is_ok());
+            if let Ok(n) = b {
+                prop_assert!(n.starts_with('/') && !n.contains("//"));
+                prop_assert!(!n.split('/').any(|seg| seg == ".." || seg == "."));
+                prop_assert_eq!(normalize_decoding_separators(&n), Ok(n.clone()));
+            }
+            let _ = decode_segment(&s);
+        }
+
+        #[test]
+        fn separator_decoding_is_stable_on_path_like_input(s in "/[a-z%./\\\\25cCeEfF]{0,40}") {
+            if let Ok(n) = normalize_decoding_separators(&s) {
+                prop_assert!(!n.to_ascii_uppercase().contains("%2F") && !n.to_ascii_uppercase().contains("%5C"));
+                prop_assert!(!n.split('/').any(|seg| seg == ".." || seg == "."));
+                prop_assert_eq!(normalize_decoding_separators(&n), Ok(n.clone()));
+            }
         }
     }
 }

@@ -84,7 +84,16 @@ pub async fn apply(
                     } else {
                         // Another object: take the old session out first (it dies now) and
                         // carry its latest data, if it may be carried.
-                        let taken = store::call(env, &cur.store_id, &StoreRequest::Take { hash: cur.hash.clone() }, t).await?;
+                        let taken = store::call(
+                            env,
+                            &cur.store_id,
+                            &StoreRequest::Take {
+                                hash: cur.hash.clone(),
+                                client: inc.client.clone(),
+                            },
+                            t,
+                        )
+                        .await?;
                         if let (StoreResponse::Done { session: Some(old), .. }, true) = (taken, same_owner) {
                             carried = old.data;
                         }
@@ -199,7 +208,7 @@ pub async fn apply(
                         };
                         live = Some(*next);
                     }
-                    Regenerated::Dead(_) => cookie = CookieChange::Clear,
+                    Regenerated::Dead => cookie = CookieChange::Clear,
                 }
             }
             Command::Elevate => {
@@ -212,18 +221,31 @@ pub async fn apply(
                         };
                         live = Some(*next);
                     }
-                    Regenerated::Dead(_) => cookie = CookieChange::Clear,
+                    Regenerated::Dead => cookie = CookieChange::Clear,
                 }
             }
             Command::LogoutOthers => {
-                if let Some(cur) = live.as_ref() {
-                    let msg = StoreRequest::DestroyAll {
-                        caller: Some(cur.hash.clone()),
-                        except: Some(cur.hash.clone()),
-                        by: by::LOGOUT_OTHERS.into(),
-                        client: inc.client.clone(),
-                    };
-                    store::call(env, &cur.store_id, &msg, t).await?;
+                // A new ID for this session too (after a password change the old one may
+                // be known to whoever made the change necessary), then end every other.
+                let cur = live
+                    .take()
+                    .ok_or_else(|| ApplyError::Invalid("logout_others needs a session".into()))?;
+                match regenerate(env, cfg, &cur, "logout_others", None, false, &inc.client).await? {
+                    Regenerated::Done(next, tok) => {
+                        let msg = StoreRequest::DestroyAll {
+                            caller: Some(next.hash.clone()),
+                            except: Some(next.hash.clone()),
+                            by: by::LOGOUT_OTHERS.into(),
+                            client: inc.client.clone(),
+                        };
+                        store::call(env, &next.store_id, &msg, t).await?;
+                        cookie = CookieChange::Set {
+                            token: tok,
+                            max_age: max_age(&next.session, now),
+                        };
+                        live = Some(*next);
+                    }
+                    Regenerated::Dead => cookie = CookieChange::Clear,
                 }
             }
             Command::LogoutAll => {
@@ -245,7 +267,7 @@ pub async fn apply(
 
 /// Copies the origin's response with the gate's changes. Headers are rebuilt because a
 /// fetched response's headers are immutable.
-pub fn finish(resp: Response, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> worker::Result<Response> {
+pub fn finish(resp: Response, cfg: &Config, https: bool, live: Option<&Live>, cookie: &CookieChange) -> worker::Result<Response> {
     let status = resp.status_code();
     let out = Headers::new();
     for (name, value) in resp.headers().entries() {
@@ -261,6 +283,10 @@ pub fn finish(resp: Response, cfg: &Config, live: Option<&Live>, cookie: &Cookie
         }
     }
     stamp(&out, cfg, live, cookie)?;
+    // With HTTPS required, tell browsers never to try plain HTTP (unless the origin set it).
+    if https && cfg.require_https && !out.has("strict-transport-security")? {
+        out.set("strict-transport-security", "max-age=31536000")?;
+    }
     let (_, body) = resp.into_parts();
     Ok(Response::builder().with_status(status).with_headers(out).body(body))
 }

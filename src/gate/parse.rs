@@ -16,8 +16,8 @@ pub struct Incoming {
     pub host: String,
     /// Normalised path; what is matched and what is forwarded.
     pub path: String,
-    /// The path as an origin that decodes `%2F` / `%5C` would read it (matched too).
-    pub alt_path: String,
+    /// Every reading an origin might act on (see `path::readings`); matched strictest.
+    pub readings: Vec<String>,
     /// `?query` or empty.
     pub query: String,
     pub client: Client,
@@ -52,16 +52,14 @@ fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
-    let url = req.url().map_err(|_| ParseError::BadUrl)?;
-    let https = url.scheme() == "https";
-    let host = url.host_str().unwrap_or_default().to_string();
-    let own_origin = match url.port() {
-        Some(p) => format!("{}://{}:{}", url.scheme(), host, p),
-        None => format!("{}://{}", url.scheme(), host),
-    };
-    let path = path::normalize(url.path()).map_err(ParseError::BadPath)?;
-    let alt_path = path::normalize_decoding_separators(url.path()).map_err(ParseError::BadPath)?;
-    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let raw_url = req.inner().url();
+    let url = crate::core::url::split(&raw_url).ok_or(ParseError::BadUrl)?;
+    let https = url.scheme == "https";
+    let host = url.host().to_string();
+    let own_origin = format!("{}://{}", url.scheme, url.authority);
+    let path = path::normalize(url.path).map_err(ParseError::BadPath)?;
+    let readings = path::readings(url.path).map_err(ParseError::BadPath)?;
+    let query = url.query.to_string();
     let cookie_header = header(req, "cookie");
     let session_cookie = match cookie_header.as_deref().map(|h| cookie::find(h, &cfg.cookie_name)) {
         None | Some(SessionCookie::Absent) => CookieValue::Absent,
@@ -74,7 +72,7 @@ pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
         own_origin,
         host,
         path,
-        alt_path,
+        readings,
         query,
         client: Client {
             ip: header(req, "cf-connecting-ip").unwrap_or_default(),
@@ -91,7 +89,8 @@ pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
 
 impl Incoming {
     pub fn access(&self, cfg: &Config) -> Access {
-        policy::classify_strictest(cfg, &self.method, &[&self.path, &self.alt_path])
+        let readings: Vec<&str> = self.readings.iter().map(String::as_str).collect();
+        policy::classify_strictest(cfg, &self.method, &readings)
     }
 
     pub fn path_and_query(&self) -> String {

@@ -21,9 +21,9 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         Err(e) => return reject::config_error(&e),
     };
     if cfg.require_https {
-        let mut url = req.url()?;
-        if url.scheme() == "http" && url.set_scheme("https").is_ok() {
-            return reject::redirect(308, url.as_str());
+        let raw = req.inner().url();
+        if let Some(u) = crate::core::url::split(&raw).filter(|u| u.scheme == "http") {
+            return reject::redirect(308, &format!("https://{}{}{}", u.authority, u.path, u.query));
         }
     }
     let inc = match parse::parse(&req, &cfg) {
@@ -31,8 +31,13 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         Err(ParseError::BadPath(e)) => return reject::error_detail(400, "bad_request", &e.to_string()),
         Err(ParseError::BadUrl) => return reject::error_detail(400, "bad_request", "unparseable URL"),
     };
-    if inc.path == "/.sessiongate" || inc.path.starts_with("/.sessiongate/") {
+    let own = |p: &str| p == "/.sessiongate" || p.starts_with("/.sessiongate/");
+    if own(&inc.path) {
         return api::route(req, &env, &cfg, &inc).await;
+    }
+    if inc.readings.iter().any(|p| own(p)) {
+        // `/.sessiongate%2F...`: the gate's namespace under another reading; never forwarded.
+        return reject::error(404, "not_found");
     }
     if inc.is_cross_site(&cfg) {
         log_event(
@@ -102,7 +107,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
             }
         }
     }
-    apply::finish(resp, &cfg, live.as_ref(), &cookie)
+    apply::finish(resp, &cfg, inc.https, live.as_ref(), &cookie)
 }
 
 fn stamped(resp: Response, cfg: &crate::core::config::Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {

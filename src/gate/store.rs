@@ -35,6 +35,13 @@ pub fn guest_store(env: &Env) -> Result<[u8; 32], StoreDown> {
     token::unhex32(&id.to_string()).ok_or_else(|| down("unexpected object id format"))
 }
 
+/// Is this a valid object id of our namespace? Local check, no round trip.
+pub fn known_object(env: &Env, store_id: &[u8; 32]) -> bool {
+    env.durable_object(STORE_BINDING)
+        .and_then(|ns| ns.id_from_string(&token::hex(store_id)).map(|_| ()))
+        .is_ok()
+}
+
 pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     let stub = ns.id_from_string(&token::hex(store_id)).map_err(down)?.get_stub().map_err(down)?;

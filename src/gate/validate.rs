@@ -82,7 +82,7 @@ pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Confi
 
 pub enum Regenerated {
     Done(Box<Live>, String),
-    Dead(Reason),
+    Dead,
 }
 
 /// Moves a live session to a fresh ID; the old one is dead once this returns.
@@ -111,7 +111,7 @@ pub async fn regenerate(
             next.bind_claim = live.bind_claim.clone();
             Ok(Regenerated::Done(Box::new(next), tok))
         }
-        StoreResponse::Rejected { reason } => Ok(Regenerated::Dead(reason)),
+        StoreResponse::Rejected { .. } => Ok(Regenerated::Dead),
         other => Err(StoreDown(format!("unexpected answer {other:?}"))),
     }
 }
@@ -133,6 +133,11 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             return Validation::absent(Reason::Invalid, true);
         }
     };
+    // Signed by us but naming an object this deployment does not have (another
+    // environment sharing the key, a renamed class): invalid, not a store outage.
+    if !store::known_object(env, &verified.store_id) {
+        return Validation::absent(Reason::Invalid, true);
+    }
     let hash = verified.storage_hash();
     let msg = StoreRequest::Validate {
         hash: hash.clone(),
@@ -170,23 +175,34 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
                 binding,
                 bind_claim,
             };
-            // Plain HTTP -> HTTPS, or a token under the retired key: move to a fresh ID.
-            let reason = if new_id_required {
-                Some("https_upgrade")
-            } else if verified.key_index > 0 {
-                Some("key_rotation")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                return match regenerate(env, cfg, &live, reason, None, false, &inc.client).await {
+            // A token under the retired key is re-signed under the current one: same
+            // secret, same storage hash, so parallel requests with either token agree.
+            if verified.key_index > 0 && !new_id_required {
+                let token = token::mint(&verified.store_id, &verified.secret, cfg.session_secret.bytes());
+                return Validation {
+                    state: live.state(platform::now()),
+                    live: Some(live),
+                    clear_cookie: false,
+                    new_token: Some(token),
+                };
+            }
+            // Plain HTTP -> HTTPS: the ID may have been seen on the wire, so a fresh one.
+            if new_id_required {
+                return match regenerate(env, cfg, &live, "https_upgrade", None, false, &inc.client).await {
                     Ok(Regenerated::Done(next, tok)) => Validation {
                         state: next.state(platform::now()),
                         live: Some(*next),
                         clear_cookie: false,
                         new_token: Some(tok),
                     },
-                    Ok(Regenerated::Dead(reason)) => Validation::absent(reason, true),
+                    // A parallel request moved it first: this one validated before that
+                    // move, so it goes through as it was, and leaves the cookie alone.
+                    Ok(Regenerated::Dead) => Validation {
+                        state: live.state(platform::now()),
+                        live: Some(live),
+                        clear_cookie: false,
+                        new_token: None,
+                    },
                     Err(_) => Validation {
                         state: SessionState::StoreDown,
                         live: None,
@@ -197,7 +213,9 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             }
             live
         }
-        StoreResponse::Rejected { reason } => return Validation::absent(reason, true),
+        // The contract: a cookie that was sent but is not valid is cleared, even for an ID
+        // that was replaced (the new cookie of a parallel response may race this clear).
+        StoreResponse::Rejected { reason, .. } => return Validation::absent(reason, true),
         other => {
             worker::console_error!(
                 "{}",

@@ -129,16 +129,18 @@ impl Store for SqlStore {
         }
     }
 
-    fn tombstone(&self, hash: &str, reason: Reason, until: u64) -> StoreResult<()> {
+    fn tombstone(&self, hash: &str, reason: Reason, until: u64, replaced: bool) -> StoreResult<()> {
+        // "replaced" reads back as `revoked` (no schema change for the flag).
+        let stored = if replaced { "replaced" } else { reason.as_str() };
         self.exec(
             "INSERT INTO tombstones (hash, reason, until) VALUES (?, ?, ?) \
              ON CONFLICT(hash) DO UPDATE SET reason = excluded.reason, until = excluded.until",
-            vec![hash.into(), reason.as_str().into(), int(until)],
+            vec![hash.into(), stored.into(), int(until)],
         )?;
         Ok(())
     }
 
-    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<Reason>> {
+    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<(Reason, bool)>> {
         let rows: Vec<ReasonRow> = self
             .exec(
                 "SELECT reason FROM tombstones WHERE hash = ? AND until > ?",
@@ -146,10 +148,12 @@ impl Store for SqlStore {
             )?
             .to_array()
             .map_err(e)?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|r| serde_json::from_value(serde_json::Value::String(r.reason)).ok()))
+        Ok(rows.into_iter().next().and_then(|r| match r.reason.as_str() {
+            "replaced" => Some((Reason::Revoked, true)),
+            other => serde_json::from_value(serde_json::Value::String(other.into()))
+                .ok()
+                .map(|reason| (reason, false)),
+        }))
     }
 
     fn purge_tombstones(&self, now: u64) -> StoreResult<()> {

@@ -29,7 +29,11 @@ pub fn parse(raw: &str) -> Option<SetCookie> {
             None => (a.to_ascii_lowercase(), None),
         })
         .collect();
-    Some(SetCookie { name: name.to_string(), value: value.to_string(), attrs })
+    Some(SetCookie {
+        name: name.to_string(),
+        value: value.to_string(),
+        attrs,
+    })
 }
 
 impl SetCookie {
@@ -129,9 +133,8 @@ pub fn check(c: &SetCookie, is_session: bool, seen_on: &str) -> Vec<Finding> {
     }
     let host_prefix = c.name.starts_with("__Host-");
     let secure_prefix = c.name.starts_with("__Secure-");
-    if host_prefix && (!c.secure() || c.domain().is_some() || c.path() != Some("/")) {
-        add(Check::CookiePrefixInvalid, Severity::Medium);
-    } else if secure_prefix && !c.secure() {
+    let host_prefix_broken = host_prefix && (!c.secure() || c.domain().is_some() || c.path() != Some("/"));
+    if host_prefix_broken || (secure_prefix && !c.secure()) {
         add(Check::CookiePrefixInvalid, Severity::Medium);
     } else if is_session && !host_prefix && !secure_prefix {
         add(Check::CookiePrefixMissing, Severity::Low);
@@ -173,7 +176,12 @@ mod tests {
         let c = parse("SESSIONID=4711; Path=/").unwrap();
         assert_eq!(
             ids(&check(&c, true, "GET /")),
-            ["cookie-httponly-missing", "cookie-secure-missing", "cookie-samesite-missing", "cookie-prefix-missing"]
+            [
+                "cookie-httponly-missing",
+                "cookie-secure-missing",
+                "cookie-samesite-missing",
+                "cookie-prefix-missing"
+            ]
         );
         let f = check(&c, true, "GET /");
         assert_eq!(f[0].severity, Severity::High);
@@ -186,7 +194,10 @@ mod tests {
         assert!(c.secure() && c.http_only());
         assert_eq!(c.same_site(), Some("strict"));
         assert_eq!(c.max_age(), Some(3600));
-        assert_eq!(ids(&check(&c, true, "GET /")), ["cookie-prefix-missing", "cookie-domain-set", "cookie-persistent"]);
+        assert_eq!(
+            ids(&check(&c, true, "GET /")),
+            ["cookie-prefix-missing", "cookie-domain-set", "cookie-persistent"]
+        );
     }
 
     #[test]
@@ -203,7 +214,10 @@ mod tests {
     fn other_cookies_get_milder_severities() {
         let c = parse("theme=dark; Path=/").unwrap();
         let f = check(&c, false, "GET /");
-        assert_eq!(ids(&f), ["cookie-httponly-missing", "cookie-secure-missing", "cookie-samesite-missing"]);
+        assert_eq!(
+            ids(&f),
+            ["cookie-httponly-missing", "cookie-secure-missing", "cookie-samesite-missing"]
+        );
         assert!(f.iter().all(|f| f.severity <= Severity::Low));
     }
 
@@ -230,9 +244,9 @@ mod tests {
         #[test]
         fn round_trips_name_and_value(name in "[A-Za-z0-9_-]{1,20}", value in "[A-Za-z0-9_-]{0,40}") {
             let c = parse(&format!("{name}={value}; Path=/; HttpOnly")).unwrap();
+            prop_assert!(c.http_only() && !c.secure());
             prop_assert_eq!(c.name, name);
             prop_assert_eq!(c.value, value);
-            prop_assert!(c.http_only() && !c.secure());
         }
     }
 }

@@ -126,11 +126,21 @@ fn cores(ids: &[String]) -> Vec<&str> {
 }
 
 fn common_prefix(a: &str, b: &str) -> usize {
-    a.char_indices().zip(b.chars()).take_while(|((_, x), y)| x == y).map(|((i, x), _)| i + x.len_utf8()).last().unwrap_or(0)
+    a.char_indices()
+        .zip(b.chars())
+        .take_while(|((_, x), y)| x == y)
+        .map(|((i, x), _)| i + x.len_utf8())
+        .last()
+        .unwrap_or(0)
 }
 
 fn common_suffix(a: &str, b: &str) -> usize {
-    a.chars().rev().zip(b.chars().rev()).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum()
+    a.chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum()
 }
 
 /// Sequential: the varying cores are all numbers (decimal, or hex up to 32 digits) and
@@ -154,7 +164,7 @@ fn sequential(ids: &[String]) -> Option<String> {
     let lo = *values.iter().min()?;
     let hi = *values.iter().max()?;
     let band = 1000u128.saturating_mul(values.len() as u128);
-    (hi - lo <= band).then(|| format!("{kind} counter, values {lo}..{hi} across {} samples", values.len()))
+    (hi - lo <= band).then(|| format!("{kind} counter: the varying part runs {lo}..{hi} across {} samples", values.len()))
 }
 
 /// Time-based: every sample holds a decimal unix time (10 or 13 digits) or an 8-hex-digit
@@ -165,11 +175,18 @@ fn time_based(ids: &[String], now: u64) -> Option<String> {
     }
     let near = |t: u64| t.abs_diff(now) <= 2 * 86_400;
     let first = ids.first()?;
-    for (width, radix, scale, what) in [(13, 10, 1000, "unix milliseconds"), (10, 10, 1, "unix seconds"), (8, 16, 1, "unix seconds (hex)")] {
+    for (width, radix, scale, what) in [
+        (10, 10, 1, "unix seconds"),
+        (13, 10, 1000, "unix milliseconds"),
+        (8, 16, 1, "unix seconds (hex)"),
+    ] {
         for off in 0..=first.len().saturating_sub(width) {
             let all = ids.iter().all(|s| {
                 s.get(off..off + width)
-                    .filter(|w| w.bytes().all(|b| if radix == 10 { b.is_ascii_digit() } else { b.is_ascii_hexdigit() }))
+                    .filter(|w| {
+                        w.bytes()
+                            .all(|b| if radix == 10 { b.is_ascii_digit() } else { b.is_ascii_hexdigit() })
+                    })
                     .and_then(|w| u64::from_str_radix(w, radix).ok())
                     .map(|v| near(v / scale))
                     .unwrap_or(false)
@@ -189,10 +206,20 @@ pub fn findings(a: &IdAnalysis, name: &str, ids: &[String]) -> Vec<Finding> {
     let shown: Vec<String> = ids.iter().take(4).map(|s| redact(s)).collect();
     let shown = format!("{}{}", shown.join(", "), if ids.len() > 4 { ", …" } else { "" });
     if let Some(seq) = &a.sequential {
-        out.push(Finding::new(Check::SessionIdSequential, Severity::Critical, name, format!("{} fresh IDs: {shown}: {seq}", a.samples)));
+        out.push(Finding::new(
+            Check::SessionIdSequential,
+            Severity::Critical,
+            name,
+            format!("{} fresh IDs: {shown}: {seq}", a.samples),
+        ));
     }
     if let Some(t) = &a.time_based {
-        out.push(Finding::new(Check::SessionIdTimeBased, Severity::High, name, format!("{} fresh IDs: {shown}: {t}", a.samples)));
+        out.push(Finding::new(
+            Check::SessionIdTimeBased,
+            Severity::High,
+            name,
+            format!("{} fresh IDs: {shown}: {t}", a.samples),
+        ));
     }
     if a.samples >= 2 && a.distinct < a.samples {
         out.push(Finding::new(
@@ -203,7 +230,11 @@ pub fn findings(a: &IdAnalysis, name: &str, ids: &[String]) -> Vec<Finding> {
         ));
     }
     if a.samples >= 2 && a.estimated_bits < 128.0 {
-        let severity = if a.estimated_bits < 64.0 { Severity::Critical } else { Severity::High };
+        let severity = if a.estimated_bits < 64.0 {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
         out.push(Finding::new(
             Check::SessionIdLowEntropy,
             severity,

@@ -13,7 +13,12 @@ pub struct Request {
 
 impl Request {
     pub fn get(url: &str) -> Self {
-        Request { method: "GET".into(), url: url.into(), headers: Vec::new(), body: None }
+        Request {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
     }
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -31,10 +36,17 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     pub fn is_redirect(&self) -> bool {
         matches!(self.status, 301 | 302 | 303 | 307 | 308)
@@ -88,8 +100,17 @@ impl Url {
             None => None,
         };
         let tail = tail.split('#').next().unwrap_or("");
-        let path = if tail.starts_with('/') { tail.to_string() } else { format!("/{tail}") };
-        Ok(Url { scheme, host: host.to_ascii_lowercase(), port, path })
+        let path = if tail.starts_with('/') {
+            tail.to_string()
+        } else {
+            format!("/{tail}")
+        };
+        Ok(Url {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+            path,
+        })
     }
 
     pub fn default_port(&self) -> u16 {
@@ -173,7 +194,14 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_scan() {
-        for bad in ["example.com", "ftp://x/", "http://", "http://u:p@host/", "http://h:99999/", "http://[::1/"] {
+        for bad in [
+            "example.com",
+            "ftp://x/",
+            "http://",
+            "http://u:p@host/",
+            "http://h:99999/",
+            "http://[::1/",
+        ] {
             assert!(Url::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,1 +1,17 @@
 //! Session-security scanner (issue 8): pure analysis of what a probe observed.
+//!
+//! - `http`: request/response values, the `Client` trait and a small URL type;
+//! - `cookie`: `Set-Cookie` parsing and attribute checks;
+//! - `entropy`: session ID quality from a set of fresh IDs;
+//! - `recipe`: `--login` / `--logout` recipes (credentials from the environment);
+//! - `finding`: checks, severities, ASVS references and fixes;
+//! - `probe`: the probe sequence over a `Client`;
+//! - `report`: grade, text and JSON.
+
+pub mod cookie;
+pub mod entropy;
+pub mod finding;
+pub mod http;
+pub mod probe;
+pub mod recipe;
+pub mod report;

@@ -112,7 +112,11 @@ pub fn parse_json(s: &str) -> Result<Recipe, String> {
     for (k, v) in &j.fields {
         fields.push((k.clone(), value(k, v)?));
     }
-    Ok(Recipe { method: check_method(&j.method)?, url: check_url(&j.url)?, fields })
+    Ok(Recipe {
+        method: check_method(&j.method)?,
+        url: check_url(&j.url)?,
+        fields,
+    })
 }
 
 impl Recipe {
@@ -156,7 +160,11 @@ pub fn form_encode(fields: &[(String, String)]) -> String {
         }
         out
     }
-    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[cfg(test)]
@@ -193,7 +201,10 @@ mod tests {
     #[test]
     fn missing_variables_are_named() {
         let r = parse_inline("POST /login password=$NOPE").unwrap();
-        assert_eq!(r.resolve(&env).unwrap_err(), "environment variable NOPE (for field \"password\") is not set");
+        assert_eq!(
+            r.resolve(&env).unwrap_err(),
+            "environment variable NOPE (for field \"password\") is not set"
+        );
     }
 
     #[test]

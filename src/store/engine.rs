@@ -81,21 +81,26 @@ impl<S: Store> Engine<S> {
 
     /// Removes a session and leaves a tombstone that keeps the reason for later requests.
     fn kill(&self, hash: &str, reason: Reason, now: u64) -> StoreResult<()> {
+        self.kill_as(hash, reason, now, false)
+    }
+
+    /// `replaced`: the session moves on under a new ID.
+    fn kill_as(&self, hash: &str, reason: Reason, now: u64, replaced: bool) -> StoreResult<()> {
         self.store.delete(hash)?;
         self.recent.borrow_mut().remove(hash);
-        self.store.tombstone(hash, reason, now.saturating_add(self.t().absolute))
+        self.store.tombstone(hash, reason, now.saturating_add(self.t().absolute), replaced)
     }
 
     /// A live session, or why not. Expired sessions are removed on the way (with their
     /// audit event), so the reason given later stays accurate.
-    fn live(&self, hash: &str, now: u64, events: &mut Vec<AuditEvent>) -> StoreResult<Result<Session, Reason>> {
+    fn live(&self, hash: &str, now: u64, events: &mut Vec<AuditEvent>) -> StoreResult<Result<Session, (Reason, bool)>> {
         let Some(s) = self.store.get(hash)? else {
-            return Ok(Err(self.store.tombstone_reason(hash, now)?.unwrap_or(Reason::Invalid)));
+            return Ok(Err(self.store.tombstone_reason(hash, now)?.unwrap_or((Reason::Invalid, false))));
         };
         if let Err(reason) = self.expiry(hash, &s).check(now) {
             self.kill(hash, reason, now)?;
             events.push(event(now, reason.as_str(), &s, None));
-            return Ok(Err(reason));
+            return Ok(Err((reason, false)));
         }
         Ok(Ok(s))
     }
@@ -124,7 +129,7 @@ impl<S: Store> Engine<S> {
                 let mut regenerated = false;
                 if let Some(old) = replaces.filter(|o| *o != hash) {
                     if self.store.get(&old)?.is_some() {
-                        self.kill(&old, Reason::Revoked, now)?;
+                        self.kill_as(&old, Reason::Revoked, now, true)?;
                         regenerated = true;
                     }
                 }
@@ -138,15 +143,17 @@ impl<S: Store> Engine<S> {
                     session: Some(session),
                 })
             }
-            Request::Take { hash } => match self.live(&hash, now, events)? {
+            Request::Take { hash, client } => match self.live(&hash, now, events)? {
                 Ok(s) => {
-                    self.kill(&hash, Reason::Revoked, now)?;
+                    // A login elsewhere replaces this session (another user's or a guest's).
+                    self.kill_as(&hash, Reason::Revoked, now, true)?;
+                    events.push(event(now, "revoked", &s, Some(&client)).reason(by::LOGIN));
                     Ok(Response::Done {
                         count: 1,
                         session: Some(s),
                     })
                 }
-                Err(reason) => Ok(Response::Rejected { reason }),
+                Err((reason, replaced)) => Ok(Response::Rejected { reason, replaced }),
             },
             Request::Regenerate {
                 old_hash,
@@ -158,16 +165,21 @@ impl<S: Store> Engine<S> {
             } => {
                 let mut s = match self.live(&old_hash, now, events)? {
                     Ok(s) => s,
-                    Err(reason) => return Ok(Response::Rejected { reason }),
+                    Err((reason, replaced)) => return Ok(Response::Rejected { reason, replaced }),
                 };
                 let last = self.last_seen(&old_hash, &s);
-                self.kill(&old_hash, Reason::Revoked, now)?;
+                self.kill_as(&old_hash, Reason::Revoked, now, true)?;
                 s.last_seen = last;
                 if let Some(r) = roles {
                     s.roles = r;
                 }
                 if elevate {
                     s.elevate(now, self.t());
+                    // The user just proved presence from here: bind to this client anew.
+                    s.login_ip = client.ip.clone();
+                    s.login_ua = client.ua.clone();
+                    s.last_ip = client.ip.clone();
+                    s.last_ua = client.ua.clone();
                 }
                 s.via_http = !client.https;
                 self.put(&new_hash, &s)?;
@@ -183,7 +195,7 @@ impl<S: Store> Engine<S> {
             Request::SetData { hash, data, max_bytes } => {
                 let mut s = match self.live(&hash, now, events)? {
                     Ok(s) => s,
-                    Err(reason) => return Ok(Response::Rejected { reason }),
+                    Err((reason, replaced)) => return Ok(Response::Rejected { reason, replaced }),
                 };
                 merge_data(&mut s.data, &data);
                 if let Err(detail) = check_data(&s.data, max_bytes) {
@@ -202,7 +214,7 @@ impl<S: Store> Engine<S> {
                     events.push(event(now, "logout", &s, Some(&client)).reason(who));
                     Ok(Response::Done { count: 1, session: None })
                 }
-                Err(reason) => Ok(Response::Rejected { reason }),
+                Err((reason, replaced)) => Ok(Response::Rejected { reason, replaced }),
             },
             Request::DestroyAll {
                 caller,
@@ -211,8 +223,8 @@ impl<S: Store> Engine<S> {
                 client,
             } => {
                 if let Some(c) = &caller {
-                    if let Err(reason) = self.live(c, now, events)? {
-                        return Ok(Response::Rejected { reason });
+                    if let Err((reason, replaced)) = self.live(c, now, events)? {
+                        return Ok(Response::Rejected { reason, replaced });
                     }
                 }
                 let mut count = 0;
@@ -233,8 +245,8 @@ impl<S: Store> Engine<S> {
                 client,
             } => {
                 if let Some(c) = &caller {
-                    if let Err(reason) = self.live(c, now, events)? {
-                        return Ok(Response::Rejected { reason });
+                    if let Err((reason, replaced)) = self.live(c, now, events)? {
+                        return Ok(Response::Rejected { reason, replaced });
                     }
                 }
                 let found = self.store.all()?.into_iter().find(|(_, s)| s.handle == handle);
@@ -249,8 +261,8 @@ impl<S: Store> Engine<S> {
             }
             Request::List { caller } => {
                 if let Some(c) = &caller {
-                    if let Err(reason) = self.live(c, now, events)? {
-                        return Ok(Response::Rejected { reason });
+                    if let Err((reason, replaced)) = self.live(c, now, events)? {
+                        return Ok(Response::Rejected { reason, replaced });
                     }
                 }
                 let mut sessions = Vec::new();
@@ -293,7 +305,7 @@ impl<S: Store> Engine<S> {
     fn validate(&self, hash: &str, client: &Client, slide: bool, now: u64, events: &mut Vec<AuditEvent>) -> StoreResult<Response> {
         let mut s = match self.live(hash, now, events)? {
             Ok(s) => s,
-            Err(reason) => return Ok(Response::Rejected { reason }),
+            Err((reason, replaced)) => return Ok(Response::Rejected { reason, replaced }),
         };
         let b = check_binding(&s, client, self.policy.bind_ip, self.policy.bind_ua);
         if b.reject {
@@ -301,6 +313,7 @@ impl<S: Store> Engine<S> {
             events.push(event(now, "revoked", &s, Some(client)).reason(by::BINDING));
             return Ok(Response::Rejected {
                 reason: Reason::BindingMismatch,
+                replaced: false,
             });
         }
         let mut dirty = false;
@@ -455,7 +468,7 @@ mod tests {
 
     fn reason(r: Response) -> Option<Reason> {
         match r {
-            Response::Rejected { reason } => Some(reason),
+            Response::Rejected { reason, .. } => Some(reason),
             _ => None,
         }
     }

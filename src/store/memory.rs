@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub struct MemoryStore {
     sessions: RefCell<BTreeMap<String, (Session, u64)>>,
-    tombstones: RefCell<BTreeMap<String, (Reason, u64)>>,
+    tombstones: RefCell<BTreeMap<String, (Reason, u64, bool)>>,
     audit: RefCell<BTreeMap<u64, AuditEvent>>,
     next_id: Cell<u64>,
     writes: Cell<u64>,
@@ -55,20 +55,25 @@ impl Store for MemoryStore {
 
     fn next_deadline(&self) -> StoreResult<Option<u64>> {
         let s = self.sessions.borrow().values().map(|(_, e)| *e).min();
-        Ok(s.or_else(|| self.tombstones.borrow().values().map(|(_, u)| *u).min()))
+        Ok(s.or_else(|| self.tombstones.borrow().values().map(|(_, u, _)| *u).min()))
     }
 
-    fn tombstone(&self, hash: &str, reason: Reason, until: u64) -> StoreResult<()> {
-        self.tombstones.borrow_mut().insert(hash.into(), (reason, until));
+    fn tombstone(&self, hash: &str, reason: Reason, until: u64, replaced: bool) -> StoreResult<()> {
+        self.tombstones.borrow_mut().insert(hash.into(), (reason, until, replaced));
         Ok(())
     }
 
-    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<Reason>> {
-        Ok(self.tombstones.borrow().get(hash).filter(|(_, u)| *u > now).map(|(r, _)| *r))
+    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<(Reason, bool)>> {
+        Ok(self
+            .tombstones
+            .borrow()
+            .get(hash)
+            .filter(|(_, u, _)| *u > now)
+            .map(|(r, _, replaced)| (*r, *replaced)))
     }
 
     fn purge_tombstones(&self, now: u64) -> StoreResult<()> {
-        self.tombstones.borrow_mut().retain(|_, (_, u)| *u > now);
+        self.tombstones.borrow_mut().retain(|_, (_, u, _)| *u > now);
         Ok(())
     }
 

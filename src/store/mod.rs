@@ -23,8 +23,10 @@ pub trait Store {
     fn due(&self, now: u64) -> StoreResult<Vec<(String, Session)>>;
     /// Earliest `expires_at`, or, with no sessions left, the earliest tombstone end.
     fn next_deadline(&self) -> StoreResult<Option<u64>>;
-    fn tombstone(&self, hash: &str, reason: Reason, until: u64) -> StoreResult<()>;
-    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<Reason>>;
+    /// `replaced`: the session lives on under a new ID (regeneration), so a late request
+    /// with the old ID must not clear the browser's (already new) cookie.
+    fn tombstone(&self, hash: &str, reason: Reason, until: u64, replaced: bool) -> StoreResult<()>;
+    fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<(Reason, bool)>>;
     fn purge_tombstones(&self, now: u64) -> StoreResult<()>;
     fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// Newest first, ids strictly below `before`.

@@ -34,6 +34,7 @@ pub enum Request {
     /// Remove a session and hand it back (login moving a guest's data to another object).
     Take {
         hash: String,
+        client: Client,
     },
     /// Move a live session to a new ID. `reason` is the audit reason.
     Regenerate {
@@ -113,8 +114,12 @@ pub enum Response {
         /// The session's last request was plain HTTP and this one is HTTPS.
         new_id_required: bool,
     },
+    /// `replaced`: the ID was regenerated (the session lives on under a new ID), so the
+    /// gate does not clear the cookie, which the browser has most likely replaced already.
     Rejected {
         reason: Reason,
+        #[serde(default)]
+        replaced: bool,
     },
     Done {
         count: u32,

@@ -1,0 +1,83 @@
+//! Paths: `path::normalize`, `path::normalize_decoding_separators`,
+//! `PathSet::parse` + `matches` (with and without methods) and `path::decode_segment`.
+//!
+//! Input: `pattern list \n method \n raw path` (missing parts are empty).
+//! Invariants:
+//! - both normalisations accept or refuse the same inputs;
+//! - a normalised path starts with `/`, has no `//`, no `.` or `..` segment, no
+//!   lower-case or unreserved percent-encoding, and normalising it again changes nothing
+//!   (so the origin, which gets the normalised path, classifies it as the gate did);
+//! - with separators decoded, no `%2F` / `%5C` is left;
+//! - pattern lists without methods match regardless of the method;
+//! - a pattern list matches a path iff one of its comma-separated parts does;
+//! - `decode_segment` inverts full percent-encoding.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sessiongate::core::client::percent_encode_component;
+use sessiongate::core::path::{self, PathSet};
+
+fn clean(n: &str) {
+    assert!(n.starts_with('/'), "{n:?}");
+    assert!(!n.contains("//"), "{n:?}");
+    assert!(!n.split('/').any(|s| s == ".." || s == "."), "{n:?}");
+    let b = n.as_bytes();
+    for (i, _) in n.match_indices('%') {
+        let h = &b[i + 1..i + 3];
+        assert!(h.iter().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c)), "{n:?}");
+        let v = u8::from_str_radix(std::str::from_utf8(h).unwrap_or("zz"), 16).unwrap_or(0);
+        assert!(
+            !(v.is_ascii_alphanumeric() || b"-._~".contains(&v)),
+            "unreserved left encoded in {n:?}"
+        );
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    let mut parts = s.splitn(3, '\n');
+    let patterns = parts.next().unwrap_or("");
+    let method = parts.next().unwrap_or("");
+    let raw = parts.next().unwrap_or(patterns);
+
+    let a = path::normalize(raw);
+    let b = path::normalize_decoding_separators(raw);
+    assert_eq!(a.is_ok(), b.is_ok(), "{raw:?}: {a:?} vs {b:?}");
+    if let Ok(n) = &a {
+        clean(n);
+        assert_eq!(path::normalize(n).as_ref(), Ok(n), "normalize is not idempotent on {raw:?}");
+        assert!(n.len() <= raw.len() + 1 || raw.len() < 2);
+    }
+    if let Ok(n) = &b {
+        clean(n);
+        let up = n.to_ascii_uppercase();
+        assert!(!up.contains("%2F") && !up.contains("%5C"), "{n:?}");
+        assert_eq!(path::normalize_decoding_separators(n).as_ref(), Ok(n), "not idempotent on {raw:?}");
+    }
+
+    for allow_methods in [false, true] {
+        let Ok(set) = PathSet::parse(patterns, allow_methods) else {
+            continue;
+        };
+        let paths: Vec<&str> = [a.as_deref().ok(), b.as_deref().ok(), Some(raw)].into_iter().flatten().collect();
+        for p in paths {
+            let m = set.matches(method, p);
+            if !allow_methods {
+                assert_eq!(m, set.matches("GET", p), "a method-less set depends on the method");
+            }
+            let any_part = patterns
+                .split(',')
+                .filter(|x| !x.trim().is_empty())
+                .any(|x| PathSet::parse(x, allow_methods).map(|one| one.matches(method, p)).unwrap_or(false));
+            assert_eq!(m, any_part, "set and parts disagree for {patterns:?} on {p:?}");
+            if set.is_empty() {
+                assert!(!m);
+            }
+        }
+    }
+
+    if let Some(d) = path::decode_segment(raw) {
+        assert_eq!(path::decode_segment(&percent_encode_component(&d)).as_deref(), Some(d.as_str()));
+    }
+    assert_eq!(path::decode_segment(&percent_encode_component(raw)).as_deref(), Some(raw));
+});

@@ -1,0 +1,108 @@
+// The expiry warning in a real browser (issue 5, parts 3 and 5): /.sessiongate/client.js
+// on the demo's /app, with IDLE_TIMEOUT 20s and WARNING_WINDOW 15s.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { startStack, launch, loginViaForm, gateCookie, status, artifact } from "./support.mjs";
+
+const IDLE = 20;
+const WINDOW = 15;
+
+let stack;
+let browser;
+before(async () => {
+  stack = await startStack({ IDLE_TIMEOUT: `${IDLE}s`, WARNING_WINDOW: `${WINDOW}s` });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/** Seconds shown in "Your session expires in m:ss". */
+function shown(text) {
+  const m = /Your session expires in (\d+):(\d\d)/.exec(text ?? "");
+  assert.ok(m, `banner text: ${JSON.stringify(text)}`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('the banner appears, "Stay signed in" extends the session, and doing nothing lands on the login page with the reason', async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const page = await context.newPage();
+  try {
+    await loginViaForm(page, stack.base);
+    const loggedIn = Date.now();
+    assert.equal(new URL(page.url()).pathname, "/app");
+
+    const banner = page.locator("#sessiongate-banner");
+    await banner.waitFor({ state: "visible", timeout: (IDLE + 2) * 1000 });
+    assert.equal(await banner.getAttribute("role"), "alert");
+    const stay = page.getByRole("button", { name: "Stay signed in" });
+    assert.ok(await stay.isVisible());
+    const left = shown(await banner.textContent());
+    assert.ok(left > 0 && left <= IDLE, `shows ${left} s`);
+    assert.equal(await page.getByRole("alert").filter({ hasText: "Your session expires in" }).count(), 1, "exposed as an alert");
+
+    // Let a few seconds pass so a slide is visible in whole seconds, then take the picture.
+    await sleep(Math.max(0, 3500 - (Date.now() - loggedIn)));
+    await page.screenshot({ path: artifact("banner.png") });
+    await banner.screenshot({ path: artifact("banner-element.png") });
+    assert.ok(fs.statSync(artifact("banner.png")).size > 10_000);
+
+    const before = await status(page);
+    assert.equal(before.authenticated, true);
+    await stay.click();
+    const deadline = Date.now() + 5000;
+    let after = before;
+    while (after.idle_expires_at <= before.idle_expires_at && Date.now() < deadline) {
+      await sleep(200);
+      after = await status(page);
+    }
+    assert.ok(after.idle_expires_at > before.idle_expires_at, `idle_expires_at ${before.idle_expires_at} -> ${after.idle_expires_at}`);
+    assert.ok(after.idle_expires_at >= Math.floor(Date.now() / 1000) + IDLE - 2);
+    assert.equal(after.absolute_expires_at, before.absolute_expires_at, "the absolute limit never moves");
+    // Whatever the banner shows now counts down from the new deadline.
+    if (await banner.isVisible()) assert.ok(shown(await banner.textContent()) >= IDLE - 2, "countdown restarted");
+
+    // Now do nothing: at the idle deadline the page goes to the login page with the reason.
+    await page.waitForURL(/reason=idle_timeout/, { timeout: (IDLE + 6) * 1000 });
+    const u = new URL(page.url());
+    assert.equal(u.pathname, "/login");
+    assert.equal(u.searchParams.get("return_to"), "/app");
+    assert.ok(Date.now() / 1000 >= after.idle_expires_at - 1, "not before the deadline");
+    assert.match(await page.textContent("#login-notice"), /inactivity/, "the reason is shown");
+    assert.equal(await gateCookie(context), undefined, "the expired cookie was cleared");
+    assert.equal((await status(page)).authenticated, false);
+  } finally {
+    await context.close();
+  }
+});
+
+test(
+  "the banner waits for WARNING_WINDOW and goes away after Stay signed in",
+  async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await loginViaForm(page, stack.base);
+      const s = await status(page);
+      // Outside the window (more than 15 s left): no banner.
+      await sleep(1500);
+      const leftNow = Math.min(s.idle_expires_at, s.absolute_expires_at) - Date.now() / 1000;
+      assert.ok(leftNow > WINDOW + 1);
+      assert.equal(await page.locator("#sessiongate-banner").count(), 0, `banner shown with ${leftNow.toFixed(1)} s left`);
+      // Inside the window it appears, showing at most the window.
+      const banner = page.locator("#sessiongate-banner");
+      await banner.waitFor({ state: "visible", timeout: (IDLE - WINDOW + 6) * 1000 });
+      assert.ok(shown(await banner.textContent()) <= WINDOW);
+      await page.getByRole("button", { name: "Stay signed in" }).click();
+      await banner.waitFor({ state: "detached", timeout: 3000 });
+      await sleep(1500);
+      assert.equal(await banner.count(), 0, "does not come back right away");
+    } finally {
+      await context.close();
+    }
+  },
+);
