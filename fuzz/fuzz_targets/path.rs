@@ -1,5 +1,6 @@
-//! Paths: `path::normalize`, `path::normalize_decoding_separators`,
-//! `PathSet::parse` + `matches` (with and without methods) and `path::decode_segment`.
+//! Paths: `path::normalize`, `path::normalize_decoding_separators`, `path::readings`
+//! (every reading the gate classifies), `PathSet::parse` + `matches` (with and without
+//! methods) and `path::decode_segment`.
 //!
 //! Input: `pattern list \n method \n raw path` (missing parts are empty).
 //! Invariants:
@@ -8,6 +9,9 @@
 //!   lower-case or unreserved percent-encoding, and normalising it again changes nothing
 //!   (so the origin, which gets the normalised path, classifies it as the gate did);
 //! - with separators decoded, no `%2F` / `%5C` is left;
+//! - `readings` accepts the same inputs, starts with the forwarded (normalised) path,
+//!   includes the separator-decoded reading, holds no duplicates, and every reading
+//!   starts with `/`;
 //! - pattern lists without methods match regardless of the method;
 //! - a pattern list matches a path iff one of its comma-separated parts does;
 //! - `decode_segment` inverts full percent-encoding.
@@ -47,6 +51,17 @@ fuzz_target!(|data: &[u8]| {
         clean(n);
         assert_eq!(path::normalize(n).as_ref(), Ok(n), "normalize is not idempotent on {raw:?}");
         assert!(n.len() <= raw.len() + 1 || raw.len() < 2);
+    }
+    match path::readings(raw) {
+        Ok(r) => {
+            let n = a.as_ref().expect("readings accepted what normalize refused");
+            assert_eq!(&r[0], n, "the first reading is not the forwarded path");
+            assert!(r.contains(b.as_ref().expect("both normalisations agree")));
+            assert!(r.iter().all(|x| x.starts_with('/')), "{r:?}");
+            let mut seen = std::collections::HashSet::new();
+            assert!(r.iter().all(|x| seen.insert(x)), "duplicate readings {r:?}");
+        }
+        Err(e) => assert_eq!(a.as_ref().err(), Some(&e), "readings refused what normalize accepted"),
     }
     if let Ok(n) = &b {
         clean(n);

@@ -8,7 +8,7 @@ use crate::core::config::Config;
 use crate::gate::apply::{stamp, CookieChange};
 use crate::gate::parse::Incoming;
 use crate::gate::reject;
-use crate::gate::validate::log_event;
+use crate::gate::validate::log_untrusted_event;
 use crate::gate::validate::validate;
 use crate::platform;
 use worker::{Env, Headers, Request, Response, Result};
@@ -31,8 +31,8 @@ pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Res
 
 async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     if inc.is_cross_site(cfg) {
-        log_event(
-            &AuditEvent::new(platform::now(), "cross_site_request")
+        log_untrusted_event(
+            AuditEvent::new(platform::now(), "cross_site_request")
                 .reason(inc.origin_header.clone().unwrap_or_default())
                 .client(&inc.client.ip, &inc.client.ua),
         );

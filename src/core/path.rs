@@ -59,33 +59,32 @@ pub fn normalize_decoding_separators(raw: &str) -> Result<String, PathError> {
 /// (Tomcat, Spring: `/a;x/..;/b`), each also without a trailing slash and lower-cased
 /// (Express serves `/x/` as `/x`; IIS ignores case). The gate applies the strictest.
 pub fn readings(raw: &str) -> Result<Vec<String>, PathError> {
-    let no_params: String = raw
-        .split('/')
-        .map(|seg| seg.split(';').next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("/");
+    let segments = |f: &dyn Fn(&str) -> String| raw.split('/').map(f).collect::<Vec<_>>().join("/");
+    let no_params = segments(&|seg| seg.split(';').next().unwrap_or("").to_string());
+    // IIS / ASP.NET ignore trailing dots and spaces of a segment (`/admin.` is `/admin`),
+    // but a segment of dots stays a dot segment (`..%20` is `..`).
+    let trimmed = segments(&|seg| {
+        let seg = seg.split(';').next().unwrap_or("");
+        let mut t = seg;
+        while let Some(x) = t.strip_suffix("%20").or_else(|| t.strip_suffix('.')) {
+            t = x;
+        }
+        if t.is_empty() {
+            seg.replace("%20", "")
+        } else {
+            t.to_string()
+        }
+    });
     let mut out = vec![
         normalize(raw)?,
         normalize_decoding_separators(raw)?,
         normalize_decoding_separators(&no_params)?,
+        normalize_decoding_separators(&trimmed)?,
     ];
-    // IIS / ASP.NET ignore trailing dots and spaces of a segment (`/admin.` is `/admin`).
-    let trimmed: Vec<&str> = out[2]
-        .split('/')
-        .map(|seg| {
-            let mut t = seg;
-            while let Some(x) = t.strip_suffix('.').or_else(|| t.strip_suffix("%20")) {
-                t = x;
-            }
-            t
-        })
-        .collect();
-    let trimmed = trimmed.join("/");
-    out.push(trimmed);
     for i in 0..out.len() {
-        let p = out[i].clone();
-        if p.len() > 1 && p.ends_with('/') {
-            out.push(p.trim_end_matches('/').to_string());
+        if out[i].len() > 1 && out[i].ends_with('/') {
+            let t = out[i].trim_end_matches('/');
+            out.push(if t.is_empty() { "/".to_string() } else { t.to_string() });
         }
     }
     for i in 0..out.len() {
@@ -315,6 +314,10 @@ mod tests {
         assert!(r.contains(&"/account/password".to_string()), "{r:?}");
         let r = readings("/account/password%20").unwrap();
         assert!(r.contains(&"/account/password".to_string()), "{r:?}");
+        let r = readings("/public/..%20/admin").unwrap();
+        assert!(r.contains(&"/admin".to_string()), "{r:?}");
+        let r = readings("/%20/").unwrap();
+        assert!(r.iter().all(|p| p.starts_with('/') && !p.contains("//")), "{r:?}");
         let r = readings("/account/password;x=1").unwrap();
         assert!(r.contains(&"/account/password".to_string()), "{r:?}");
         assert_eq!(readings("/a").unwrap(), vec!["/a".to_string()]);
@@ -383,6 +386,9 @@ mod tests {
             if let Ok(r) = readings(&s) {
                 let forwarded = normalize(&s).ok();
                 prop_assert_eq!(Some(&r[0]), forwarded.as_ref());
+                for p in &r {
+                    prop_assert!(p.starts_with('/') && !p.contains("//"), "{:?}", r);
+                }
             }
         }
 

@@ -5,7 +5,7 @@ use super::forward::{self, OriginFailure};
 use super::parse::{self, ParseError};
 use super::reject;
 use super::store;
-use super::validate::{self, log_event, Live};
+use super::validate::{self, log_event, log_untrusted_event, Live};
 use crate::api;
 use crate::core::audit::AuditEvent;
 use crate::core::command;
@@ -40,8 +40,8 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         return reject::error(404, "not_found");
     }
     if inc.is_cross_site(&cfg) {
-        log_event(
-            &AuditEvent::new(platform::now(), "cross_site_request")
+        log_untrusted_event(
+            AuditEvent::new(platform::now(), "cross_site_request")
                 .reason(inc.origin_header.clone().unwrap_or_default())
                 .client(&inc.client.ip, &inc.client.ua),
         );

@@ -59,7 +59,8 @@ pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms
                 text.chars().take(200).collect::<String>()
             )));
         }
-        resp.json::<StoreResponse>().await.map_err(down)
+        let text = resp.text().await.map_err(down)?;
+        serde_json::from_str::<StoreResponse>(&text).map_err(down)
     });
     let deadline = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match select(call, deadline).await {

@@ -59,6 +59,38 @@ pub fn log_event(e: &AuditEvent) {
     worker::console_log!("{}", e.log_line());
 }
 
+thread_local! {
+    // (second, lines written in it, lines suppressed) for events anyone can trigger.
+    static FLOOD: std::cell::Cell<(u64, u32, u32)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
+/// Events that anyone can trigger for free (a forged cookie, a cross-site POST) are
+/// logged at most `PER_SECOND` times a second per isolate, so an attacker cannot flood
+/// the log stream; the next line written says how many were suppressed.
+pub fn log_untrusted_event(mut e: AuditEvent) {
+    const PER_SECOND: u32 = 20;
+    let now = platform::now();
+    let written = FLOOD.with(|f| {
+        let (sec, n, dropped) = f.get();
+        if sec != now {
+            f.set((now, 1, 0));
+            Some(dropped)
+        } else if n < PER_SECOND {
+            f.set((sec, n + 1, 0));
+            Some(dropped)
+        } else {
+            f.set((sec, n, dropped + 1));
+            None
+        }
+    });
+    if let Some(dropped) = written {
+        if dropped > 0 {
+            e.reason = Some(format!("{} (+{dropped} similar events suppressed)", e.reason.unwrap_or_default()));
+        }
+        log_event(&e);
+    }
+}
+
 /// A new token in the given object, signed with the current key, and its storage hash.
 pub fn new_token(cfg: &Config, store_id: &[u8; 32]) -> worker::Result<(String, String)> {
     let secret = platform::random::<32>()?;
@@ -125,8 +157,8 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
     let verified = match token::verify(raw, &cfg.token_keys()) {
         Ok(t) => t,
         Err(e) => {
-            log_event(
-                &AuditEvent::new(platform::now(), "forged_token")
+            log_untrusted_event(
+                AuditEvent::new(platform::now(), "forged_token")
                     .reason(e.as_str())
                     .client(&inc.client.ip, &inc.client.ua),
             );

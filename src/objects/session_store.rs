@@ -17,6 +17,11 @@ pub struct SessionStore {
     engine: std::cell::RefCell<Option<std::rc::Rc<Engine<SqlStore>>>>,
 }
 
+fn json_text<T: serde::Serialize>(value: &T) -> Result<Response> {
+    let body = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Response::ok(body)
+}
+
 fn json_error(status: u16, detail: &str) -> Result<Response> {
     Ok(Response::from_json(&serde_json::json!({"error": "store", "detail": detail}))?.with_status(status))
 }
@@ -67,7 +72,9 @@ impl DurableObject for SessionStore {
         if req.path() == "/stats" {
             return Response::from_json(&serde_json::json!({"rows_written": engine.store.rows_written()}));
         }
-        let msg: StoreRequest = match req.json().await {
+        // Text + serde_json: much cheaper than walking a JS object (`req.json()`).
+        let text = req.text().await?;
+        let msg: StoreRequest = match serde_json::from_str(&text) {
             Ok(m) => m,
             Err(e) => return json_error(400, &format!("bad store request: {e}")),
         };
@@ -85,7 +92,7 @@ impl DurableObject for SessionStore {
         if creates || !outcome.events.is_empty() {
             self.schedule(&engine, false).await?;
         }
-        Response::from_json(&outcome.response)
+        json_text(&outcome.response)
     }
 
     async fn alarm(&self) -> Result<Response> {
