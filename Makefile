@@ -23,8 +23,7 @@ dev: build
 	@bash scripts/dev.sh
 
 test: build
-	@$(MAKE) --no-print-directory test-unit test-e2e test-browser test-scan test-deploy
-	@echo "make test: all tiers passed"
+	@bash scripts/test.sh
 
 test-unit:
 	@echo "== tier 1: unit and property tests (native cargo test)"
@@ -50,10 +49,7 @@ scan:
 	cargo run --release --quiet --bin sessiongate-scan -- $(URL) $(ARGS)
 
 test-deploy:
-	@echo "== tier 5: wrangler deploy --dry-run"
-	@out=$$(mktemp -d) && npx wrangler deploy --dry-run --outdir $$out > $$out.log 2>&1 \
-	  && grep -q "SessionStore" $$out.log && echo "deploy dry-run ok: bundle in $$out" \
-	  || { cat $$out.log; echo "deploy dry-run FAILED"; exit 1; }
+	@bash scripts/deploy-dry-run.sh
 
 fmt:
 	cargo fmt --all

@@ -6,26 +6,11 @@ use crate::gate::apply::{stamp, CookieChange};
 use crate::gate::parse::Incoming;
 use crate::gate::reject;
 use crate::gate::store;
-use crate::gate::validate::{validate, Live, Validation};
+use crate::gate::validate::{validate, Live};
 use crate::platform;
 use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
 use serde_json::{json, Value};
 use worker::{Env, Response, Result};
-
-fn cookie_of(v: &Validation) -> CookieChange {
-    match (&v.new_token, v.clear_cookie) {
-        (Some(t), _) => CookieChange::Set {
-            token: t.clone(),
-            max_age: v.live.as_ref().and_then(|l| {
-                l.session
-                    .persistent
-                    .then(|| l.session.absolute_expiry.saturating_sub(platform::now()))
-            }),
-        },
-        (None, true) => CookieChange::Clear,
-        _ => CookieChange::Keep,
-    }
-}
 
 fn reply(status: u16, body: &Value, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
     let resp = reject::json(status, body)?;
@@ -50,7 +35,7 @@ fn status_body(l: &Live, cfg: &Config) -> Value {
 /// A signed-in session, or the response that refuses the request.
 async fn signed_in(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> std::result::Result<(Live, CookieChange), Result<Response>> {
     let v = validate(env, cfg, inc, slide).await;
-    let cookie = cookie_of(&v);
+    let cookie = CookieChange::after(&v);
     match (v.state, v.live) {
         (SessionState::Authenticated { .. }, Some(l)) => Ok((l, cookie)),
         (SessionState::StoreDown, _) => Err(reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie)),
@@ -74,7 +59,7 @@ async fn signed_in(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> std:
 /// Reading the status does not slide the idle timer.
 pub async fn status(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     let v = validate(env, cfg, inc, false).await;
-    let cookie = cookie_of(&v);
+    let cookie = CookieChange::after(&v);
     match (v.state, v.live.as_ref()) {
         (SessionState::Authenticated { .. }, Some(l)) => reply(200, &status_body(l, cfg), cfg, Some(l), &cookie),
         (SessionState::StoreDown, _) => reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie),

@@ -4,7 +4,7 @@
 
 use super::parse::Incoming;
 use super::store::{self, StoreDown};
-use super::validate::{live_from, new_token, regenerate, Live, Regenerated};
+use super::validate::{live_from, new_token, regenerate, Live, Regenerated, Validation};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
 use crate::core::cookie;
@@ -38,6 +38,50 @@ impl From<StoreDown> for ApplyError {
 
 fn internal(e: worker::Error) -> ApplyError {
     ApplyError::Store(StoreDown(e.to_string()))
+}
+
+/// A fresh session bound to this client; `user` is `None` for a guest.
+fn new_session(
+    inc: &Incoming,
+    cfg: &Config,
+    now: u64,
+    user: Option<String>,
+    roles: Vec<String>,
+    data: Map<String, serde_json::Value>,
+    persistent: bool,
+) -> worker::Result<Session> {
+    Ok(Session {
+        handle: token::handle(&platform::random::<16>()?),
+        user,
+        roles,
+        data,
+        created_at: now,
+        auth_time: now,
+        last_seen: now,
+        absolute_expiry: now + cfg.absolute_timeout,
+        elevated_until: None,
+        login_ip: inc.client.ip.clone(),
+        login_ua: inc.client.ua.clone(),
+        last_ip: inc.client.ip.clone(),
+        last_ua: inc.client.ua.clone(),
+        flagged: false,
+        via_http: !inc.https,
+        persistent,
+    })
+}
+
+impl CookieChange {
+    /// What validation itself asks for: a re-issued token, or clearing a dead cookie.
+    pub fn after(v: &Validation) -> Self {
+        match (&v.new_token, v.clear_cookie) {
+            (Some(token), _) => CookieChange::Set {
+                token: token.clone(),
+                max_age: v.live.as_ref().and_then(|l| max_age(&l.session, platform::now())),
+            },
+            (None, true) => CookieChange::Clear,
+            (None, false) => CookieChange::Keep,
+        }
+    }
 }
 
 /// Cookie lifetime: a browser-session cookie, or the session's remaining absolute life.
@@ -101,25 +145,7 @@ pub async fn apply(
                 }
                 command::merge_data(&mut carried, &data);
                 command::check_data(&carried, cfg.session_data_max).map_err(ApplyError::Invalid)?;
-                let handle = token::handle(&platform::random::<16>().map_err(internal)?);
-                let session = Session {
-                    handle,
-                    user: Some(user),
-                    roles,
-                    data: carried,
-                    created_at: now,
-                    auth_time: now,
-                    last_seen: now,
-                    absolute_expiry: now + cfg.absolute_timeout,
-                    elevated_until: None,
-                    login_ip: inc.client.ip.clone(),
-                    login_ua: inc.client.ua.clone(),
-                    last_ip: inc.client.ip.clone(),
-                    last_ua: inc.client.ua.clone(),
-                    flagged: false,
-                    via_http: !inc.https,
-                    persistent,
-                };
+                let session = new_session(inc, cfg, now, Some(user), roles, carried, persistent).map_err(internal)?;
                 let msg = StoreRequest::Create {
                     hash: hash.clone(),
                     session: session.clone(),
@@ -156,24 +182,7 @@ pub async fn apply(
                 None => {
                     let store_id = store::guest_store(env)?;
                     let (tok, hash) = new_token(cfg, &store_id).map_err(internal)?;
-                    let session = Session {
-                        handle: token::handle(&platform::random::<16>().map_err(internal)?),
-                        user: None,
-                        roles: vec![],
-                        data,
-                        created_at: now,
-                        auth_time: now,
-                        last_seen: now,
-                        absolute_expiry: now + cfg.absolute_timeout,
-                        elevated_until: None,
-                        login_ip: inc.client.ip.clone(),
-                        login_ua: inc.client.ua.clone(),
-                        last_ip: inc.client.ip.clone(),
-                        last_ua: inc.client.ua.clone(),
-                        flagged: false,
-                        via_http: !inc.https,
-                        persistent: false,
-                    };
+                    let session = new_session(inc, cfg, now, None, vec![], data, false).map_err(internal)?;
                     let msg = StoreRequest::Create {
                         hash: hash.clone(),
                         session: session.clone(),

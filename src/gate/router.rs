@@ -50,18 +50,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 
     let access = inc.access(&cfg);
     let v = validate::validate(&env, &cfg, &inc, true).await;
-    let mut cookie = match (&v.new_token, v.clear_cookie) {
-        (Some(token), _) => CookieChange::Set {
-            token: token.clone(),
-            max_age: v.live.as_ref().and_then(|l| {
-                l.session
-                    .persistent
-                    .then(|| l.session.absolute_expiry.saturating_sub(platform::now()))
-            }),
-        },
-        (None, true) => CookieChange::Clear,
-        (None, false) => CookieChange::Keep,
-    };
+    let mut cookie = CookieChange::after(&v);
     let decision = policy::decide(&cfg, access, v.state, inc.navigation, &inc.path_and_query());
     if decision != Decision::Forward {
         let resp = reject::decision(&decision)?;

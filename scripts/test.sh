@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test tier (the build and set-up are done by `make test` before this), keeps
+# going after a failing tier so one run shows everything, and ends with one summed line
+# "make test: N passed, M failed" after each runner's own summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp -d "${TMPDIR:-/tmp}/sessiongate-test-XXXXXX")
+trap 'rm -rf "$log"' EXIT
+status=0
+tier() {
+  local name=$1; shift
+  echo "== $name"
+  if ! "$@" 2>&1 | tee "$log/$(echo "$name" | tr -c 'a-z0-9' _).log"; then
+    status=1
+    echo "== $name: FAILED"
+  fi
+}
+tier "tier 1: unit and property tests (native cargo test)" cargo test --all-targets
+tier "tier 2: end-to-end in workerd (miniflare) with real Durable Objects and a real origin" \
+  node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+tier "tier 3: real Chromium against the gate and the demo origin" \
+  node --test --test-concurrency=1 --test-reporter=spec tests/browser/
+tier "tier 4: sessiongate-scan against the demo origin, the gate and a weak server" \
+  node --test --test-concurrency=1 --test-reporter=spec tests/scan/
+tier "tier 5: wrangler deploy --dry-run" bash scripts/deploy-dry-run.sh
+
+# Sum the runners' own counts: cargo's "test result: ... N passed; M failed" and node's
+# "ℹ pass N" / "ℹ fail M"; the dry run counts as one check.
+read -r passed failed < <(cat "$log"/*.log | awk '
+  /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i } }
+  /^ℹ pass [0-9]+$/ { p += $3 }
+  /^ℹ fail [0-9]+$/ { f += $3 }
+  END { print p + 0, f + 0 }')
+if grep -q "deploy dry-run ok" "$log"/tier_5*.log 2>/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+[ "$failed" -eq 0 ] || status=1
+echo "make test: $passed passed, $failed failed"
+exit $status
