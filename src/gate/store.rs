@@ -6,7 +6,7 @@ use crate::platform::STORE_BINDING;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use futures_util::future::{select, Either};
 use std::time::Duration;
-use worker::{Delay, Env, Method, Request, RequestInit};
+use worker::{Delay, Env, Method, Request, RequestInit, Stub};
 
 #[derive(Debug)]
 pub struct StoreDown(pub String);
@@ -35,16 +35,24 @@ pub fn guest_store(env: &Env) -> Result<[u8; 32], StoreDown> {
     token::unhex32(&id.to_string()).ok_or_else(|| down("unexpected object id format"))
 }
 
-/// Is this a valid object id of our namespace? Local check, no round trip.
-pub fn known_object(env: &Env, store_id: &[u8; 32]) -> bool {
-    env.durable_object(STORE_BINDING)
-        .and_then(|ns| ns.id_from_string(&token::hex(store_id)).map(|_| ()))
-        .is_ok()
+/// The stub of a session object; `Ok(None)` when the id is not one of this namespace's
+/// (a token signed with our key but minted by another deployment): invalid, not down.
+pub fn stub(env: &Env, store_id: &[u8; 32]) -> Result<Option<Stub>, StoreDown> {
+    let ns = env.durable_object(STORE_BINDING).map_err(down)?;
+    match ns.id_from_string(&token::hex(store_id)) {
+        Ok(id) => id.get_stub().map(Some).map_err(down),
+        Err(_) => Ok(None),
+    }
 }
 
 pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
-    let ns = env.durable_object(STORE_BINDING).map_err(down)?;
-    let stub = ns.id_from_string(&token::hex(store_id)).map_err(down)?.get_stub().map_err(down)?;
+    match stub(env, store_id)? {
+        Some(stub) => call_stub(stub, msg, timeout_ms).await,
+        None => Err(StoreDown("not an object id of this namespace".into())),
+    }
+}
+
+pub async fn call_stub(stub: Stub, msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
     let body = serde_json::to_string(msg).map_err(down)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));

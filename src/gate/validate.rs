@@ -167,16 +167,22 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
     };
     // Signed by us but naming an object this deployment does not have (another
     // environment sharing the key, a renamed class): invalid, not a store outage.
-    if !store::known_object(env, &verified.store_id) {
-        return Validation::absent(Reason::Invalid, true);
-    }
+    let stub = match store::stub(env, &verified.store_id) {
+        Ok(Some(stub)) => Ok(stub),
+        Ok(None) => return Validation::absent(Reason::Invalid, true),
+        Err(e) => Err(e),
+    };
     let hash = verified.storage_hash();
     let msg = StoreRequest::Validate {
         hash: hash.clone(),
         client: inc.client.clone(),
         slide,
     };
-    let answer = match store::call(env, &verified.store_id, &msg, cfg.store_timeout_ms).await {
+    let result = match stub {
+        Ok(stub) => store::call_stub(stub, &msg, cfg.store_timeout_ms).await,
+        Err(e) => Err(e),
+    };
+    let answer = match result {
         Ok(a) => a,
         Err(e) => {
             worker::console_error!(
