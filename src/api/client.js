@@ -7,7 +7,8 @@
   "use strict";
   var script = document.currentScript;
   var base = "/.sessiongate";
-  var loginUrl = (script && script.getAttribute("data-login-url")) || "/login";
+  // The gate fills in its LOGIN_URL when it serves this file; data-login-url overrides it.
+  var loginUrl = (script && script.getAttribute("data-login-url")) || "/*LOGIN_URL*/";
   var MAX_POLL_MS = 5 * 60 * 1000;
   var state = null;      // last status body
   var skew = 0;          // server clock - local clock, seconds

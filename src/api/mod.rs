@@ -46,7 +46,11 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Resu
             h.set("content-type", "application/javascript; charset=utf-8")?;
             h.set("cache-control", "public, max-age=300")?;
             h.set("x-content-type-options", "nosniff")?;
-            Ok(Response::builder().with_headers(h).fixed(CLIENT_JS.as_bytes().to_vec()))
+            // LOGIN_URL as a JSON string body (quotes stripped), so it cannot break out of the literal.
+            let login = serde_json::Value::String(cfg.login_url.clone()).to_string();
+            let inner = login.strip_prefix('"').and_then(|l| l.strip_suffix('"')).unwrap_or("/login");
+            let js = CLIENT_JS.replace("/*LOGIN_URL*/", inner);
+            Ok(Response::builder().with_headers(h).fixed(js.into_bytes()))
         }
         ("GET", ["status"]) => user::status(env, cfg, inc).await,
         ("POST", ["refresh"]) => user::refresh(env, cfg, inc).await,

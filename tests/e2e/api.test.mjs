@@ -269,7 +269,20 @@ describe("signed-in user endpoints and the admin API", () => {
     assert.match(js, /\/\.sessiongate/);
     assert.match(js, /Stay signed in/);
     assert.match(js, /sessiongate-banner/);
+    assert.match(js, /\|\| "\/login";/, "the gate's LOGIN_URL is filled in");
+    assert.doesNotMatch(js, /\/\*LOGIN_URL\*\//);
     new Function(js); // parses as a classic script
+  });
+
+  test("client.js goes to the configured LOGIN_URL, safely quoted", async () => {
+    const other = await startGate({ vars: { LOGIN_URL: "/sign-in?from=\"x\"", PUBLIC_PATHS: "/sign-in" } });
+    try {
+      const js = await (await other.fetch("/.sessiongate/client.js")).text();
+      assert.ok(js.includes('|| "/sign-in?from=\\"x\\"";'), js.slice(0, 600));
+      new Function(js);
+    } finally {
+      await other.dispose();
+    }
   });
 
   test("unknown /.sessiongate/ paths are 404 and never forwarded, with or without a session", async () => {
