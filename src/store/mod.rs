@@ -23,8 +23,8 @@ pub trait Store {
     fn due(&self, now: u64) -> StoreResult<Vec<(String, Session)>>;
     /// Earliest `expires_at`, or, with no sessions left, the earliest tombstone end.
     fn next_deadline(&self) -> StoreResult<Option<u64>>;
-    /// `replaced`: the session lives on under a new ID (regeneration), so a late request
-    /// with the old ID must not clear the browser's (already new) cookie.
+    /// `replaced`: the session lives on under a new ID (regeneration); reported back with
+    /// the rejection so a late request with the old ID can be told from a logout.
     fn tombstone(&self, hash: &str, reason: Reason, until: u64, replaced: bool) -> StoreResult<()>;
     fn tombstone_reason(&self, hash: &str, now: u64) -> StoreResult<Option<(Reason, bool)>>;
     fn purge_tombstones(&self, now: u64) -> StoreResult<()>;

@@ -114,8 +114,9 @@ pub enum Response {
         /// The session's last request was plain HTTP and this one is HTTPS.
         new_id_required: bool,
     },
-    /// `replaced`: the ID was regenerated (the session lives on under a new ID), so the
-    /// gate does not clear the cookie, which the browser has most likely replaced already.
+    /// `replaced`: the ID was regenerated and the session lives on under a new one. The
+    /// gate still clears the cookie (the contract: an invalid cookie is cleared); the flag
+    /// tells the two cases apart for diagnostics.
     Rejected {
         reason: Reason,
         #[serde(default)]
