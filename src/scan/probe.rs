@@ -838,6 +838,15 @@ mod tests {
     }
 
     impl Fake {
+        fn new(weak: bool) -> Self {
+            Fake {
+                weak,
+                next: 0,
+                sessions: HashMap::new(),
+                slept: Duration::ZERO,
+            }
+        }
+
         fn cookie_of(req: &Request) -> Option<String> {
             req.headers
                 .iter()
@@ -959,12 +968,7 @@ mod tests {
 
     #[test]
     fn a_weak_site_fails_every_check() {
-        let mut fake = Fake {
-            weak: true,
-            next: 0,
-            sessions: HashMap::new(),
-            slept: Duration::ZERO,
-        };
+        let mut fake = Fake::new(true);
         let r = run(&mut fake, &opts(), &env, 0).unwrap();
         assert_eq!(
             ids(&r),
@@ -989,12 +993,7 @@ mod tests {
 
     #[test]
     fn a_good_site_is_clean_but_for_loopback_transport() {
-        let mut fake = Fake {
-            weak: false,
-            next: 0,
-            sessions: HashMap::new(),
-            slept: Duration::ZERO,
-        };
+        let mut fake = Fake::new(false);
         let r = run(&mut fake, &opts(), &env, 0).unwrap();
         // The fake's cookie is `sid`, not `__Host-sid`: the only non-transport finding.
         assert_eq!(
@@ -1015,12 +1014,7 @@ mod tests {
 
     #[test]
     fn failed_login_and_missing_credentials_are_errors() {
-        let mut fake = Fake {
-            weak: false,
-            next: 0,
-            sessions: HashMap::new(),
-            slept: Duration::ZERO,
-        };
+        let mut fake = Fake::new(false);
         let e = run(&mut fake, &opts(), &|_| None, 0).unwrap_err();
         assert!(e.contains("environment variable U"), "{e}");
         let e = run(

@@ -1,23 +1,14 @@
 // The expiry warning in a real browser (issue 5, parts 3 and 5): /.sessiongate/client.js
 // on the demo's /app, with IDLE_TIMEOUT 20s and WARNING_WINDOW 15s.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startStack, launch, loginViaForm, gateCookie, status, artifact } from "./support.mjs";
+import { useStack, loginViaForm, gateCookie, status, artifact } from "./support.mjs";
 
 const IDLE = 20;
 const WINDOW = 15;
 
-let stack;
-let browser;
-before(async () => {
-  stack = await startStack({ IDLE_TIMEOUT: `${IDLE}s`, WARNING_WINDOW: `${WINDOW}s` });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const env = useStack({ IDLE_TIMEOUT: `${IDLE}s`, WARNING_WINDOW: `${WINDOW}s` });
 
 /** Seconds shown in "Your session expires in m:ss". */
 function shown(text) {
@@ -29,10 +20,10 @@ function shown(text) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test('the banner appears, "Stay signed in" extends the session, and doing nothing lands on the login page with the reason', async () => {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const context = await env.browser.newContext({ viewport: { width: 1000, height: 600 } });
   const page = await context.newPage();
   try {
-    await loginViaForm(page, stack.base);
+    await loginViaForm(page, env.stack.base);
     const loggedIn = Date.now();
     assert.equal(new URL(page.url()).pathname, "/app");
 
@@ -83,10 +74,10 @@ test('the banner appears, "Stay signed in" extends the session, and doing nothin
 test(
   "the banner waits for WARNING_WINDOW and goes away after Stay signed in",
   async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const page = await context.newPage();
     try {
-      await loginViaForm(page, stack.base);
+      await loginViaForm(page, env.stack.base);
       const s = await status(page);
       // Outside the window (more than 15 s left): no banner.
       await sleep(1500);

@@ -1,19 +1,10 @@
 // The session cookie as a real browser stores it (issue 5, part 5): log in through the
 // demo's form in headless Chromium and read the cookie the way DevTools shows it.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, launch, loginViaForm, gateCookie, status, COOKIE } from "./support.mjs";
+import { useStack, loginViaForm, gateCookie, status, COOKIE } from "./support.mjs";
 
-let stack;
-let browser;
-before(async () => {
-  stack = await startStack();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const env = useStack();
 
 /** What DevTools (Application -> Cookies) must show for the gate's cookie. */
 function assertHardened(c, { persistent = false } = {}) {
@@ -30,19 +21,19 @@ function assertHardened(c, { persistent = false } = {}) {
 }
 
 test("login through the form: a hardened, host-only, HttpOnly session cookie whose value changes across login", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   try {
     // A guest cart starts an anonymous session: the pre-login cookie.
-    await page.goto(stack.base + "/");
+    await page.goto(env.stack.base + "/");
     assert.equal(await gateCookie(context), undefined, "no cookie before anything needs one");
     await page.selectOption("#item", "Green tea");
-    await Promise.all([page.waitForURL(stack.base + "/"), page.click('button[name="op"][value="add"]')]);
+    await Promise.all([page.waitForURL(env.stack.base + "/"), page.click('button[name="op"][value="add"]')]);
     const guest = await gateCookie(context);
     assertHardened(guest);
     assert.match(await page.textContent("#cart"), /Green tea × 1/);
 
-    const login = await loginViaForm(page, stack.base);
+    const login = await loginViaForm(page, env.stack.base);
     assert.equal(login.status(), 303);
     const setCookie = (await login.headersArray()).filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
     const raw = setCookie.find((v) => v.startsWith(COOKIE + "="));
@@ -67,17 +58,17 @@ test("login through the form: a hardened, host-only, HttpOnly session cookie who
     assert.ok(!visible.includes(first.value));
 
     // The guest cart survived the login; the guest ID is dead.
-    await page.goto(stack.base + "/");
+    await page.goto(env.stack.base + "/");
     assert.match(await page.textContent("#cart"), /Green tea × 1/);
-    const r = await stack.gate.fetch("/.sessiongate/status", { cookie: `${COOKIE}=${guest.value}` });
+    const r = await env.stack.gate.fetch("/.sessiongate/status", { cookie: `${COOKIE}=${guest.value}` });
     assert.equal((await r.json()).authenticated, false);
 
     // Signing in again (already signed in) issues yet another ID; the previous one is revoked.
-    await loginViaForm(page, stack.base);
+    await loginViaForm(page, env.stack.base);
     const second = await gateCookie(context);
     assertHardened(second);
     assert.notEqual(second.value, first.value);
-    const old = await stack.gate.fetch("/.sessiongate/status", { cookie: `${COOKIE}=${first.value}` });
+    const old = await env.stack.gate.fetch("/.sessiongate/status", { cookie: `${COOKIE}=${first.value}` });
     assert.deepEqual(await old.json(), { authenticated: false, reason: "revoked" });
     assert.equal((await status(page)).authenticated, true);
   } finally {
@@ -86,10 +77,10 @@ test("login through the form: a hardened, host-only, HttpOnly session cookie who
 });
 
 test('"Keep me signed in" makes it a persistent cookie expiring with the absolute timeout', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   try {
-    await loginViaForm(page, stack.base, { persistent: true });
+    await loginViaForm(page, env.stack.base, { persistent: true });
     const c = await gateCookie(context);
     assertHardened(c, { persistent: true });
     const expected = Date.now() / 1000 + 24 * 3600; // ABSOLUTE_TIMEOUT default 24h
@@ -102,10 +93,10 @@ test('"Keep me signed in" makes it a persistent cookie expiring with the absolut
 });
 
 test("a navigation without a session goes to the login page and back after login; logout removes the cookie from the browser", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   try {
-    await page.goto(stack.base + "/app?tab=1");
+    await page.goto(env.stack.base + "/app?tab=1");
     const u = new URL(page.url());
     assert.equal(u.pathname, "/login");
     assert.equal(u.searchParams.get("return_to"), "/app?tab=1");

@@ -1,22 +1,13 @@
 // "Your devices" in a real browser (issue 5, parts 4-5): every session of the user with
 // a revoke button, and "Log out everywhere" in one browser context ending the session in
 // another.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startStack, launch, loginViaForm, gateCookie, status, artifact } from "./support.mjs";
+import { useStack, loginViaForm, gateCookie, status, artifact } from "./support.mjs";
 import { SECRETS } from "../e2e/harness.mjs";
 
-let stack;
-let browser;
-before(async () => {
-  stack = await startStack();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const env = useStack();
 
 const UA = {
   laptop: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
@@ -25,15 +16,15 @@ const UA = {
 };
 
 test("the devices page lists each session; revoke ends one; Log out everywhere ends the session in another context", async () => {
-  const laptop = await browser.newContext({ userAgent: UA.laptop, viewport: { width: 1100, height: 640 } });
-  const phone = await browser.newContext({ userAgent: UA.phone });
-  const tablet = await browser.newContext({ userAgent: UA.tablet });
+  const laptop = await env.browser.newContext({ userAgent: UA.laptop, viewport: { width: 1100, height: 640 } });
+  const phone = await env.browser.newContext({ userAgent: UA.phone });
+  const tablet = await env.browser.newContext({ userAgent: UA.tablet });
   try {
     const [pl, pp, pt] = await Promise.all([laptop.newPage(), phone.newPage(), tablet.newPage()]);
-    for (const p of [pl, pp, pt]) await loginViaForm(p, stack.base);
+    for (const p of [pl, pp, pt]) await loginViaForm(p, env.stack.base);
     const handles = { laptop: (await status(pl)).session, phone: (await status(pp)).session, tablet: (await status(pt)).session };
 
-    await pl.goto(stack.base + "/devices");
+    await pl.goto(env.stack.base + "/devices");
     await pl.waitForFunction(() => document.querySelectorAll("#sessions .session-row").length === 3);
     const rows = await pl.$$eval("#sessions .session-row", (trs) =>
       trs.map((tr) => ({ id: tr.dataset.id, current: tr.classList.contains("current"), text: tr.innerText, button: tr.querySelector(".revoke")?.textContent })),
@@ -52,7 +43,7 @@ test("the devices page lists each session; revoke ends one; Log out everywhere e
     // Revoke the tablet's session from the laptop.
     await pl.click(`#sessions .session-row[data-id="${handles.tablet}"] .revoke`);
     await pl.waitForFunction(() => document.querySelectorAll("#sessions .session-row").length === 2);
-    await pt.goto(stack.base + "/app");
+    await pt.goto(env.stack.base + "/app");
     let u = new URL(pt.url());
     assert.equal(u.pathname, "/login");
     assert.equal(u.searchParams.get("reason"), "revoked");
@@ -60,19 +51,19 @@ test("the devices page lists each session; revoke ends one; Log out everywhere e
     assert.match(await pt.textContent("#login-notice"), /ended/);
 
     // The phone is still in.
-    await pp.goto(stack.base + "/app");
+    await pp.goto(env.stack.base + "/app");
     assert.equal(new URL(pp.url()).pathname, "/app");
 
     // Log out everywhere, from the laptop.
     await Promise.all([pl.waitForURL(/\/login/), pl.click("#logout-everywhere")]);
     assert.equal(await gateCookie(laptop), undefined);
-    await pp.goto(stack.base + "/app");
+    await pp.goto(env.stack.base + "/app");
     u = new URL(pp.url());
     assert.equal(u.pathname, "/login", "the second context is signed out");
     assert.equal(u.searchParams.get("return_to"), "/app");
     assert.equal(u.searchParams.get("reason"), "revoked");
     assert.equal(await gateCookie(phone), undefined);
-    const r = await stack.gate.fetch("/.sessiongate/admin/users/alice/sessions", { headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` } });
+    const r = await env.stack.gate.fetch("/.sessiongate/admin/users/alice/sessions", { headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` } });
     assert.deepEqual(await r.json(), { sessions: [] }, "no session of alice is left");
   } finally {
     await Promise.all([laptop.close(), phone.close(), tablet.close()]);

@@ -1,6 +1,7 @@
 // Shared set-up for the real-browser tests: Debian's Chromium (/usr/bin/chromium) driven
 // by playwright-core, against the gate (built Wasm in workerd via miniflare) in front of
 // the demo origin. Nothing is downloaded: playwright's own browsers are never used.
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
@@ -19,6 +20,23 @@ export const DEMO_VARS = {
 };
 
 /** The demo origin behind a gate; `vars` are added to the demo's. */
+/**
+ * Registers before/after hooks that start the gate + demo stack and a browser for one
+ * test file; the returned object's `stack` and `browser` are set once `before` ran.
+ */
+export function useStack(vars = {}) {
+  const env = { stack: null, browser: null };
+  before(async () => {
+    env.stack = await startStack(vars);
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.stack?.close();
+  });
+  return env;
+}
+
 export async function startStack(vars = {}) {
   const demo = await startDemoOrigin({ port: 0, secret: SECRETS.ORIGIN_SECRET });
   const gate = await startGate({ origin: demo, vars: { ...DEMO_VARS, ...vars } });
