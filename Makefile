@@ -6,12 +6,13 @@ SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy bench scan fmt lint clean
+.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy bench profile scan fmt lint clean
 
 help:
 	@echo "make dev    run the gate on http://127.0.0.1:8787 in front of the demo origin"
 	@echo "make test   run every test tier (unit/property, end-to-end, browser, deploy dry-run)"
 	@echo "make bench  benchmarks (see README: Performance)"
+	@echo "make profile  CPU profile of the gate in workerd under load (ARGS='--target c|d|e --tree')"
 
 setup:
 	@bash scripts/setup.sh
@@ -43,6 +44,13 @@ test-scan:
 
 bench: build
 	@bash bench/run.sh
+
+# A build that keeps function names, profiled in workerd; build/ is restored afterwards.
+profile:
+	FORCE=1 KEEP_NAMES=1 bash scripts/build.sh
+	rm -rf target/profile-build && mkdir -p target && cp -r build target/profile-build
+	FORCE=1 bash scripts/build.sh
+	node bench/profile.mjs $(ARGS)
 
 scan:
 	@test -n "$(URL)" || { echo "usage: make scan URL=https://your.site [ARGS='--json --fail-on high']"; exit 2; }

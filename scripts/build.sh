@@ -22,5 +22,6 @@ fi
 worker-build --release "$@"
 # worker-build keeps the name section (function names) for debugging: about 40 KB of the
 # gzipped bundle. Strip it after wasm-bindgen has run (stripping before breaks externref).
-"$WASM_OPT_BIN" "$out" --strip-debug -o "$out"
+# KEEP_NAMES=1 (make profile) keeps them, so CPU profiles show Rust function names.
+[ -n "${KEEP_NAMES:-}" ] || "$WASM_OPT_BIN" "$out" --strip-debug -o "$out"
 echo "build: $out $(wc -c < "$out") bytes, $(gzip -9 -c "$out" | wc -c) gzipped"

@@ -1,0 +1,225 @@
+// CPU profile of the gate inside workerd, under wrk load: where the gate's own time goes.
+//
+//   node bench/profile.mjs [--target c|e|d] [--seconds 5] [--build DIR] [--top 40] [--tree] [--bare]
+//
+// DIR is a worker-build output that still has its name section (scripts/build.sh strips
+// it; `make profile` builds one into target/profile-build). The profile comes from
+// workerd's V8 inspector (CDP Profiler domain), so it shows Wasm functions by their
+// Rust names next to the JS glue and the runtime's own built-ins.
+import { Miniflare } from "miniflare";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const arg = (n, d) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 ? args[i + 1] : d;
+};
+const TARGET = arg("target", "c");
+const SECONDS = Number(arg("seconds", 5));
+const BUILD = path.resolve(arg("build", path.join(ROOT, "target/profile-build")));
+const TOP = Number(arg("top", 40));
+// --bare: profile the reference pass-through worker (bench/workers/baseline) instead.
+const BARE = args.includes("--bare");
+
+const BARE_DIR = path.join(ROOT, "bench/workers/baseline/build/bare");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const freePort = () =>
+  new Promise((res, rej) => {
+    const s = net.createServer();
+    s.on("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+const get = (url, headers = {}) =>
+  new Promise((res, rej) => {
+    const r = http.request(url, { headers, agent: false }, (resp) => {
+      let b = "";
+      resp.on("data", (c) => (b += c));
+      resp.on("end", () => res({ status: resp.statusCode, headers: resp.headers, body: b }));
+    });
+    r.on("error", rej);
+    r.end();
+  });
+
+for (const f of [path.join(BARE ? BARE_DIR : BUILD, "index.js")]) {
+  if (!fs.existsSync(f)) throw new Error(`missing ${f}: run \`make profile\` (or \`make bench\` once, for --bare)`);
+}
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sessiongate-profile-"));
+fs.chmodSync(tmp, 0o755);
+const www = path.join(tmp, "www");
+fs.mkdirSync(www);
+fs.writeFileSync(path.join(www, "hello.txt"), "hello from the origin\n");
+const nginxPort = await freePort();
+fs.writeFileSync(
+  path.join(tmp, "nginx.conf"),
+  fs.readFileSync(path.join(ROOT, "bench/nginx.conf"), "utf8").replaceAll("@PORT@", String(nginxPort)).replaceAll("@ROOT@", www).replaceAll("@TMP@", tmp),
+);
+const nginx = spawn("/usr/sbin/nginx", ["-p", tmp, "-c", path.join(tmp, "nginx.conf"), "-e", "stderr"], { stdio: "ignore" });
+let mf;
+async function cleanup() {
+  nginx.kill("SIGTERM");
+  if (mf) await mf.dispose().catch(() => {});
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+process.on("SIGINT", async () => {
+  await cleanup();
+  process.exit(130);
+});
+
+try {
+  const inspectorPort = await freePort();
+  mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    inspectorPort,
+    workers: [
+      {
+        name: "gate",
+        scriptPath: path.join(BARE ? BARE_DIR : BUILD, "index.js"),
+        modulesRoot: BARE ? BARE_DIR : BUILD,
+        modules: true,
+        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+        compatibilityDate: "2026-04-20",
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        durableObjects: BARE ? {} : { SESSIONS: { className: "SessionStore", useSQLite: true } },
+        bindings: {
+          ORIGIN_URL: `http://127.0.0.1:${nginxPort}`,
+          REQUIRE_HTTPS: "false",
+          PUBLIC_PATHS: "/login,/public,/public/*",
+          IDLE_TIMEOUT: "30m",
+          ABSOLUTE_TIMEOUT: "24h",
+          SESSION_SECRET: "bench-session-secret-0123456789abcdef-0123",
+          ORIGIN_SECRET: "bench-origin-secret-0123456789abcdef-01234",
+          ADMIN_TOKEN: "bench-admin-token-0123456789abcdef-0123456",
+        },
+      },
+    ],
+    handleRuntimeStdio() {},
+  });
+  await mf.ready;
+  const gate = (await mf.unsafeGetDirectURL("gate")).href.replace(/\/$/, "");
+  const login = BARE ? null : await get(`${gate}/public/login-bench`);
+  const cookie = BARE ? "" : [].concat(login.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-session="));
+  if (!BARE && !cookie) throw new Error(`login failed: ${login.status} ${login.body}`);
+  const headers =
+    BARE ? {} : TARGET === "c" ? { cookie: cookie.split(";")[0] } : TARGET === "d" ? { cookie: `__Host-session=A${"b".repeat(129)}` } : {};
+  const url = TARGET === "e" ? `${gate}/public/x` : `${gate}/app`;
+  const probe = await get(url, headers);
+  console.log(`target ${TARGET}: ${url} -> ${probe.status}`);
+
+  // Every isolate (the worker and its Durable Object share one) is one inspector target.
+  const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const sessions = await Promise.all(
+    list.map(
+      (t) =>
+        new Promise((res, rej) => {
+          const ws = new WebSocket(t.webSocketDebuggerUrl);
+          let id = 0;
+          const pending = new Map();
+          ws.on("message", (m) => {
+            const msg = JSON.parse(m);
+            if (msg.id && pending.has(msg.id)) {
+              pending.get(msg.id)(msg);
+              pending.delete(msg.id);
+            }
+          });
+          const send = (method, params = {}) =>
+            new Promise((r) => {
+              id += 1;
+              pending.set(id, r);
+              ws.send(JSON.stringify({ id, method, params }));
+            });
+          ws.on("open", () => res({ title: t.title, ws, send }));
+          ws.on("error", rej);
+        }),
+    ),
+  );
+  for (const s of sessions) {
+    await s.send("Profiler.enable");
+    await s.send("Profiler.setSamplingInterval", { interval: 100 });
+    await s.send("Profiler.start");
+  }
+  const wrkArgs = ["-t2", "-c16", `-d${SECONDS}s`];
+  for (const [k, v] of Object.entries(headers)) wrkArgs.push("-H", `${k}: ${v}`);
+  wrkArgs.push(url);
+  const out = await new Promise((res) => {
+    const w = spawn("wrk", wrkArgs);
+    let o = "";
+    w.stdout.on("data", (d) => (o += d));
+    w.on("close", () => res(o));
+  });
+  console.log(out.split("\n").filter((l) => /Requests\/sec|Latency|Non-2xx/.test(l)).join("\n"));
+  for (const s of sessions) {
+    const { result } = await s.send("Profiler.stop");
+    const nodes = result.profile.nodes;
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const self = new Map();
+    let total = 0;
+    const counts = new Map();
+    for (const sid of result.profile.samples) counts.set(sid, (counts.get(sid) ?? 0) + 1);
+    for (const [sid, c] of counts) {
+      const n = byId.get(sid);
+      const name = n.callFrame.functionName || `(anon ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber})`;
+      self.set(name, (self.get(name) ?? 0) + c);
+      total += c;
+    }
+    // Inclusive time: a function counts once per sample in which it is on the stack.
+    const parent = new Map();
+    for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const incl = new Map();
+    for (const [sid, c] of counts) {
+      const seen = new Set();
+      for (let id = sid; id !== undefined; id = parent.get(id)) {
+        const n = byId.get(id);
+        const name = n.callFrame.functionName || `(anon ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber})`;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        incl.set(name, (incl.get(name) ?? 0) + c);
+      }
+    }
+    console.log(`\n== ${s.title}: ${total} samples; self time (top ${TOP})`);
+    for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+      console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
+    }
+    console.log(`\n== ${s.title}: inclusive (top ${TOP})`);
+    for (const [name, c] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+      console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
+    }
+    if (args.includes("--tree")) {
+      // Top-down call tree: each node's inclusive share, children over 0.5 %.
+      const inclNode = new Map();
+      const sum = (id) => {
+        const n = byId.get(id);
+        let v = counts.get(id) ?? 0;
+        for (const c of n.children ?? []) v += sum(c);
+        inclNode.set(id, v);
+        return v;
+      };
+      const root = nodes[0].id;
+      sum(root);
+      const walk = (id, depth) => {
+        const n = byId.get(id);
+        const share = (100 * inclNode.get(id)) / total;
+        if (share < 0.5 || depth > 40) return;
+        const name = n.callFrame.functionName || "(anon)";
+        console.log(`${" ".repeat(depth)}${share.toFixed(1)}% ${name.slice(0, 110)}`);
+        for (const c of (n.children ?? []).sort((x, y) => inclNode.get(y) - inclNode.get(x))) walk(c, depth + 1);
+      };
+      console.log(`\n== ${s.title}: call tree`);
+      walk(root, 0);
+    }
+    s.ws.close();
+  }
+} finally {
+  await cleanup();
+}
