@@ -29,13 +29,13 @@ pub use crate::core::assertion::{verify, AssertionError, Claims};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
-async fn fetch(req: worker::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::Response> {
+async fn fetch(req: worker::web_sys::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::web_sys::Response> {
     match gate::router::handle(req, env).await {
         Ok(resp) => Ok(resp),
         Err(e) => {
             // Fail closed: nothing was forwarded on this path.
             worker::console_error!("{}", serde_json::json!({"sessiongate": "internal_error", "detail": e.to_string()}));
-            gate::reject::error(500, "internal")
+            gate::reject::error(500, "internal").map(worker::web_sys::Response::from)
         }
     }
 }

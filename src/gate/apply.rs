@@ -2,6 +2,7 @@
 //! command and any `X-Session-*` / gate cookie the origin set, add the gate's cookie
 //! and the expiry headers.
 
+use super::io::{self, Edits, RawResponse};
 use super::parse::Incoming;
 use super::store::{self, StoreDown};
 use super::validate::{live_from, new_token, regenerate, Live, Regenerated, Validation};
@@ -14,7 +15,7 @@ use crate::core::token;
 use crate::platform;
 use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
 use serde_json::Map;
-use worker::{Env, Headers, Response};
+use worker::{web_sys, Env, Headers};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CookieChange {
@@ -274,52 +275,53 @@ pub async fn apply(
     Ok(Applied { live, cookie })
 }
 
-/// Copies the origin's response with the gate's changes. Headers are rebuilt because a
-/// fetched response's headers are immutable.
-pub fn finish(resp: Response, cfg: &Config, https: bool, live: Option<&Live>, cookie: &CookieChange) -> worker::Result<Response> {
-    let status = resp.status_code();
-    // One native copy, then removals: cheaper than rebuilding header by header.
-    let out = Headers(worker::web_sys::Headers::new_with_headers(&resp.headers().0)?);
-    for name in resp.headers().keys() {
-        if is_reserved(&name) {
-            out.delete(&name)?;
-        }
+/// The origin's response with the gate's changes (applied in one call, see `io`).
+pub fn finish(
+    resp: &web_sys::Response,
+    raw: &RawResponse,
+    cfg: &Config,
+    https: bool,
+    live: Option<&Live>,
+    cookie: &CookieChange,
+) -> web_sys::Response {
+    let mut out = Edits::default();
+    for name in raw.names.iter().filter(|n| is_reserved(n)) {
+        out.drop(name);
     }
-    let set_cookies = resp.headers().get_all("set-cookie")?;
     // The origin may set its own cookies, never the gate's.
-    if set_cookies.iter().any(|sc| cookie::set_cookie_name(sc) == cfg.cookie_name) {
-        out.delete("set-cookie")?;
-        for sc in set_cookies.iter().filter(|sc| cookie::set_cookie_name(sc) != cfg.cookie_name) {
-            out.append("set-cookie", sc)?;
-        }
-    }
-    stamp(&out, cfg, live, cookie)?;
+    let theirs = |sc: &&String| cookie::set_cookie_name(sc) != cfg.cookie_name;
+    let replace = (!raw.set_cookies.iter().all(|sc| theirs(&sc))).then(|| raw.set_cookies.iter().filter(theirs).cloned().collect());
+    stamp_edits(&mut out, cfg, live, cookie);
     // With HTTPS required, tell browsers never to try plain HTTP (unless the origin set it).
-    if https && cfg.require_https && !out.has("strict-transport-security")? {
-        out.set("strict-transport-security", "max-age=31536000")?;
+    if https && cfg.require_https && !raw.names.iter().any(|n| n == "strict-transport-security") {
+        out.set("strict-transport-security", "max-age=31536000");
     }
-    let (_, body) = resp.into_parts();
-    Ok(Response::builder().with_status(status).with_headers(out).body(body))
+    io::finish(resp, &out, replace)
 }
 
 /// Adds the gate's cookie change and, with a live session, the expiry headers.
 pub fn stamp(out: &Headers, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> worker::Result<()> {
+    let mut edits = Edits::default();
+    stamp_edits(&mut edits, cfg, live, cookie);
+    edits.apply_to(out)
+}
+
+fn stamp_edits(out: &mut Edits, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) {
     match cookie {
         CookieChange::Keep => {}
         CookieChange::Set { token, max_age } => {
-            out.append("set-cookie", &cookie::set(&cfg.cookie_name, token, cfg.cookie_samesite, *max_age))?
+            out.append("set-cookie", &cookie::set(&cfg.cookie_name, token, cfg.cookie_samesite, *max_age))
         }
-        CookieChange::Clear => out.append("set-cookie", &cookie::clear(&cfg.cookie_name, cfg.cookie_samesite))?,
+        CookieChange::Clear => out.append("set-cookie", &cookie::clear(&cfg.cookie_name, cfg.cookie_samesite)),
     }
     if let Some(l) = live {
         let now = platform::now();
-        out.set("x-session-expires-in", &l.expiry.expires_in(now).to_string())?;
+        out.set("x-session-expires-in", &l.expiry.expires_in(now).to_string());
         if let Some(w) = l.expiry.warning(now, cfg.warning_window) {
-            out.set("x-session-warning", w.as_str())?;
+            out.set("x-session-warning", w.as_str());
         }
         if cookie != &CookieChange::Keep {
-            out.set("cache-control", "no-store")?;
+            out.set("cache-control", "no-store");
         }
     }
-    Ok(())
 }

@@ -1,16 +1,14 @@
 //! Step 4a: send a validated request to the origin, stripped of anything the client
 //! could use to impersonate the gate, and stamped with identity and a signed assertion.
 
+use super::io::{self, Edits, ForwardError};
 use super::parse::Incoming;
 use super::validate::Live;
 use crate::core::assertion::{self, Claims};
 use crate::core::config::{self, Config};
 use crate::core::cookie;
 use crate::core::headers::{ascii_json, is_reserved};
-use futures_util::future::{select, Either};
-use std::time::Duration;
-use worker::wasm_bindgen::JsValue;
-use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
+use worker::web_sys;
 
 pub enum OriginFailure {
     Timeout,
@@ -47,57 +45,47 @@ pub fn target(cfg: &Config, inc: &Incoming) -> (String, String) {
     }
 }
 
-pub fn origin_headers(
-    req: &Request,
-    inc: &Incoming,
-    cfg: &Config,
-    live: Option<&Live>,
-    url: &str,
-    aud: &str,
-    now: u64,
-) -> worker::Result<Headers> {
-    // Copy natively in one call, then drop the few that must not pass: far fewer
-    // crossings of the Wasm/JS boundary than appending header by header.
-    let out = Headers(worker::web_sys::Headers::new_with_headers(&req.headers().0)?);
-    for name in req.headers().keys() {
-        if dropped(&name) {
-            out.delete(&name)?;
-        }
+/// The header edits that turn the client's request into the origin's: the client's
+/// own copies of anything the gate vouches for are dropped, the gate's are set.
+pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str, aud: &str, now: u64) -> Edits {
+    let mut out = Edits::default();
+    for name in inc.header_names.iter().filter(|n| dropped(n)) {
+        out.drop(name);
     }
     if let Some(c) = inc.cookie_header.as_deref().and_then(|h| cookie::strip(h, &cfg.cookie_name)) {
-        out.set("cookie", &c)?;
+        out.set("cookie", &c);
     }
     if !inc.client.ip.is_empty() {
-        out.set("x-forwarded-for", &inc.client.ip)?;
+        out.set("x-forwarded-for", &inc.client.ip);
     }
-    out.set("x-forwarded-host", &inc.host)?;
-    out.set("x-forwarded-proto", if inc.https { "https" } else { "http" })?;
+    out.set("x-forwarded-host", &inc.host);
+    out.set("x-forwarded-proto", if inc.https { "https" } else { "http" });
 
     let mut claims = Claims::new(aud, now, &inc.method, url);
     if let Some(live) = live {
         let s = &live.session;
-        out.set("x-session-id", &s.handle)?;
+        out.set("x-session-id", &s.handle);
         claims.sid = Some(s.handle.clone());
         if let Some(user) = &s.user {
-            out.set("x-session-user", &ascii_json_str(user))?;
-            out.set("x-session-roles", &s.roles.join(","))?;
-            out.set("x-session-auth-time", &s.auth_time.to_string())?;
-            out.set("x-session-binding", &live.binding)?;
+            out.set("x-session-user", &ascii_json_str(user));
+            out.set("x-session-roles", &s.roles.join(","));
+            out.set("x-session-auth-time", &s.auth_time.to_string());
+            out.set("x-session-binding", &live.binding);
             claims.sub = Some(user.clone());
             claims.roles = Some(s.roles.clone());
             claims.auth_time = Some(s.auth_time);
             claims.bind = live.bind_claim.clone();
             if let Some(until) = s.elevated_until.filter(|u| *u > now) {
-                out.set("x-session-elevated-until", &until.to_string())?;
+                out.set("x-session-elevated-until", &until.to_string());
                 claims.elev = Some(until);
             }
         }
         if !s.data.is_empty() {
-            out.set("x-session-data", &ascii_json(&serde_json::Value::Object(s.data.clone())))?;
+            out.set("x-session-data", &ascii_json(&serde_json::Value::Object(s.data.clone())));
         }
     }
-    out.set("x-session-assertion", &assertion::sign(&claims, cfg.origin_secret.bytes()))?;
-    Ok(out)
+    out.set("x-session-assertion", &assertion::sign(&claims, cfg.origin_secret.bytes()));
+    out
 }
 
 /// User names are free text from the origin: keep the header value printable ASCII.
@@ -110,25 +98,9 @@ fn ascii_json_str(s: &str) -> String {
     }
 }
 
-pub async fn forward(req: &Request, url: &str, headers: Headers, timeout_ms: u64) -> Result<Response, OriginFailure> {
-    let mut init = RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-    if !matches!(req.method(), worker::Method::Get | worker::Method::Head) {
-        init.with_body(req.inner().body().map(JsValue::from));
-    }
-    let origin_req = Request::new_with_init(url, &init).map_err(|e| OriginFailure::Unreachable(e.to_string()))?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Box::pin(async move { Fetch::Request(origin_req).send_with_signal(&signal).await });
-    let deadline = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    match select(fetch, deadline).await {
-        Either::Left((Ok(resp), _)) => Ok(resp),
-        Either::Left((Err(e), _)) => Err(OriginFailure::Unreachable(e.to_string())),
-        Either::Right(_) => {
-            controller.abort();
-            Err(OriginFailure::Timeout)
-        }
-    }
+pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, OriginFailure> {
+    io::forward(req, url, edits, timeout_ms).await.map_err(|e| match e {
+        ForwardError::Timeout => OriginFailure::Timeout,
+        ForwardError::Failed(detail) => OriginFailure::Unreachable(detail),
+    })
 }

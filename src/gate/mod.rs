@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod forward;
+pub mod io;
 pub mod parse;
 pub mod reject;
 pub mod router;

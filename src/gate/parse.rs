@@ -1,15 +1,17 @@
 //! Step 1: read what the gate needs from the request, once.
 
+use super::io::RawRequest;
 use crate::core::client;
 use crate::core::config::Config;
 use crate::core::cookie::{self, SessionCookie};
 use crate::core::path;
 use crate::core::policy::{self, Access};
 use crate::core::session::Client;
-use worker::Request;
 
 pub struct Incoming {
     pub method: String,
+    /// Every header name the client sent (lowercase), for the forwarding filter.
+    pub header_names: Vec<String>,
     pub https: bool,
     /// `scheme://host[:port]` as the client addressed us.
     pub own_origin: String,
@@ -47,27 +49,36 @@ pub enum ParseError {
     BadUrl,
 }
 
-fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
-}
+/// The request headers the gate reads, in the order `parse` takes them.
+pub const READ: [&str; 7] = [
+    "cookie",
+    "cf-connecting-ip",
+    "user-agent",
+    "sec-fetch-mode",
+    "accept",
+    "sec-fetch-site",
+    "origin",
+];
 
-pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
-    let raw_url = req.inner().url();
-    let url = crate::core::url::split(&raw_url).ok_or(ParseError::BadUrl)?;
+pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
+    let url = crate::core::url::split(&raw.url).ok_or(ParseError::BadUrl)?;
     let https = url.scheme == "https";
     let host = url.host().to_string();
     let own_origin = format!("{}://{}", url.scheme, url.authority);
     let path = path::normalize(url.path).map_err(ParseError::BadPath)?;
     let readings = path::readings(url.path).map_err(ParseError::BadPath)?;
     let query = url.query.to_string();
-    let cookie_header = header(req, "cookie");
+    let mut values = raw.values.into_iter();
+    let mut next = || values.next().flatten();
+    let (cookie_header, ip, ua, mode, accept, site, origin) = (next(), next(), next(), next(), next(), next(), next());
     let session_cookie = match cookie_header.as_deref().map(|h| cookie::find(h, &cfg.cookie_name)) {
         None | Some(SessionCookie::Absent) => CookieValue::Absent,
         Some(SessionCookie::One(v)) => CookieValue::One(v.to_string()),
         Some(SessionCookie::Several) => CookieValue::Several,
     };
     Ok(Incoming {
-        method: req.method().to_string(),
+        method: raw.method,
+        header_names: raw.names,
         https,
         own_origin,
         host,
@@ -75,15 +86,15 @@ pub fn parse(req: &Request, cfg: &Config) -> Result<Incoming, ParseError> {
         readings,
         query,
         client: Client {
-            ip: header(req, "cf-connecting-ip").unwrap_or_default(),
-            ua: header(req, "user-agent").unwrap_or_default(),
+            ip: ip.unwrap_or_default(),
+            ua: ua.unwrap_or_default(),
             https,
         },
-        navigation: client::is_navigation(header(req, "sec-fetch-mode").as_deref(), header(req, "accept").as_deref()),
+        navigation: client::is_navigation(mode.as_deref(), accept.as_deref()),
         cookie_header,
         session_cookie,
-        sec_fetch_site: header(req, "sec-fetch-site"),
-        origin_header: header(req, "origin"),
+        sec_fetch_site: site,
+        origin_header: origin,
     })
 }
 

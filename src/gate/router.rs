@@ -2,6 +2,7 @@
 
 use super::apply::{self, ApplyError, CookieChange};
 use super::forward::{self, OriginFailure};
+use super::io;
 use super::parse::{self, ParseError};
 use super::reject;
 use super::store;
@@ -13,31 +14,33 @@ use crate::core::policy::{self, Decision};
 use crate::platform;
 use crate::store::protocol::Request as StoreRequest;
 use serde_json::json;
-use worker::{Env, Request, Response, Result};
+use worker::{web_sys, Env, Request, Response, Result};
 
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+/// The hot path works on the runtime's own request and response objects through `io`;
+/// only the gate's own endpoints and its error answers use the worker crate's types.
+pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response> {
     let cfg = match platform::config(&env) {
         Ok(c) => c,
-        Err(e) => return reject::config_error(&e),
+        Err(e) => return raw(reject::config_error(&e)),
     };
+    let read = io::read_request(&req, &parse::READ);
     if cfg.require_https {
-        let raw = req.inner().url();
-        if let Some(u) = crate::core::url::split(&raw).filter(|u| u.scheme == "http") {
-            return reject::redirect(308, &format!("https://{}{}{}", u.authority, u.path, u.query));
+        if let Some(u) = crate::core::url::split(&read.url).filter(|u| u.scheme == "http") {
+            return raw(reject::redirect(308, &format!("https://{}{}{}", u.authority, u.path, u.query)));
         }
     }
-    let inc = match parse::parse(&req, &cfg) {
+    let inc = match parse::parse(read, &cfg) {
         Ok(i) => i,
-        Err(ParseError::BadPath(e)) => return reject::error_detail(400, "bad_request", &e.to_string()),
-        Err(ParseError::BadUrl) => return reject::error_detail(400, "bad_request", "unparseable URL"),
+        Err(ParseError::BadPath(e)) => return raw(reject::error_detail(400, "bad_request", &e.to_string())),
+        Err(ParseError::BadUrl) => return raw(reject::error_detail(400, "bad_request", "unparseable URL")),
     };
     let own = |p: &str| p == "/.sessiongate" || p.starts_with("/.sessiongate/");
     if own(&inc.path) {
-        return api::route(req, &env, &cfg, &inc).await;
+        return raw(api::route(Request::from(req), &env, &cfg, &inc).await);
     }
     if inc.readings.iter().any(|p| own(p)) {
         // `/.sessiongate%2F...`: the gate's namespace under another reading; never forwarded.
-        return reject::error(404, "not_found");
+        return raw(reject::error(404, "not_found"));
     }
     if inc.is_cross_site(&cfg) {
         log_untrusted_event(
@@ -45,7 +48,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
                 .reason(inc.origin_header.clone().unwrap_or_default())
                 .client(&inc.client.ip, &inc.client.ua),
         );
-        return reject::error(403, "cross_site_request");
+        return raw(reject::error(403, "cross_site_request"));
     }
 
     let access = inc.access(&cfg);
@@ -54,13 +57,13 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let decision = policy::decide(&cfg, access, v.state, inc.navigation, &inc.path_and_query());
     if decision != Decision::Forward {
         let resp = reject::decision(&decision)?;
-        return stamped(resp, &cfg, v.live.as_ref(), &cookie);
+        return raw(stamped(resp, &cfg, v.live.as_ref(), &cookie));
     }
 
     let now = platform::now();
     let (url, aud) = forward::target(&cfg, &inc);
-    let headers = forward::origin_headers(&req, &inc, &cfg, v.live.as_ref(), &url, &aud, now)?;
-    let resp = match forward::forward(&req, &url, headers, cfg.origin_timeout_ms).await {
+    let edits = forward::origin_edits(&inc, &cfg, v.live.as_ref(), &url, &aud, now);
+    let resp = match forward::forward(&req, &url, &edits, cfg.origin_timeout_ms).await {
         Ok(r) => r,
         Err(OriginFailure::Timeout) => {
             let r = reject::error_detail(
@@ -68,18 +71,19 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
                 "origin_timeout",
                 &format!("the origin did not answer within {} ms", cfg.origin_timeout_ms),
             )?;
-            return stamped(r, &cfg, v.live.as_ref(), &cookie);
+            return raw(stamped(r, &cfg, v.live.as_ref(), &cookie));
         }
         Err(OriginFailure::Unreachable(detail)) => {
             worker::console_error!("{}", json!({"sessiongate": "origin_unreachable", "detail": detail}));
             let r = reject::error_detail(502, "origin_unreachable", "the origin could not be reached")?;
-            return stamped(r, &cfg, v.live.as_ref(), &cookie);
+            return raw(stamped(r, &cfg, v.live.as_ref(), &cookie));
         }
     };
 
+    let answer = io::read_response(&resp);
     let mut live = v.live;
-    if let Some(raw) = resp.headers().get("x-session-command")? {
-        let parsed = command::parse(&raw, cfg.session_data_max);
+    if let Some(raw_cmd) = &answer.command {
+        let parsed = command::parse(raw_cmd, cfg.session_data_max);
         let result = match parsed {
             Ok(cmds) => apply::apply(&env, &cfg, &inc, cmds, live.clone(), cookie.clone()).await,
             Err(detail) => Err(ApplyError::Invalid(detail)),
@@ -89,14 +93,19 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
                 live = applied.live;
                 cookie = applied.cookie;
             }
-            Err(ApplyError::Invalid(detail)) => return invalid_command(&env, &cfg, &inc, live.as_ref(), &cookie, &detail).await,
+            Err(ApplyError::Invalid(detail)) => return raw(invalid_command(&env, &cfg, &inc, live.as_ref(), &cookie, &detail).await),
             Err(ApplyError::Store(e)) => {
                 worker::console_error!("{}", json!({"sessiongate": "store_unavailable", "detail": e.to_string()}));
-                return stamped(reject::error(503, "store_unavailable")?, &cfg, live.as_ref(), &cookie);
+                return raw(stamped(reject::error(503, "store_unavailable")?, &cfg, live.as_ref(), &cookie));
             }
         }
     }
-    apply::finish(resp, &cfg, inc.https, live.as_ref(), &cookie)
+    Ok(apply::finish(&resp, &answer, &cfg, inc.https, live.as_ref(), &cookie))
+}
+
+/// The runtime's response for one the gate built with the worker crate.
+fn raw(resp: Result<Response>) -> Result<web_sys::Response> {
+    resp.map(web_sys::Response::from)
 }
 
 fn stamped(resp: Response, cfg: &crate::core::config::Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {

@@ -4,9 +4,8 @@
 use crate::core::token;
 use crate::platform::STORE_BINDING;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
-use futures_util::future::{select, Either};
-use std::time::Duration;
-use worker::{Delay, Env, Method, Request, RequestInit, Stub};
+use worker::wasm_bindgen::JsValue;
+use worker::{Env, Stub};
 
 #[derive(Debug)]
 pub struct StoreDown(pub String);
@@ -54,27 +53,12 @@ pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms
 
 pub async fn call_stub(stub: Stub, msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
     let body = serde_json::to_string(msg).map_err(down)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://session-store/", &init).map_err(down)?;
-    let call = Box::pin(async move {
-        let mut resp = stub.fetch_with_request(req).await.map_err(down)?;
-        if resp.status_code() != 200 {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(StoreDown(format!(
-                "status {}: {}",
-                resp.status_code(),
-                text.chars().take(200).collect::<String>()
-            )));
-        }
-        let text = resp.text().await.map_err(down)?;
-        serde_json::from_str::<StoreResponse>(&text).map_err(down)
-    });
-    let deadline = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    match select(call, deadline).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => Err(StoreDown(format!("no answer within {timeout_ms} ms"))),
-    }
+    // The call and its deadline run in JS (io.js): a timer and a body read driven from
+    // Wasm cost several times as much, on every validated request.
+    let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, timeout_ms)
+        .await
+        .map_err(StoreDown)?;
+    serde_json::from_str::<StoreResponse>(&text).map_err(down)
 }
 
 /// Rows written by one object (benchmark only; admin API).

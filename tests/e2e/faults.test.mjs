@@ -325,6 +325,36 @@ test("origin slow: 504 origin_timeout after ORIGIN_TIMEOUT, the session is untou
   }
 });
 
+test("ORIGIN_TIMEOUT covers the time to the response headers only: a slow body streams through whole", async () => {
+  const origin = await startOrigin((req, res) => {
+    if (!req.url.startsWith("/app/stream")) return false;
+    // Headers at once, then the body in four parts over ~2 s, past the 1 s deadline.
+    res.writeHead(200, { "content-type": "text/plain" });
+    let i = 0;
+    const tick = setInterval(() => {
+      res.write(`part ${i}\n`);
+      if (++i === 4) {
+        clearInterval(tick);
+        res.end("end\n");
+      }
+    }, 500);
+  });
+  const gate = await startGate({ origin, vars: { ORIGIN_TIMEOUT: "1s" }, miniflare: quiet });
+  try {
+    const cookie = await gate.login("vic");
+    const t0 = performance.now();
+    const res = await gate.fetch("/app/stream", { cookie });
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    const ms = performance.now() - t0;
+    assert.equal(body, "part 0\npart 1\npart 2\npart 3\nend\n", "every part arrived");
+    assert.ok(ms >= 1500, `the body took ${Math.round(ms)} ms, longer than the 1 s deadline`);
+  } finally {
+    await gate.dispose();
+    await origin.close();
+  }
+});
+
 test("an origin's own 5xx passes through unchanged and leaves the session alone", async () => {
   const gate = await startGate({ miniflare: quiet });
   try {

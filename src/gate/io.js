@@ -1,0 +1,97 @@
+// The gate's I/O with the runtime, batched. Every decision stays in Rust; these helpers
+// only move bytes, so that a request crosses the Wasm/JS boundary a handful of times
+// instead of once per header (each crossing copies and re-encodes strings, and the
+// runtime's timers and streams driven from Wasm cost several times their JS price).
+//
+// Lists travel as one string: fields separated by "\n", absent values as "\0". Neither
+// can occur in a URL or a header value (the Headers API rejects CR, LF and NUL).
+
+const ABSENT = "\0";
+
+/** url, method, every header name (comma-joined), then the value of each name asked for. */
+export function readRequest(req, names) {
+  const h = req.headers;
+  const out = [req.url, req.method, [...h.keys()].join(",")];
+  for (const n of names.split(",")) out.push(h.get(n) ?? ABSENT);
+  return out.join("\n");
+}
+
+/** Header names (comma-joined), then X-Session-Command, then each Set-Cookie. */
+export function readResponse(resp) {
+  const h = resp.headers;
+  return [[...h.keys()].join(","), h.get("x-session-command") ?? ABSENT, ...h.getSetCookie()].join("\n");
+}
+
+function edit(source, drop, set, append) {
+  const h = new Headers(source);
+  if (drop) for (const n of drop.split(",")) h.delete(n);
+  if (set) {
+    const kv = set.split("\n");
+    for (let i = 0; i + 1 < kv.length; i += 2) h.set(kv[i], kv[i + 1]);
+  }
+  if (append) {
+    const kv = append.split("\n");
+    for (let i = 0; i + 1 < kv.length; i += 2) h.append(kv[i], kv[i + 1]);
+  }
+  return h;
+}
+
+/** Thrown (as the rejection value) when the origin's headers do not arrive in time. */
+export const ORIGIN_TIMEOUT = "sessiongate:origin_timeout";
+
+/**
+ * The request to the origin: the client's headers minus `drop`, plus `set`; body and
+ * method as sent; redirects passed through. The deadline covers the time to the
+ * response headers only: the timer is cleared once they arrive, so a long body
+ * (a download, a stream) is never cut.
+ */
+export function forward(req, url, drop, set, timeoutMs) {
+  const init = { method: req.method, headers: edit(req.headers, drop, set, ""), redirect: "manual" };
+  if (req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
+  const ctl = new AbortController();
+  init.signal = ctl.signal;
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      ctl.abort();
+      reject(ORIGIN_TIMEOUT);
+    }, timeoutMs);
+  });
+  const sent = fetch(url, init).catch((e) => {
+    throw ctl.signal.aborted ? ORIGIN_TIMEOUT : String(e && e.message ? e.message : e);
+  });
+  return Promise.race([sent, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The origin's response with the gate's header changes; the body streams through. */
+export function finish(resp, drop, set, append, replaceCookies) {
+  const h = edit(resp.headers, drop, set, "");
+  if (replaceCookies !== undefined) {
+    h.delete("set-cookie");
+    if (replaceCookies) for (const c of replaceCookies.split("\n")) h.append("set-cookie", c);
+  }
+  if (append) {
+    const kv = append.split("\n");
+    for (let i = 0; i + 1 < kv.length; i += 2) h.append(kv[i], kv[i + 1]);
+  }
+  return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers: h });
+}
+
+/**
+ * One call to a session object: POST `body`, resolve with the reply text, reject with a
+ * description when the object errors, answers non-200 or does not answer in time.
+ */
+export function storeCall(stub, body, timeoutMs) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  const call = stub.fetch("https://session-store/", { method: "POST", body }).then(async (r) => {
+    const text = await r.text();
+    if (r.status !== 200) throw `status ${r.status}: ${text.slice(0, 200)}`;
+    return text;
+  }, (e) => {
+    throw String(e && e.message ? e.message : e);
+  });
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,156 @@
+//! The hot path's I/O with the runtime, through `io.js`: one boundary crossing per step
+//! (read the request, forward it, read the origin's answer, finish it, call the store)
+//! instead of one per header. What to read, drop and set is decided here, in Rust.
+
+use worker::wasm_bindgen::{self, prelude::*, JsCast};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys;
+
+#[wasm_bindgen(module = "/src/gate/io.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = readRequest)]
+    fn read_request_js(req: &web_sys::Request, names: &str) -> String;
+    #[wasm_bindgen(js_name = readResponse)]
+    fn read_response_js(resp: &web_sys::Response) -> String;
+    #[wasm_bindgen(js_name = forward)]
+    fn forward_js(req: &web_sys::Request, url: &str, drop: &str, set: &str, timeout_ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = finish)]
+    fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
+    #[wasm_bindgen(js_name = storeCall)]
+    fn store_call_js(stub: &JsValue, body: &str, timeout_ms: f64) -> js_sys::Promise;
+}
+
+const SEP: char = '\n';
+const ABSENT: &str = "\0";
+/// The rejection value of `forward` when the origin's headers are late (see io.js).
+const ORIGIN_TIMEOUT: &str = "sessiongate:origin_timeout";
+
+/// Header edits, built in Rust and applied in one call (or onto a `worker::Headers`
+/// for the gate's own responses).
+#[derive(Default)]
+pub struct Edits {
+    drop: Vec<String>,
+    set: Vec<(String, String)>,
+    append: Vec<(String, String)>,
+}
+
+/// `name\nvalue\n...`; a CR, LF or NUL in a value (which the runtime would reject
+/// anyway) becomes a space, so it can never shift the list.
+fn pairs(list: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (name, value) in list {
+        if !out.is_empty() {
+            out.push(SEP);
+        }
+        out.push_str(name);
+        out.push(SEP);
+        out.extend(value.chars().map(|c| if matches!(c, '\n' | '\r' | '\0') { ' ' } else { c }));
+    }
+    out
+}
+
+impl Edits {
+    pub fn drop(&mut self, name: &str) {
+        self.drop.push(name.to_string());
+    }
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.set.push((name.to_string(), value.to_string()));
+    }
+    pub fn append(&mut self, name: &str, value: &str) {
+        self.append.push((name.to_string(), value.to_string()));
+    }
+    pub fn apply_to(&self, h: &worker::Headers) -> worker::Result<()> {
+        for name in &self.drop {
+            h.delete(name)?;
+        }
+        for (name, value) in &self.set {
+            h.set(name, value)?;
+        }
+        for (name, value) in &self.append {
+            h.append(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the gate reads from a request: its URL, method, header names and the values of
+/// the headers asked for (`None` when absent), in the order asked.
+pub struct RawRequest {
+    pub url: String,
+    pub method: String,
+    pub names: Vec<String>,
+    pub values: Vec<Option<String>>,
+}
+
+pub fn read_request(req: &web_sys::Request, names: &[&str]) -> RawRequest {
+    let joined = read_request_js(req, &names.join(","));
+    let mut parts = joined.split(SEP);
+    let url = parts.next().unwrap_or_default().to_string();
+    let method = parts.next().unwrap_or_default().to_string();
+    let header_names = split_names(parts.next().unwrap_or_default());
+    let values = (0..names.len())
+        .map(|_| parts.next().filter(|v| *v != ABSENT).map(str::to_string))
+        .collect();
+    RawRequest {
+        url,
+        method,
+        names: header_names,
+        values,
+    }
+}
+
+fn split_names(s: &str) -> Vec<String> {
+    s.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect()
+}
+
+/// The origin's response headers the gate acts on.
+pub struct RawResponse {
+    pub names: Vec<String>,
+    pub command: Option<String>,
+    pub set_cookies: Vec<String>,
+}
+
+pub fn read_response(resp: &web_sys::Response) -> RawResponse {
+    let joined = read_response_js(resp);
+    let mut parts = joined.split(SEP);
+    let names = split_names(parts.next().unwrap_or_default());
+    let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
+    RawResponse {
+        names,
+        command,
+        set_cookies: parts.map(str::to_string).collect(),
+    }
+}
+
+pub enum ForwardError {
+    Timeout,
+    Failed(String),
+}
+
+pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, ForwardError> {
+    let call = forward_js(req, url, &edits.drop.join(","), &pairs(&edits.set), timeout_ms as f64);
+    match JsFuture::from(call).await {
+        Ok(v) => v
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| ForwardError::Failed("fetch returned no Response".into())),
+        Err(e) => match e.as_string() {
+            Some(s) if s == ORIGIN_TIMEOUT => Err(ForwardError::Timeout),
+            Some(s) => Err(ForwardError::Failed(s)),
+            None => Err(ForwardError::Failed(format!("{e:?}"))),
+        },
+    }
+}
+
+/// `replace_cookies`: when set, the origin's Set-Cookie headers are replaced by these.
+pub fn finish(resp: &web_sys::Response, edits: &Edits, replace_cookies: Option<Vec<String>>) -> web_sys::Response {
+    let replace = replace_cookies.map(|c| c.join("\n"));
+    finish_js(resp, &edits.drop.join(","), &pairs(&edits.set), &pairs(&edits.append), replace)
+}
+
+/// POSTs `body` to a session object; the reply text, or why there is none.
+pub async fn store_call(stub: &JsValue, body: &str, timeout_ms: u64) -> Result<String, String> {
+    match JsFuture::from(store_call_js(stub, body, timeout_ms as f64)).await {
+        Ok(v) => v.as_string().ok_or_else(|| "store reply is not text".to_string()),
+        Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+    }
+}
