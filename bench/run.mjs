@@ -370,30 +370,46 @@ async function main() {
   const cpu = (fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) || [])[1] ?? "?";
   console.log(`machine: ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   console.log(`runtime: workerd via miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version} API, one process, one direct socket per worker; origin: nginx on loopback`);
-  console.log(`load: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s per target, ${RUNS} runs, ${WARMUP}s warm-up each first; all on this machine`);
+  console.log(`load: wrk -t${THREADS} -c${CONNECTIONS}, ${DURATION} s per target per run in 1 s slices taken in turn, ${RUNS} runs, ${WARMUP}s warm-up each first; all on this machine`);
   console.log(`all targets answered as expected: a 200, b 200, c 200 (origin reached), d 401, e 200; workerd + 4 workers ready in ${mfReadyMs.toFixed(0)} ms\n`);
 
   for (const t of targets) await wrk(t.url, { headers: t.headers, duration: WARMUP });
 
+  // Each run loads every target for DURATION seconds, in 1-second slices taken in turn
+  // (a b c d e a b c d e ...): on a shared machine, a neighbour's burst then lands on
+  // every target of the run alike instead of on whichever target was running.
+  const SLICES = Math.max(1, Math.round(DURATION));
   const runs = [];
   const writes = [];
   for (let i = 0; i < RUNS; i++) {
+    const acc = Object.fromEntries(targets.map((t) => [t.key, { slices: [], ticks: 0 }]));
+    const before = await rowsWritten(url.gate);
+    const tl0 = Date.now();
+    for (let s = 0; s < SLICES; s++) {
+      for (const t of targets) {
+        const ticks0 = workerdTicks();
+        acc[t.key].slices.push(await wrk(t.url, { headers: t.headers, duration: 1 }));
+        acc[t.key].ticks += workerdTicks() - ticks0;
+      }
+    }
     const res = {};
     for (const t of targets) {
-      let before;
-      if (t.key === "c") before = await rowsWritten(url.gate);
-      const tl0 = Date.now();
-      const ticks0 = workerdTicks();
-      res[t.key] = await wrk(t.url, { headers: t.headers });
-      res[t.key].cpu_us = ((workerdTicks() - ticks0) * TICK_US) / res[t.key].requests;
-      if (t.key === "c") {
-        const after = await rowsWritten(url.gate);
-        writes.push({ run: i + 1, before, after, requests: res.c.requests, seconds: (Date.now() - tl0) / 1000, sinceLogin: (Date.now() - loginAt) / 1000 });
-      }
-      const bad = t.expect === 200 ? res[t.key].status_errors : res[t.key].requests - res[t.key].status_errors;
-      const sockErr = res[t.key].connect_errors + res[t.key].read_errors + res[t.key].write_errors + res[t.key].timeouts;
-      res[t.key].unexpected = bad + sockErr;
+      const sl = acc[t.key].slices;
+      const sum = (f) => sl.reduce((x, r) => x + r[f], 0);
+      const r = {
+        requests: sum("requests"),
+        rps: sum("requests") / sum("duration_s"),
+        p50_us: median(sl.map((x) => x.p50_us)),
+        p99_us: median(sl.map((x) => x.p99_us)),
+      };
+      r.cpu_us = (acc[t.key].ticks * TICK_US) / r.requests;
+      const statusErr = sum("status_errors");
+      const bad = t.expect === 200 ? statusErr : r.requests - statusErr;
+      r.unexpected = bad + sum("connect_errors") + sum("read_errors") + sum("write_errors") + sum("timeouts");
+      res[t.key] = r;
     }
+    const after = await rowsWritten(url.gate);
+    writes.push({ run: i + 1, before, after, requests: res.c.requests, seconds: (Date.now() - tl0) / 1000, sinceLogin: (Date.now() - loginAt) / 1000 });
     runs.push(res);
     printRun(`run ${i + 1} of ${RUNS}`, targets, res);
   }
