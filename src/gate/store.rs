@@ -65,6 +65,6 @@ pub async fn call_stub(stub: Stub, msg: &StoreRequest, timeout_ms: u64) -> Resul
 pub async fn stats(env: &Env, store_id: &[u8; 32]) -> Result<serde_json::Value, StoreDown> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     let stub = ns.id_from_string(&token::hex(store_id)).map_err(down)?.get_stub().map_err(down)?;
-    let mut resp = stub.fetch_with_str("https://session-store/stats").await.map_err(down)?;
+    let mut resp = stub.fetch_with_str(crate::store::protocol::STATS_URL).await.map_err(down)?;
     resp.json().await.map_err(down)
 }

@@ -5,6 +5,9 @@ use crate::core::session::{Client, Expiry, Reason, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The object's row-write counter (benchmark, admin API); every other call is a POST of a `Request`.
+pub const STATS_URL: &str = "https://session-store/stats";
+
 /// Who ended a session, for the `revoked` audit event.
 pub mod by {
     pub const USER: &str = "user";
@@ -16,7 +19,9 @@ pub mod by {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+// Externally tagged (`{"validate": {...}}`): serde reads it in one pass, where an
+// internally tagged enum buffers the whole message first, on every request, both ways.
+#[serde(rename_all = "snake_case")]
 pub enum Request {
     /// Check a session; with `slide`, count this request as activity.
     Validate {
@@ -103,7 +108,7 @@ pub struct StoredEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Response {
     Valid {
         session: Session,
