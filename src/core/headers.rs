@@ -2,8 +2,33 @@
 //! to put in a header value.
 
 /// Every `X-Session-*` header is the gate's to set: a client's copy is dropped.
+pub const RESERVED_PREFIX: &str = "x-session-";
+
 pub fn is_reserved(name: &str) -> bool {
-    name.len() >= 10 && name[..10].eq_ignore_ascii_case("x-session-")
+    // Bytes, not a str slice: a non-ASCII name must not split a character (a panic).
+    let (name, prefix) = (name.as_bytes(), RESERVED_PREFIX.as_bytes());
+    name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// Client headers that never reach the origin besides `X-Session-*`: the gate sets its
+/// own versions (cookie without the gate's cookie, forwarding headers from what it saw).
+pub const FROM_CLIENT_DROPPED: [&str; 11] = [
+    "cookie",
+    "host",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "forwarded",
+    "cf-connecting-ip",
+    "true-client-ip",
+    "remote-user",
+    "x-forwarded-user",
+];
+
+/// Whether a client's header is dropped before forwarding.
+pub fn dropped_from_client(name: &str) -> bool {
+    is_reserved(name) || FROM_CLIENT_DROPPED.iter().any(|d| d.eq_ignore_ascii_case(name))
 }
 
 /// Serialises JSON with every non-ASCII or control character escaped, so the value is
@@ -30,12 +55,34 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn client_forwarding_headers_are_dropped_in_any_case() {
+        for name in [
+            "Cookie",
+            "HOST",
+            "x-forwarded-for",
+            "X-Real-IP",
+            "Forwarded",
+            "CF-Connecting-IP",
+            "X-Session-User",
+        ] {
+            assert!(dropped_from_client(name), "{name}");
+        }
+        for name in ["accept", "user-agent", "x-forwarded", "cookie2", "x-sessionid", "authorization"] {
+            assert!(!dropped_from_client(name), "{name}");
+        }
+        // io.js pre-filters header names by exactly this list and prefix, lowercase.
+        assert!(FROM_CLIENT_DROPPED.iter().all(|n| *n == n.to_ascii_lowercase() && !n.contains(',')));
+        assert_eq!(RESERVED_PREFIX, RESERVED_PREFIX.to_ascii_lowercase());
+    }
+
+    #[test]
     fn reserved_names_any_case() {
         assert!(is_reserved("X-Session-User"));
         assert!(is_reserved("x-session-assertion"));
         assert!(is_reserved("X-SESSION-ANYTHING"));
         assert!(!is_reserved("X-Sessions"));
         assert!(!is_reserved("X-Forwarded-For"));
+        assert!(!is_reserved("x-sessioné-x"), "a multi-byte character across the prefix's end");
     }
 
     #[test]

@@ -7,31 +7,12 @@ use super::validate::Live;
 use crate::core::assertion::{self, Claims};
 use crate::core::config::{self, Config};
 use crate::core::cookie;
-use crate::core::headers::{ascii_json, is_reserved};
+use crate::core::headers::{ascii_json, dropped_from_client};
 use worker::web_sys;
 
 pub enum OriginFailure {
     Timeout,
     Unreachable(String),
-}
-
-/// Client headers that never pass: the gate sets its own versions.
-fn dropped(name: &str) -> bool {
-    is_reserved(name)
-        || matches!(
-            name.to_ascii_lowercase().as_str(),
-            "cookie"
-                | "host"
-                | "x-forwarded-for"
-                | "x-forwarded-host"
-                | "x-forwarded-proto"
-                | "x-real-ip"
-                | "forwarded"
-                | "cf-connecting-ip"
-                | "true-client-ip"
-                | "remote-user"
-                | "x-forwarded-user"
-        )
 }
 
 /// The origin URL for this request and the audience of the assertion.
@@ -49,7 +30,7 @@ pub fn target(cfg: &Config, inc: &Incoming) -> (String, String) {
 /// own copies of anything the gate vouches for are dropped, the gate's are set.
 pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str, aud: &str, now: u64) -> Edits {
     let mut out = Edits::default();
-    for name in inc.header_names.iter().filter(|n| dropped(n)) {
+    for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
         out.drop(name);
     }
     if let Some(c) = inc.cookie_header.as_deref().and_then(|h| cookie::strip(h, &cfg.cookie_name)) {

@@ -8,18 +8,28 @@
 
 const ABSENT = "\0";
 
-/** url, method, every header name (comma-joined), then the value of each name asked for. */
-export function readRequest(req, names) {
+/** The header names present that start with `prefix` or are in `listed` (comma-joined). */
+function present(h, prefix, listed) {
+  const out = [];
+  for (const n of h.keys()) if (n.startsWith(prefix) || listed.includes(n)) out.push(n);
+  return out.join(",");
+}
+
+/**
+ * url, method, the header names present among those the gate drops (`prefix`, `listed`),
+ * then the value of each header in `names`.
+ */
+export function readRequest(req, prefix, listed, names) {
   const h = req.headers;
-  const out = [req.url, req.method, [...h.keys()].join(",")];
+  const out = [req.url, req.method, present(h, prefix, listed.split(","))];
   for (const n of names.split(",")) out.push(h.get(n) ?? ABSENT);
   return out.join("\n");
 }
 
-/** Header names (comma-joined), then X-Session-Command, then each Set-Cookie. */
-export function readResponse(resp) {
+/** The names present among `prefix`/`listed`, then X-Session-Command, then each Set-Cookie. */
+export function readResponse(resp, prefix, listed) {
   const h = resp.headers;
-  return [[...h.keys()].join(","), h.get("x-session-command") ?? ABSENT, ...h.getSetCookie()].join("\n");
+  return [present(h, prefix, listed.split(",")), h.get("x-session-command") ?? ABSENT, ...h.getSetCookie()].join("\n");
 }
 
 function edit(source, drop, set, append) {
@@ -46,21 +56,25 @@ export const ORIGIN_TIMEOUT = "sessiongate:origin_timeout";
  * (a download, a stream) is never cut.
  */
 export function forward(req, url, drop, set, timeoutMs) {
-  const init = { method: req.method, headers: edit(req.headers, drop, set, ""), redirect: "manual" };
-  if (req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
   const ctl = new AbortController();
-  init.signal = ctl.signal;
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => {
+  const init = { method: req.method, headers: edit(req.headers, drop, set, ""), redirect: "manual", signal: ctl.signal };
+  if (req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
       ctl.abort();
       reject(ORIGIN_TIMEOUT);
     }, timeoutMs);
+    fetch(url, init).then(
+      (resp) => {
+        clearTimeout(timer);
+        resolve(resp);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(ctl.signal.aborted ? ORIGIN_TIMEOUT : String(e && e.message ? e.message : e));
+      },
+    );
   });
-  const sent = fetch(url, init).catch((e) => {
-    throw ctl.signal.aborted ? ORIGIN_TIMEOUT : String(e && e.message ? e.message : e);
-  });
-  return Promise.race([sent, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The origin's response with the gate's header changes; the body streams through. */
@@ -82,16 +96,21 @@ export function finish(resp, drop, set, append, replaceCookies) {
  * description when the object errors, answers non-200 or does not answer in time.
  */
 export function storeCall(stub, body, timeoutMs) {
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
+    const fail = (e) => {
+      clearTimeout(timer);
+      reject(typeof e === "string" ? e : String(e && e.message ? e.message : e));
+    };
+    stub
+      .fetch("https://session-store/", { method: "POST", body })
+      .then((r) =>
+        r.text().then((text) => {
+          clearTimeout(timer);
+          if (r.status === 200) resolve(text);
+          else reject(`status ${r.status}: ${text.slice(0, 200)}`);
+        }),
+      )
+      .catch(fail);
   });
-  const call = stub.fetch("https://session-store/", { method: "POST", body }).then(async (r) => {
-    const text = await r.text();
-    if (r.status !== 200) throw `status ${r.status}: ${text.slice(0, 200)}`;
-    return text;
-  }, (e) => {
-    throw String(e && e.message ? e.message : e);
-  });
-  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }

@@ -2,6 +2,7 @@
 //! (read the request, forward it, read the origin's answer, finish it, call the store)
 //! instead of one per header. What to read, drop and set is decided here, in Rust.
 
+use crate::core::headers::{FROM_CLIENT_DROPPED, RESERVED_PREFIX};
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
@@ -9,9 +10,9 @@ use worker::web_sys;
 #[wasm_bindgen(module = "/src/gate/io.js")]
 extern "C" {
     #[wasm_bindgen(js_name = readRequest)]
-    fn read_request_js(req: &web_sys::Request, names: &str) -> String;
+    fn read_request_js(req: &web_sys::Request, prefix: &str, listed: &str, names: &str) -> String;
     #[wasm_bindgen(js_name = readResponse)]
-    fn read_response_js(resp: &web_sys::Response) -> String;
+    fn read_response_js(resp: &web_sys::Response, prefix: &str, listed: &str) -> String;
     #[wasm_bindgen(js_name = forward)]
     fn forward_js(req: &web_sys::Request, url: &str, drop: &str, set: &str, timeout_ms: f64) -> js_sys::Promise;
     #[wasm_bindgen(js_name = finish)]
@@ -73,17 +74,18 @@ impl Edits {
     }
 }
 
-/// What the gate reads from a request: its URL, method, header names and the values of
-/// the headers asked for (`None` when absent), in the order asked.
+/// What the gate reads from a request: its URL, method, the names of the headers present
+/// that it may drop (see `headers::dropped_from_client`) and the values of the headers
+/// asked for (`None` when absent), in the order asked.
 pub struct RawRequest {
     pub url: String,
     pub method: String,
-    pub names: Vec<String>,
+    pub droppable: Vec<String>,
     pub values: Vec<Option<String>>,
 }
 
 pub fn read_request(req: &web_sys::Request, names: &[&str]) -> RawRequest {
-    let joined = read_request_js(req, &names.join(","));
+    let joined = read_request_js(req, RESERVED_PREFIX, &FROM_CLIENT_DROPPED.join(","), &names.join(","));
     let mut parts = joined.split(SEP);
     let url = parts.next().unwrap_or_default().to_string();
     let method = parts.next().unwrap_or_default().to_string();
@@ -94,7 +96,7 @@ pub fn read_request(req: &web_sys::Request, names: &[&str]) -> RawRequest {
     RawRequest {
         url,
         method,
-        names: header_names,
+        droppable: header_names,
         values,
     }
 }
@@ -105,13 +107,14 @@ fn split_names(s: &str) -> Vec<String> {
 
 /// The origin's response headers the gate acts on.
 pub struct RawResponse {
+    /// Names present among `X-Session-*` and `Strict-Transport-Security`.
     pub names: Vec<String>,
     pub command: Option<String>,
     pub set_cookies: Vec<String>,
 }
 
 pub fn read_response(resp: &web_sys::Response) -> RawResponse {
-    let joined = read_response_js(resp);
+    let joined = read_response_js(resp, RESERVED_PREFIX, "strict-transport-security");
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);

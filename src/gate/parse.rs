@@ -10,7 +10,7 @@ use crate::core::session::Client;
 
 pub struct Incoming {
     pub method: String,
-    /// Every header name the client sent (lowercase), for the forwarding filter.
+    /// The names of the headers sent that the forwarding filter may drop (lowercase).
     pub header_names: Vec<String>,
     pub https: bool,
     /// `scheme://host[:port]` as the client addressed us.
@@ -78,7 +78,7 @@ pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
     };
     Ok(Incoming {
         method: raw.method,
-        header_names: raw.names,
+        header_names: raw.droppable,
         https,
         own_origin,
         host,
