@@ -5,6 +5,7 @@
 
 use super::sql::SqlStore;
 use crate::platform;
+use crate::store::cache::Cached;
 use crate::store::engine::{Engine, Policy};
 use crate::store::protocol::{Request as StoreRequest, STATS_URL};
 use crate::store::Store;
@@ -14,7 +15,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 pub struct SessionStore {
     state: State,
     env: Env,
-    engine: std::cell::RefCell<Option<std::rc::Rc<Engine<SqlStore>>>>,
+    engine: std::cell::RefCell<Option<std::rc::Rc<Engine<Cached<SqlStore>>>>>,
 }
 
 fn json_text<T: serde::Serialize>(value: &T) -> Result<Response> {
@@ -27,12 +28,14 @@ fn json_error(status: u16, detail: &str) -> Result<Response> {
 }
 
 impl SessionStore {
-    fn engine(&self) -> std::result::Result<std::rc::Rc<Engine<SqlStore>>, String> {
+    fn engine(&self) -> std::result::Result<std::rc::Rc<Engine<Cached<SqlStore>>>, String> {
         if let Some(e) = self.engine.borrow().as_ref() {
             return Ok(e.clone());
         }
         let cfg = platform::config(&self.env).map_err(|e| e.to_string())?;
-        let store = SqlStore::new(self.state.storage().sql())?;
+        // Decoded sessions stay in the object's memory (store::cache): a validation
+        // then costs no SQLite read and no JSON decode once the session is warm.
+        let store = Cached::new(SqlStore::new(self.state.storage().sql())?);
         let engine = std::rc::Rc::new(Engine::new(store, Policy::from_config(&cfg)));
         *self.engine.borrow_mut() = Some(engine.clone());
         Ok(engine)
@@ -40,7 +43,7 @@ impl SessionStore {
 
     /// Makes sure an alarm fires no later than the earliest expiry.
     /// `force` (from the alarm itself) sets it whatever is scheduled now.
-    async fn schedule(&self, engine: &Engine<SqlStore>, force: bool) -> Result<()> {
+    async fn schedule(&self, engine: &Engine<Cached<SqlStore>>, force: bool) -> Result<()> {
         let Some(next) = engine.store.next_deadline().map_err(worker::Error::RustError)? else {
             return Ok(());
         };
@@ -71,7 +74,7 @@ impl DurableObject for SessionStore {
         };
         // A plain comparison: `req.path()` would parse the URL (the url crate) on every call.
         if req.inner().url() == STATS_URL {
-            return Response::from_json(&serde_json::json!({"rows_written": engine.store.rows_written()}));
+            return Response::from_json(&serde_json::json!({"rows_written": engine.store.inner().rows_written()}));
         }
         // Text + serde_json: much cheaper than walking a JS object (`req.json()`).
         let text = req.text().await?;

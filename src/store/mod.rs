@@ -2,6 +2,7 @@
 //! `Store` trait over its storage, and the engine that applies the session rules.
 //! All pure: the Durable Object (`crate::objects`) only supplies SQLite and the clock.
 
+pub mod cache;
 pub mod engine;
 pub mod memory;
 pub mod protocol;
