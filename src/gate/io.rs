@@ -45,7 +45,11 @@ fn pairs(list: &[(String, String)]) -> String {
         }
         out.push_str(name);
         out.push(SEP);
-        out.extend(value.chars().map(|c| if matches!(c, '\n' | '\r' | '\0') { ' ' } else { c }));
+        if value.bytes().any(|b| matches!(b, b'\n' | b'\r' | 0)) {
+            out.extend(value.chars().map(|c| if matches!(c, '\n' | '\r' | '\0') { ' ' } else { c }));
+        } else {
+            out.push_str(value);
+        }
     }
     out
 }
@@ -84,21 +88,24 @@ pub struct RawRequest {
     pub values: Vec<Option<String>>,
 }
 
-pub fn read_request(req: &web_sys::Request, names: &[&str]) -> RawRequest {
-    let joined = read_request_js(req, RESERVED_PREFIX, &FROM_CLIENT_DROPPED.join(","), &names.join(","));
+/// `names`: comma-joined, lowercase; the values come back in that order.
+pub fn read_request(req: &web_sys::Request, names: &str) -> RawRequest {
+    let joined = DROPPED_JOINED.with(|dropped| read_request_js(req, RESERVED_PREFIX, dropped, names));
     let mut parts = joined.split(SEP);
     let url = parts.next().unwrap_or_default().to_string();
     let method = parts.next().unwrap_or_default().to_string();
-    let header_names = split_names(parts.next().unwrap_or_default());
-    let values = (0..names.len())
-        .map(|_| parts.next().filter(|v| *v != ABSENT).map(str::to_string))
-        .collect();
+    let droppable = split_names(parts.next().unwrap_or_default());
+    let values = parts.map(|v| (v != ABSENT).then(|| v.to_string())).collect();
     RawRequest {
         url,
         method,
-        droppable: header_names,
+        droppable,
         values,
     }
+}
+
+thread_local! {
+    static DROPPED_JOINED: String = FROM_CLIENT_DROPPED.join(",");
 }
 
 fn split_names(s: &str) -> Vec<String> {

@@ -50,15 +50,7 @@ pub enum ParseError {
 }
 
 /// The request headers the gate reads, in the order `parse` takes them.
-pub const READ: [&str; 7] = [
-    "cookie",
-    "cf-connecting-ip",
-    "user-agent",
-    "sec-fetch-mode",
-    "accept",
-    "sec-fetch-site",
-    "origin",
-];
+pub const READ: &str = "cookie,cf-connecting-ip,user-agent,sec-fetch-mode,accept,sec-fetch-site,origin";
 
 pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
     let url = crate::core::url::split(&raw.url).ok_or(ParseError::BadUrl)?;

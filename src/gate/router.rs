@@ -23,7 +23,7 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
         Ok(c) => c,
         Err(e) => return raw(reject::config_error(&e)),
     };
-    let read = io::read_request(&req, &parse::READ);
+    let read = io::read_request(&req, parse::READ);
     if cfg.require_https {
         if let Some(u) = crate::core::url::split(&read.url).filter(|u| u.scheme == "http") {
             return raw(reject::redirect(308, &format!("https://{}{}{}", u.authority, u.path, u.query)));
