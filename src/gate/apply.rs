@@ -277,7 +277,7 @@ pub async fn apply(
 
 /// The origin's response with the gate's changes (applied in one call, see `io`).
 pub fn finish(
-    resp: &web_sys::Response,
+    resp: web_sys::Response,
     raw: &RawResponse,
     cfg: &Config,
     https: bool,

@@ -55,6 +55,9 @@ fn pairs(list: &[(String, String)]) -> String {
 }
 
 impl Edits {
+    pub fn is_empty(&self) -> bool {
+        self.drop.is_empty() && self.set.is_empty() && self.append.is_empty()
+    }
     pub fn drop(&mut self, name: &str) {
         self.drop.push(name.to_string());
     }
@@ -152,9 +155,14 @@ pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_m
 }
 
 /// `replace_cookies`: when set, the origin's Set-Cookie headers are replaced by these.
-pub fn finish(resp: &web_sys::Response, edits: &Edits, replace_cookies: Option<Vec<String>>) -> web_sys::Response {
+pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Vec<String>>) -> web_sys::Response {
+    if edits.is_empty() && replace_cookies.is_none() {
+        // Nothing to change (a public page, no session): the origin's response as it came,
+        // with no header copy and no new Response object.
+        return resp;
+    }
     let replace = replace_cookies.map(|c| c.join("\n"));
-    finish_js(resp, &edits.drop.join(","), &pairs(&edits.set), &pairs(&edits.append), replace)
+    finish_js(&resp, &edits.drop.join(","), &pairs(&edits.set), &pairs(&edits.append), replace)
 }
 
 /// POSTs `body` to a session object; the reply text, or why there is none.

@@ -100,7 +100,7 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
             }
         }
     }
-    Ok(apply::finish(&resp, &answer, &cfg, inc.https, live.as_ref(), &cookie))
+    Ok(apply::finish(resp, &answer, &cfg, inc.https, live.as_ref(), &cookie))
 }
 
 /// The runtime's response for one the gate built with the worker crate.

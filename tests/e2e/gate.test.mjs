@@ -222,3 +222,36 @@ test("storage holds only hashes of session IDs", async () => {
     assert.equal(content.indexOf(secret.toString("hex")), -1, `hex secret found in ${f}`);
   }
 });
+
+test("a public response the gate has nothing to add to still loses the origin's X-Session-* headers and gate cookie", async () => {
+  const { startOrigin } = await import("./harness.mjs");
+  const origin = await startOrigin((req, res) => {
+    if (!req.url.startsWith("/public/spoof")) return false;
+    res.setHeader("x-session-user", "mallory");
+    res.setHeader("x-session-expires-in", "999999");
+    res.setHeader("set-cookie", [`${COOKIE}=planted; Path=/`, "theme=dark; Path=/"]);
+    res.setHeader("x-origin-own", "kept");
+    res.end("public body");
+    return true;
+  });
+  const gate = await startGate({ origin });
+  try {
+    // Plain public page first: nothing to strip, nothing to add; passes as the origin sent it.
+    const plain = await gate.fetch("/public/page");
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers.get("x-session-expires-in"), null);
+    assert.equal(sessionCookie(plain), null);
+
+    const res = await gate.fetch("/public/spoof");
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "public body");
+    assert.equal(res.headers.get("x-session-user"), null, "the origin's X-Session-User is dropped");
+    assert.equal(res.headers.get("x-session-expires-in"), null, "the origin's X-Session-Expires-In is dropped");
+    assert.equal(res.headers.get("x-origin-own"), "kept", "the origin's own headers pass");
+    const cookies = res.headers.getSetCookie();
+    assert.deepEqual(cookies, ["theme=dark; Path=/"], "the origin's own cookie passes, the gate's cookie does not");
+  } finally {
+    await gate.dispose();
+    await origin.close();
+  }
+});
