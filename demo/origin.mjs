@@ -159,8 +159,13 @@ function viewerOf(check) {
 /** Session data from the gate (`X-Session-Data`), read only on requests that came through it. */
 function sessionData(req, check) {
   if (check.status !== "verified") return {};
+  // The assertion carries the data's SHA-256: data that does not match it did not come
+  // with this assertion from the gate.
+  const raw = req.headers["x-session-data"];
+  const digest = raw === undefined ? undefined : crypto.createHash("sha256").update(raw).digest("base64url");
+  if (digest !== check.claims.data_sha256) return {};
   try {
-    const d = JSON.parse(req.headers["x-session-data"] ?? "{}");
+    const d = JSON.parse(raw ?? "{}");
     return d && typeof d === "object" && !Array.isArray(d) ? d : {};
   } catch {
     return {};

@@ -25,7 +25,7 @@ mod objects;
 mod platform;
 
 /// For Rust origins: verify the `X-Session-Assertion` header.
-pub use crate::core::assertion::{verify, AssertionError, Claims};
+pub use crate::core::assertion::{verify, verify_data, AssertionError, Claims};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

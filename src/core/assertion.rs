@@ -39,6 +39,10 @@ pub struct Claims {
     /// Binding changes seen on this request (`ip-changed`, `ua-changed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
+    /// SHA-256 (base64url) of the exact `X-Session-Data` header sent with this request, so
+    /// the data is as authentic as the identity (see `verify_data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<String>,
 }
 
 impl Claims {
@@ -57,7 +61,26 @@ impl Claims {
             auth_time: None,
             elev: None,
             bind: None,
+            data_sha256: None,
         }
+    }
+}
+
+/// The `data_sha256` claim for an `X-Session-Data` header value.
+pub fn data_digest(header_value: &str) -> String {
+    use sha2::Digest;
+    URL_SAFE_NO_PAD.encode(Sha256::digest(header_value.as_bytes()))
+}
+
+/// After `verify`: the `X-Session-Data` header the origin received (`None` when absent)
+/// is the one the assertion was issued with. Data without the claim, the claim without
+/// data, or a different digest: `AssertionError::Data`.
+pub fn verify_data(claims: &Claims, header_value: Option<&str>) -> Result<(), AssertionError> {
+    use subtle::ConstantTimeEq;
+    match (&claims.data_sha256, header_value) {
+        (None, None) => Ok(()),
+        (Some(want), Some(v)) if bool::from(data_digest(v).as_bytes().ct_eq(want.as_bytes())) => Ok(()),
+        _ => Err(AssertionError::Data),
     }
 }
 
@@ -70,6 +93,8 @@ pub enum AssertionError {
     Audience,
     Expired,
     NotYetValid,
+    /// `X-Session-Data` does not match the `data_sha256` claim (see `verify_data`).
+    Data,
 }
 
 impl std::fmt::Display for AssertionError {
@@ -82,6 +107,7 @@ impl std::fmt::Display for AssertionError {
             AssertionError::Audience => "wrong audience",
             AssertionError::Expired => "expired",
             AssertionError::NotYetValid => "issued in the future",
+            AssertionError::Data => "X-Session-Data does not match the assertion",
         })
     }
 }
@@ -180,6 +206,32 @@ mod tests {
             Err(AssertionError::Expired)
         );
         assert_eq!(verify(&t, K, "origin.example", 900), Err(AssertionError::NotYetValid));
+    }
+
+    #[test]
+    fn session_data_is_bound_by_its_digest() {
+        let data = r#"{"cart":3,"theme":"dark"}"#;
+        let mut c = claims();
+        c.data_sha256 = Some(data_digest(data));
+        let t = sign(&c, K);
+        let got = verify(&t, K, "origin.example", 1_010).unwrap();
+        assert_eq!(verify_data(&got, Some(data)), Ok(()));
+        assert_eq!(verify_data(&got, Some(r#"{"cart":3,"theme":"light"}"#)), Err(AssertionError::Data));
+        assert_eq!(verify_data(&got, None), Err(AssertionError::Data), "data stripped");
+        let plain = verify(&sign(&claims(), K), K, "origin.example", 1_010).unwrap();
+        assert_eq!(verify_data(&plain, None), Ok(()));
+        assert_eq!(verify_data(&plain, Some(data)), Err(AssertionError::Data), "data added");
+        // The digest is SHA-256 of the header's bytes, base64url without padding.
+        assert_eq!(data_digest(""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+    }
+
+    proptest! {
+        #[test]
+        fn any_change_to_the_data_is_caught(a in ".{0,64}", b in ".{0,64}") {
+            let mut c = claims();
+            c.data_sha256 = Some(data_digest(&a));
+            prop_assert_eq!(verify_data(&c, Some(&b)).is_ok(), a == b);
+        }
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str
             }
         }
         if !s.data.is_empty() {
-            out.set("x-session-data", &ascii_json(&serde_json::Value::Object(s.data.clone())));
+            let data = ascii_json(&serde_json::Value::Object(s.data.clone()));
+            claims.data_sha256 = Some(assertion::data_digest(&data));
+            out.set("x-session-data", &data);
         }
     }
     out.set("x-session-assertion", &assertion::sign(&claims, cfg.origin_secret.bytes()));

@@ -2,6 +2,7 @@
 // Objects, a recording origin on loopback, real HTTP.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { jwtVerify } from "jose";
@@ -122,6 +123,10 @@ test("a guest cart (set_data) survives login; data never crosses users", async (
   gate.origin.clear();
   await gate.fetch("/app", { cookie: user });
   assert.deepEqual(JSON.parse(gate.origin.last().headers["x-session-data"]), { cart: ["book"], theme: "dark" });
+  // The assertion binds the data: data_sha256 is SHA-256 (base64url) of the header as received.
+  const signed = await assertionOf(gate.origin.last());
+  const received = gate.origin.last().headers["x-session-data"];
+  assert.equal(signed.data_sha256, crypto.createHash("sha256").update(received).digest("base64url"));
   res = await gate.fetch("/public/cart", { cookie: guest });
   assert.ok(isCleared(res), "the guest ID is dead after login");
   // carol's data must not follow a login as dave from carol's session.
@@ -129,7 +134,14 @@ test("a guest cart (set_data) survives login; data never crosses users", async (
   gate.origin.clear();
   await gate.fetch("/app", { cookie: dave });
   assert.equal(gate.origin.last().headers["x-session-data"], undefined);
+  assert.equal((await assertionOf(gate.origin.last())).data_sha256, undefined, "no data, no data claim");
 });
+
+async function assertionOf(rec) {
+  const key = new TextEncoder().encode(SECRETS.ORIGIN_SECRET);
+  const { payload } = await jwtVerify(rec.headers["x-session-assertion"], key, { issuer: "sessiongate", audience: "127.0.0.1" });
+  return payload;
+}
 
 test("logout destroys the session and clears the cookie; replaying the ID fails", async () => {
   const cookie = await gate.login("erin");
