@@ -126,6 +126,9 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     pub warning_window: u64,
     pub session_data_max: usize,
+    /// Live sessions one user may hold; a login past it ends the least recently used.
+    /// 0: no limit.
+    pub max_sessions_per_user: u32,
     pub store_timeout_ms: u64,
     pub origin_timeout_ms: u64,
 }
@@ -153,6 +156,7 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ADMIN_TOKEN", None),
     ("WARNING_WINDOW", Some("2m")),
     ("SESSION_DATA_MAX", Some("16384")),
+    ("MAX_SESSIONS_PER_USER", Some("0")),
     ("STORE_TIMEOUT", Some("5s")),
     ("ORIGIN_TIMEOUT", Some("30s")),
 ];
@@ -285,6 +289,19 @@ impl Config {
             allowed_origins.push(o.trim_end_matches('/').to_ascii_lowercase());
         }
 
+        let max_sessions_per_user = or_default("MAX_SESSIONS_PER_USER")
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 10_000)
+            .ok_or_else(|| {
+                err(
+                    "MAX_SESSIONS_PER_USER",
+                    "is not a whole number between 0 and 10000",
+                    "a count such as 5, or 0 for no limit",
+                )
+            })?;
+
         let session_data_max = or_default("SESSION_DATA_MAX")
             .trim()
             .parse::<usize>()
@@ -332,6 +349,7 @@ impl Config {
             admin_token,
             warning_window,
             session_data_max,
+            max_sessions_per_user,
             store_timeout_ms,
             origin_timeout_ms,
         })
@@ -382,6 +400,7 @@ mod tests {
         assert!(c.origin_url.is_none());
         assert!(c.admin_token.is_none());
         assert_eq!(c.session_data_max, 16384);
+        assert_eq!(c.max_sessions_per_user, 0, "no limit unless set");
     }
 
     #[test]
@@ -417,6 +436,9 @@ mod tests {
             ("COOKIE_NAME", "a b"),
             ("ALLOWED_ORIGINS", "not an origin"),
             ("SESSION_DATA_MAX", "lots"),
+            ("MAX_SESSIONS_PER_USER", "-1"),
+            ("MAX_SESSIONS_PER_USER", "five"),
+            ("MAX_SESSIONS_PER_USER", "10001"),
             ("WARNING_WINDOW", "-1"),
             ("STORE_TIMEOUT", "0s"),
         ];

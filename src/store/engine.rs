@@ -16,6 +16,8 @@ pub struct Policy {
     pub timeouts: Timeouts,
     pub bind_ip: BindMode,
     pub bind_ua: BindMode,
+    /// Live sessions per user; 0 for no limit.
+    pub max_sessions: u32,
 }
 
 impl Policy {
@@ -24,6 +26,7 @@ impl Policy {
             timeouts: Timeouts::from_config(c),
             bind_ip: c.bind_ip,
             bind_ua: c.bind_ua,
+            max_sessions: c.max_sessions_per_user,
         }
     }
 }
@@ -91,6 +94,32 @@ impl<S: Store> Engine<S> {
         self.store.tombstone(hash, reason, now.saturating_add(self.t().absolute), replaced)
     }
 
+    /// Before a login adds `new` to this (per-user) object: with a session limit, ends the
+    /// user's least recently used live sessions until the new one fits.
+    fn make_room(&self, new_hash: &str, new: &Session, now: u64, events: &mut Vec<AuditEvent>) -> StoreResult<()> {
+        let max = self.policy.max_sessions as usize;
+        if max == 0 {
+            return Ok(());
+        }
+        let mut live: Vec<(u64, String, Session)> = self
+            .store
+            .all()?
+            .into_iter()
+            .filter(|(h, s)| h != new_hash && s.user == new.user && self.expiry(h, s).check(now).is_ok())
+            .map(|(h, s)| (self.last_seen(&h, &s), h, s))
+            .collect();
+        if live.len() < max {
+            return Ok(());
+        }
+        // Oldest activity first; the handle breaks ties so the order is stable.
+        live.sort_by(|a, b| (a.0, &a.2.handle).cmp(&(b.0, &b.2.handle)));
+        for (_, hash, s) in live.iter().take(live.len() + 1 - max) {
+            self.kill(hash, Reason::Revoked, now)?;
+            events.push(event(now, "revoked", s, None).reason(by::SESSION_LIMIT));
+        }
+        Ok(())
+    }
+
     /// A live session, or why not. Expired sessions are removed on the way (with their
     /// audit event), so the reason given later stays accurate.
     fn live(&self, hash: &str, now: u64, events: &mut Vec<AuditEvent>) -> StoreResult<Result<Session, (Reason, bool)>> {
@@ -135,6 +164,9 @@ impl<S: Store> Engine<S> {
                 }
                 session.last_ip = client.ip.clone();
                 session.last_ua = client.ua.clone();
+                if session.user.is_some() {
+                    self.make_room(&hash, &session, now, events)?;
+                }
                 self.put(&hash, &session)?;
                 let name = if regenerated { "session_regenerated" } else { "session_created" };
                 events.push(event(now, name, &session, Some(&client)).reason(by::LOGIN));
@@ -399,12 +431,17 @@ mod tests {
     };
 
     fn engine(bind: BindMode) -> Engine<MemoryStore> {
+        limited(bind, 0)
+    }
+
+    fn limited(bind: BindMode, max_sessions: u32) -> Engine<MemoryStore> {
         Engine::new(
             MemoryStore::default(),
             Policy {
                 timeouts: T,
                 bind_ip: bind,
                 bind_ua: bind,
+                max_sessions,
             },
         )
     }
@@ -471,6 +508,50 @@ mod tests {
             Response::Rejected { reason, .. } => Some(reason),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_login_past_the_session_limit_ends_the_least_recently_used() {
+        let e = limited(BindMode::Flag, 2);
+        create(&e, "h1", "a", 1000);
+        create(&e, "h2", "b", 1010);
+        // h1 is used after h2 was created: h2 is now the least recently used.
+        assert!(matches!(validate(&e, "h1", client(), 1020), Response::Valid { .. }));
+        let out = e
+            .handle(
+                Request::Create {
+                    hash: "h3".into(),
+                    session: session("c", 1030),
+                    replaces: None,
+                    client: client(),
+                },
+                1030,
+            )
+            .unwrap();
+        assert_eq!(reason(validate(&e, "h2", client(), 1031)), Some(Reason::Revoked));
+        assert!(matches!(validate(&e, "h1", client(), 1031), Response::Valid { .. }));
+        assert!(matches!(validate(&e, "h3", client(), 1031), Response::Valid { .. }));
+        let ended: Vec<_> = out.events.iter().filter(|ev| ev.event == "revoked").collect();
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].session.as_deref(), Some("b"));
+        assert_eq!(ended[0].reason.as_deref(), Some(by::SESSION_LIMIT));
+    }
+
+    #[test]
+    fn expired_sessions_do_not_count_toward_the_limit_and_no_limit_means_none() {
+        let e = limited(BindMode::Flag, 2);
+        create(&e, "h1", "a", 1000);
+        create(&e, "h2", "b", 1000 + T.idle + 10);
+        // h1 idled out before the third login: only h2 is live, so nothing is ended.
+        create(&e, "h3", "c", 1000 + T.idle + 20);
+        assert!(matches!(validate(&e, "h2", client(), 1000 + T.idle + 21), Response::Valid { .. }));
+        assert!(matches!(validate(&e, "h3", client(), 1000 + T.idle + 21), Response::Valid { .. }));
+
+        let free = engine(BindMode::Flag);
+        for i in 0..20u64 {
+            create(&free, &format!("h{i}"), &format!("s{i}"), 1000 + i);
+        }
+        assert!(matches!(validate(&free, "h0", client(), 1030), Response::Valid { .. }));
     }
 
     #[test]

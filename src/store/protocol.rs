@@ -16,6 +16,8 @@ pub mod by {
     pub const LOGOUT_OTHERS: &str = "logout_others";
     pub const BINDING: &str = "binding";
     pub const LOGIN: &str = "login";
+    /// Ended by a newer login past `MAX_SESSIONS_PER_USER`.
+    pub const SESSION_LIMIT: &str = "session_limit";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 // requests with the old ID racing a regeneration / logout / logout_all.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startGate, sessionCookie, setCookieHeader, isCleared, identity, COOKIE } from "./harness.mjs";
+import { startGate, sessionCookie, setCookieHeader, isCleared, identity, sleep, COOKIE } from "./harness.mjs";
 import {
   body, assertion, expect401, command, auditEvents, adminSessions, handleOf, tokenOf, race, assertRace,
 } from "./helpers-lifecycle.mjs";
@@ -338,4 +338,33 @@ test("race: parallel first HTTPS requests of a plain-HTTP session: the old ID di
   assert.equal((await gate.fetch("/app", { cookie: fresh, https: true, ...opts })).status, 200);
   await expect401(await gate.fetch("/app", { cookie: old, https: true, ...opts }), "revoked");
   assert.equal((await adminSessions(gate, "race-tls")).length, 1);
+});
+
+test("MAX_SESSIONS_PER_USER: a login past the limit ends the user's least recently used session, with an audit event", async () => {
+  const limited = await startGate({ vars: { MAX_SESSIONS_PER_USER: "2" } });
+  try {
+    const first = await limited.login("lim");
+    const second = await limited.login("lim");
+    // Use the first again: the second becomes the least recently used.
+    await sleep(1100);
+    const h1 = await handleOf(limited, first);
+    const h2 = await handleOf(limited, second);
+    await sleep(1100);
+    await handleOf(limited, first);
+    const third = await limited.login("lim");
+    const dead = await limited.fetch("/app", { cookie: second, headers: { accept: "application/json" } });
+    assert.equal(dead.status, 401, "the least recently used session is gone");
+    assert.deepEqual(await body(dead), { error: "unauthenticated", reason: "revoked" });
+    assert.equal(await handleOf(limited, first), h1, "the recently used one lives on");
+    assert.ok(await handleOf(limited, third), "the new login works");
+    const ended = (await auditEvents(limited, "lim")).filter((e) => e.event === "revoked");
+    assert.equal(ended.length, 1);
+    assert.equal(ended[0].session, h2);
+    assert.equal(ended[0].reason, "session_limit");
+    // Another user is not affected by lim's logins.
+    const other = await limited.login("other");
+    assert.ok(await handleOf(limited, other));
+  } finally {
+    await limited.dispose();
+  }
 });
