@@ -1,14 +1,31 @@
-//! The two reference workers of `make bench` (see bench/README or bench/run.sh).
+//! The two reference workers of `make bench` (see bench/run.sh).
 //!
-//! (a) bare: copies the request's method, path and headers to `ORIGIN_URL` and returns
-//!     the origin's response. No session logic at all.
+//! (a) bare: passes the request (method, path, headers but `Host`, body) to `ORIGIN_URL`
+//!     and returns the origin's response. No session logic at all.
 //! (b) floor (`--features floor`): the same, after one Durable Object round trip whose
 //!     object runs one SQLite `SELECT` by key. That is the least that server-side
 //!     session validation can cost: the gate's valid-session path does exactly one
-//!     Durable Object request (one indexed read) before forwarding.
+//!     Durable Object request before forwarding.
+//!
+//! Their I/O goes through the same kind of one-call JS helpers as the gate's
+//! (`src/io.js`, like the gate's `src/gate/io.js`), and the fetch handler takes and returns
+//! the runtime's own Request/Response as the gate's does: the floor must not pay for
+//! per-header boundary crossings or stream-reader body reads that the gate avoids, or c/b
+//! would flatter the gate.
 
 use std::cell::RefCell;
-use worker::{event, Context, Env, Fetch, Headers, Request, RequestInit, RequestRedirect, Response, Result};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{event, web_sys, Context, Env, Result};
+
+#[wasm_bindgen(module = "/src/io.js")]
+extern "C" {
+    fn pass(req: &web_sys::Request, url: &str) -> worker::js_sys::Promise;
+    #[cfg(feature = "floor")]
+    #[wasm_bindgen(js_name = objectText)]
+    fn object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
+}
 
 thread_local! {
     // Read once per isolate, like the gate's configuration.
@@ -26,61 +43,57 @@ fn origin(env: &Env) -> Result<String> {
     })
 }
 
-async fn pass_through(req: &Request, env: &Env) -> Result<Response> {
-    let url = req.url()?;
-    let target = match url.query() {
-        Some(q) => format!("{}{}?{}", origin(env)?, url.path(), q),
-        None => format!("{}{}", origin(env)?, url.path()),
-    };
-    let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        if !name.eq_ignore_ascii_case("host") {
-            headers.append(&name, &value)?;
-        }
-    }
-    let mut init = RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-    Fetch::Request(Request::new_with_init(&target, &init)?).send().await
+/// `ORIGIN_URL` + the request's path and query (split by hand, as the gate does).
+fn target(req: &web_sys::Request, env: &Env) -> Result<String> {
+    let raw = req.url();
+    let after_scheme = raw.find("://").map_or(0, |i| i + 3);
+    let path_start = raw[after_scheme..].find('/').map_or(raw.len(), |i| after_scheme + i);
+    Ok(format!("{}{}", origin(env)?, &raw[path_start..]))
+}
+
+async fn pass_through(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response> {
+    let url = target(req, env)?;
+    let resp = JsFuture::from(pass(req, &url)).await?;
+    Ok(resp.unchecked_into())
 }
 
 #[cfg(not(feature = "floor"))]
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     pass_through(&req, &env).await
 }
 
 #[cfg(all(feature = "floor", not(feature = "json")))]
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
-    let mut row = stub.fetch_with_str("https://floor/bench").await?;
-    if row.status_code() != 200 {
-        return Response::error("floor object failed", 503);
+    // The object's answer, read whole (as the gate reads its session row).
+    let row = JsFuture::from(object_text(&stub.into_rpc::<JsValue>(), "https://floor/bench", None)).await?;
+    if row.as_string().is_none() {
+        return Err(worker::Error::RustError("floor object failed".into()));
     }
-    // Consume the object's answer, as the gate does with its session row.
-    let _ = row.text().await?;
     pass_through(&req, &env).await
 }
 
 #[cfg(feature = "json")]
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
     let msg = object::Msg::Validate {
         hash: "6f1e0c5b3a2d4e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f".into(),
-        client: object::Client { ip: String::new(), ua: String::new(), https: false },
+        client: object::Client {
+            ip: String::new(),
+            ua: String::new(),
+            https: false,
+        },
         slide: true,
     };
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_body(Some(serde_json::to_string(&msg)?.into()));
-    let mut row = stub.fetch_with_request(Request::new_with_init("https://floor/", &init)?).await?;
-    if row.status_code() != 200 {
-        return Response::error("floor object failed", 503);
-    }
-    let _answer: object::Answer = row.json().await?;
+    let body = serde_json::to_string(&msg)?;
+    let text = JsFuture::from(object_text(&stub.into_rpc::<JsValue>(), "https://floor/", Some(body)))
+        .await?
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("floor object failed".into()))?;
+    let _answer: object::Answer = serde_json::from_str(&text)?;
     pass_through(&req, &env).await
 }
 
@@ -101,10 +114,10 @@ mod object {
         pub https: bool,
     }
 
-    /// Shaped like the gate's store protocol (internally tagged, as the gate's is).
+    /// Shaped like the gate's store protocol (externally tagged, as the gate's is).
     #[cfg(feature = "json")]
     #[derive(serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "op", rename_all = "snake_case")]
+    #[serde(rename_all = "snake_case")]
     pub enum Msg {
         Validate { hash: String, client: Client, slide: bool },
     }
@@ -131,9 +144,13 @@ mod object {
 
     #[cfg(feature = "json")]
     #[derive(serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "status", rename_all = "snake_case")]
+    #[serde(rename_all = "snake_case")]
     pub enum Answer {
-        Valid { session: Session, expires_at: u64, binding: String },
+        Valid {
+            session: Session,
+            expires_at: u64,
+            binding: String,
+        },
     }
 
     #[durable_object]
@@ -174,13 +191,18 @@ mod object {
                 return Response::error("no row", 404);
             };
             let session: Session = serde_json::from_str(&row.v)?;
-            Response::from_json(&Answer::Valid { session, expires_at: 1764001800, binding: "ok".into() })
+            Response::from_json(&Answer::Valid {
+                session,
+                expires_at: 1764001800,
+                binding: "ok".into(),
+            })
         }
 
         #[cfg(not(feature = "json"))]
         async fn fetch(&self, req: Request) -> Result<Response> {
-            let key = req.path();
-            let key = key.trim_start_matches('/');
+            // The last path segment, without parsing the URL (as the gate's object does).
+            let url = req.inner().url();
+            let key = url.rsplit('/').next().unwrap_or_default();
             let rows: Vec<Row> = self
                 .state
                 .storage()
