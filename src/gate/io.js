@@ -91,19 +91,24 @@ export function finish(resp, drop, set, append, replaceCookies) {
   return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers: h });
 }
 
+/** Carries a store message when `inHeader`: store::protocol::MESSAGE_HEADER, which the object reads. */
+const MESSAGE_HEADER = "x-store-message";
+
 /**
- * One call to a session object: POST `body`, resolve with the reply text, reject with a
+ * One call to a session object: `body` in a header (`inHeader`) or as a POST body, resolve with the reply text, reject with a
  * description when the object errors, answers non-200 or does not answer in time.
  */
-export function storeCall(stub, body, timeoutMs) {
+export function storeCall(stub, body, inHeader, timeoutMs) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
     const fail = (e) => {
       clearTimeout(timer);
       reject(typeof e === "string" ? e : String(e && e.message ? e.message : e));
     };
+    // A small ASCII message rides in a header: no body stream to create and read.
+    const init = inHeader ? { headers: { [MESSAGE_HEADER]: body } } : { method: "POST", body };
     stub
-      .fetch("https://session-store/", { method: "POST", body })
+      .fetch("https://session-store/", init)
       .then((r) =>
         r.text().then((text) => {
           clearTimeout(timer);

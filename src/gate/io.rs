@@ -18,7 +18,7 @@ extern "C" {
     #[wasm_bindgen(js_name = finish)]
     fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
     #[wasm_bindgen(js_name = storeCall)]
-    fn store_call_js(stub: &JsValue, body: &str, timeout_ms: f64) -> js_sys::Promise;
+    fn store_call_js(stub: &JsValue, body: &str, in_header: bool, timeout_ms: f64) -> js_sys::Promise;
 }
 
 const SEP: char = '\n';
@@ -135,6 +135,13 @@ pub fn read_response(resp: &web_sys::Response) -> RawResponse {
     }
 }
 
+/// Store messages up to this size and printable ASCII travel in a header.
+const HEADER_MESSAGE_MAX: usize = 4096;
+
+fn fits_in_header(body: &str) -> bool {
+    body.len() <= HEADER_MESSAGE_MAX && body.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 pub enum ForwardError {
     Timeout,
     Failed(String),
@@ -165,9 +172,12 @@ pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Ve
     finish_js(&resp, &edits.drop.join(","), &pairs(&edits.set), &pairs(&edits.append), replace)
 }
 
-/// POSTs `body` to a session object; the reply text, or why there is none.
+/// Sends `body` to a session object; the reply text, or why there is none. A short
+/// printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
+/// either side, a measurable share of a validation); anything else as a POST body.
 pub async fn store_call(stub: &JsValue, body: &str, timeout_ms: u64) -> Result<String, String> {
-    match JsFuture::from(store_call_js(stub, body, timeout_ms as f64)).await {
+    let in_header = fits_in_header(body);
+    match JsFuture::from(store_call_js(stub, body, in_header, timeout_ms as f64)).await {
         Ok(v) => v.as_string().ok_or_else(|| "store reply is not text".to_string()),
         Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
     }

@@ -7,7 +7,7 @@ use super::sql::SqlStore;
 use crate::platform;
 use crate::store::cache::Cached;
 use crate::store::engine::{Engine, Policy};
-use crate::store::protocol::{Request as StoreRequest, STATS_URL};
+use crate::store::protocol::{Request as StoreRequest, MESSAGE_HEADER, STATS_URL};
 use crate::store::Store;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -76,8 +76,12 @@ impl DurableObject for SessionStore {
         if req.inner().url() == STATS_URL {
             return Response::from_json(&serde_json::json!({"rows_written": engine.store.inner().rows_written()}));
         }
+        // A small message comes in a header (no body to await), a larger one as the body.
         // Text + serde_json: much cheaper than walking a JS object (`req.json()`).
-        let text = req.text().await?;
+        let text = match req.headers().get(MESSAGE_HEADER)? {
+            Some(m) => m,
+            None => req.text().await?,
+        };
         let msg: StoreRequest = match serde_json::from_str(&text) {
             Ok(m) => m,
             Err(e) => return json_error(400, &format!("bad store request: {e}")),

@@ -5,6 +5,10 @@ use crate::core::session::{Client, Expiry, Reason, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// Small store messages travel in this request header instead of a POST body (the gate
+/// decides, the object accepts both).
+pub const MESSAGE_HEADER: &str = "x-store-message";
+
 /// The object's row-write counter (benchmark, admin API); every other call is a POST of a `Request`.
 pub const STATS_URL: &str = "https://session-store/stats";
 
