@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 /// decides, the object accepts both).
 pub const MESSAGE_HEADER: &str = "x-store-message";
 
-/// The object's row-write counter (benchmark, admin API); every other call is a POST of a `Request`.
+/// The object's row-write counter (benchmark, admin API); every other call carries a `Request`.
 pub const STATS_URL: &str = "https://session-store/stats";
 
 /// Who ended a session, for the `revoked` audit event.
