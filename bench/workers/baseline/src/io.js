@@ -10,9 +10,12 @@ export function pass(req, url) {
   return fetch(url, init);
 }
 
-/** One call to the object (GET, or POST with `body`), resolving with its answer's text. */
+/**
+ * One call to the object, resolving with its answer's text. `body`, when given, travels
+ * in the x-store-message header, as the gate sends its small store messages.
+ */
 export function objectText(stub, url, body) {
-  const init = body === undefined ? undefined : { method: "POST", body };
+  const init = body === undefined ? undefined : { headers: { "x-store-message": body } };
   return stub.fetch(url, init).then((r) => {
     if (r.status !== 200) throw new Error(`floor object answered ${r.status}`);
     return r.text();

@@ -179,8 +179,9 @@ mod object {
         }
 
         #[cfg(feature = "json")]
-        async fn fetch(&self, mut req: Request) -> Result<Response> {
-            let Msg::Validate { hash, .. } = req.json::<Msg>().await?;
+        async fn fetch(&self, req: Request) -> Result<Response> {
+            let text = req.headers().get("x-store-message")?.unwrap_or_default();
+            let Msg::Validate { hash, .. } = serde_json::from_str::<Msg>(&text)?;
             let rows: Vec<Row> = self
                 .state
                 .storage()
