@@ -1,5 +1,6 @@
-//! An in-memory `Store` for native tests of the engine. Counts writes the way the
-//! Durable Object's SQL cursor does, so slide-write limits can be asserted.
+//! An in-memory `Store` for native tests of the engine and the cache. Counts writes the
+//! way the Durable Object's SQL cursor does, so slide-write limits can be asserted; counts
+//! session reads, and can be told to fail session writes, so the cache can be tested.
 
 use super::{Store, StoreResult};
 use crate::core::audit::{self, AuditEvent};
@@ -14,6 +15,8 @@ pub struct MemoryStore {
     audit: RefCell<BTreeMap<u64, AuditEvent>>,
     next_id: Cell<u64>,
     writes: Cell<u64>,
+    reads: Cell<u64>,
+    fail_writes: Cell<bool>,
 }
 
 impl MemoryStore {
@@ -21,20 +24,40 @@ impl MemoryStore {
     pub fn writes(&self) -> u64 {
         self.writes.get()
     }
+
+    /// Session reads (`get`) so far.
+    pub fn reads(&self) -> u64 {
+        self.reads.get()
+    }
+
+    /// While set, `put` and `delete` fail and change nothing (a full or broken disk).
+    pub fn fail_writes(&self, fail: bool) {
+        self.fail_writes.set(fail);
+    }
+
+    fn writable(&self) -> StoreResult<()> {
+        if self.fail_writes.get() {
+            return Err("storage: disk full".into());
+        }
+        Ok(())
+    }
 }
 
 impl Store for MemoryStore {
     fn get(&self, hash: &str) -> StoreResult<Option<Session>> {
+        self.reads.set(self.reads.get() + 1);
         Ok(self.sessions.borrow().get(hash).map(|(s, _)| s.clone()))
     }
 
     fn put(&self, hash: &str, session: &Session, expires_at: u64) -> StoreResult<()> {
+        self.writable()?;
         self.writes.set(self.writes.get() + 1);
         self.sessions.borrow_mut().insert(hash.into(), (session.clone(), expires_at));
         Ok(())
     }
 
     fn delete(&self, hash: &str) -> StoreResult<()> {
+        self.writable()?;
         self.sessions.borrow_mut().remove(hash);
         Ok(())
     }
