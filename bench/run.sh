@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # make bench: the gate side by side with its floor, in workerd, in front of nginx, under wrk.
-#   1. builds the two reference workers (bench/workers/baseline) offline with worker-build,
-#      skipped when up to date; the gate's own release build (build/) comes from `make build`;
-#   2. bench/run.mjs: nginx + one miniflare process (workerd) with bare, floor and the gate,
+#   1. builds the three reference workers (bench/workers/baseline: bare, floor, contract
+#      floor) offline with worker-build, skipped when up to date; the gate's own release
+#      build (build/) comes from `make build`;
+#   2. bench/run.mjs: nginx + one miniflare process (workerd) with the references and the gate,
 #      wrk at a fixed connection count, several runs, medians, storage writes, bundle
 #      size, startup;
 #   3. criterion micro-benchmarks of the hot pure functions (benches/hot_paths.rs).
 # Options (environment): BENCH_RUNS=3 BENCH_DURATION=5 BENCH_CONNECTIONS=16 BENCH_THREADS=2
 #   BENCH_WARMUP=2, BENCH_SKIP_CRITERION=1, BENCH_DIAG=1 (adds row b2: the floor speaking
-#   the gate's JSON store protocol, to split c/b into protocol and gate logic). Everything is bounded in time, loopback only,
-#   and every process it starts is stopped on exit, Ctrl-C included.
+#   the gate's JSON store protocol, to split c/b into protocol and gate logic). Everything
+#   is bounded in time, loopback only, and every process it starts is stopped on exit,
+#   Ctrl-C included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -43,6 +45,7 @@ build_baseline() { # $1 = bare|floor, $2.. = extra cargo options
 }
 build_baseline bare
 build_baseline floor --features floor
+build_baseline contract --features contract
 [ "${BENCH_DIAG:-}" != 1 ] || build_baseline floor-json --features json
 
 # The runtime benchmark in its own process group, so that nginx, workerd and wrk all go

@@ -1,4 +1,4 @@
-//! The two reference workers of `make bench` (see bench/run.sh).
+//! The reference workers of `make bench` (see bench/run.sh).
 //!
 //! (a) bare: passes the request (method, path, headers but `Host`, body) to `ORIGIN_URL`
 //!     and returns the origin's response. No session logic at all.
@@ -6,6 +6,10 @@
 //!     object runs one SQLite `SELECT` by key. That is the least that server-side
 //!     session validation can cost: the gate's valid-session path does exactly one
 //!     Durable Object request before forwarding.
+//! (f) contract floor (`--features contract`): the floor plus the I/O that the gate's
+//!     contract with the origin requires, with constant values and no logic (see its
+//!     `fetch`). (b) is what any server-side check costs; (f) is what any gate keeping
+//!     this contract costs in this runtime, before it decides anything.
 //!
 //! Their I/O goes through the same kind of one-call JS helpers as the gate's
 //! (`src/io.js`, like the gate's `src/gate/io.js`), and the fetch handler takes and returns
@@ -25,6 +29,18 @@ extern "C" {
     #[cfg(feature = "floor")]
     #[wasm_bindgen(js_name = objectText)]
     fn object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
+    #[cfg(feature = "contract")]
+    #[wasm_bindgen(js_name = contractObjectText)]
+    fn contract_object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
+    #[cfg(feature = "contract")]
+    #[wasm_bindgen(js_name = contractRead)]
+    fn contract_read(req: &web_sys::Request) -> String;
+    #[cfg(feature = "contract")]
+    #[wasm_bindgen(js_name = contractForward)]
+    fn contract_forward(req: &web_sys::Request, url: &str, set: &str) -> worker::js_sys::Promise;
+    #[cfg(feature = "contract")]
+    #[wasm_bindgen(js_name = contractFinish)]
+    fn contract_finish(resp: &web_sys::Response, set: &str) -> web_sys::Response;
 }
 
 thread_local! {
@@ -51,6 +67,7 @@ fn target(req: &web_sys::Request, env: &Env) -> Result<String> {
     Ok(format!("{}{}", origin(env)?, &raw[path_start..]))
 }
 
+#[cfg(not(feature = "contract"))]
 async fn pass_through(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response> {
     let url = target(req, env)?;
     let resp = JsFuture::from(pass(req, &url)).await?;
@@ -63,7 +80,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
     pass_through(&req, &env).await
 }
 
-#[cfg(all(feature = "floor", not(feature = "json")))]
+#[cfg(all(feature = "floor", not(feature = "json"), not(feature = "contract")))]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
@@ -76,8 +93,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
 }
 
 #[cfg(feature = "json")]
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+async fn json_round_trip(env: &Env) -> Result<object::Answer> {
     let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
     let msg = object::Msg::Validate {
         hash: "6f1e0c5b3a2d4e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f".into(),
@@ -93,9 +109,62 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         .await?
         .as_string()
         .ok_or_else(|| worker::Error::RustError("floor object failed".into()))?;
-    let _answer: object::Answer = serde_json::from_str(&text)?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+#[cfg(feature = "json")]
+#[event(fetch)]
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+    json_round_trip(&env).await?;
     pass_through(&req, &env).await
 }
+
+/// (f) contract floor: the floor's object read (with the gate's store deadline), plus
+/// the I/O the gate's contract with the origin requires, with constant values and no
+/// logic: the request's headers read (session cookie, binding, CSRF signals, spoofed
+/// `X-Session-*` names), the identity headers and an assertion-sized header on the
+/// forwarded request and the session cookie removed from it, the origin deadline, the
+/// origin's response headers read (command, cookies), and a new response carrying
+/// `X-Session-Expires-In`. No JSON: the gate's store protocol is the gate's own choice,
+/// so its cost counts against the gate.
+#[cfg(feature = "contract")]
+#[event(fetch)]
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+    // The cookie must be there; what the gate does with it is logic, not I/O.
+    if !contract_read(&req).contains("__Host-session=") {
+        return Err(worker::Error::RustError("no session cookie".into()));
+    }
+    let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
+    let row = JsFuture::from(contract_object_text(&stub.into_rpc::<JsValue>(), "https://floor/bench", None)).await?;
+    if row.as_string().is_none() {
+        return Err(worker::Error::RustError("floor object failed".into()));
+    }
+    let url = target(&req, &env)?;
+    let set = [
+        "x-forwarded-for\n127.0.0.1",
+        "x-forwarded-host\n127.0.0.1",
+        "x-forwarded-proto\nhttp",
+        "x-session-id\n3f2a9c0d1b7e4a6f8c5d2e1b0a9f8e7d",
+        "x-session-user\nbench",
+        "x-session-roles\nuser",
+        "x-session-auth-time\n1764000000",
+        "x-session-binding\nok",
+        ASSERTION,
+    ]
+    .join("\n");
+    let resp: web_sys::Response = JsFuture::from(contract_forward(&req, &url, &set)).await?.unchecked_into();
+    Ok(contract_finish(&resp, "x-session-expires-in\n1800"))
+}
+
+/// The size of the gate's assertion for the bench user (a JWT of about 420 characters).
+#[cfg(feature = "contract")]
+const ASSERTION: &str = concat!(
+    "x-session-assertion\neyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.",
+    "eyJpc3MiOiJzZXNzaW9uZ2F0ZSIsImF1ZCI6IjEyNy4wLjAuMSIsImlhdCI6MTc2NDAwMDAwMCwiZXhwIjoxNzY0MDAwMDYwLCJqdGkiOiIzZjJhOWMwZDFi",
+    "N2U0YTZmOGM1ZDJlMWIwYTlmOGU3ZCIsIm10aCI6IkdFVCIsInVybCI6Imh0dHA6Ly8xMjcuMC4wLjE6ODA4MC9hcHAiLCJzdWIiOiJiZW5jaCIsInNp",
+    "ZCI6IjNmMmE5YzBkMWI3ZTRhNmY4YzVkMmUxYjBhOWY4ZTdkIiwicm9sZXMiOlsidXNlciJdLCJhdXRoX3RpbWUiOjE3NjQwMDAwMDAsImJpbmQiOiJvayJ9",
+    ".x7Q9mZ0kP3vW2nR8sT1uY4bC6dE5fG7hJ9kL0mN2oP4"
+);
 
 #[cfg(feature = "floor")]
 mod object {
