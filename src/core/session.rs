@@ -23,10 +23,16 @@ pub struct Session {
     pub absolute_expiry: u64,
     #[serde(default)]
     pub elevated_until: Option<u64>,
+    // The four client fields: empty ones are left out of the JSON (a `Valid` reply
+    // carries none, see store::engine), and read back as empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub login_ip: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub login_ua: String,
     /// Last address / user agent an audit event was written for (one event per change).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub last_ip: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub last_ua: String,
     #[serde(default)]
     pub flagged: bool,

@@ -383,6 +383,11 @@ impl<S: Store> Engine<S> {
             self.put(hash, &s)?;
         }
         let expiry = self.expiry(hash, &s);
+        // The binding's addresses and user agents stay here: the gate never reads them,
+        // and they are most of a session's bytes (two user agents) on every request.
+        for field in [&mut s.login_ip, &mut s.login_ua, &mut s.last_ip, &mut s.last_ua] {
+            field.clear();
+        }
         Ok(Response::Valid {
             session: s,
             expiry,
@@ -508,6 +513,44 @@ mod tests {
             Response::Rejected { reason, .. } => Some(reason),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_valid_reply_leaves_the_client_fields_in_the_object() {
+        let e = engine(BindMode::Flag);
+        create(&e, "h1", "a", 1000);
+        let moved = Client {
+            ip: "198.51.100.7".into(),
+            ..client()
+        };
+        let Response::Valid { session, .. } = validate(&e, "h1", moved, 1010) else {
+            panic!("expected Valid");
+        };
+        assert_eq!((session.handle.as_str(), session.user.as_deref()), ("a", Some("alice")));
+        for f in [&session.login_ip, &session.login_ua, &session.last_ip, &session.last_ua] {
+            assert!(f.is_empty(), "client field sent to the gate: {f}");
+        }
+        let json = serde_json::to_string(&session).unwrap();
+        assert!(!json.contains("_ip") && !json.contains("_ua"), "{json}");
+        // Storage still has them: the binding is checked against them next time, and a
+        // second request from the new address writes no second binding_changed event.
+        let stored = e.store.get("h1").unwrap().unwrap();
+        assert_eq!((stored.login_ip.as_str(), stored.last_ip.as_str()), ("203.0.113.5", "198.51.100.7"));
+        assert_eq!(stored.login_ua, "UA/1");
+        let again = e
+            .handle(
+                Request::Validate {
+                    hash: "h1".into(),
+                    client: Client {
+                        ip: "198.51.100.7".into(),
+                        ..client()
+                    },
+                    slide: true,
+                },
+                1011,
+            )
+            .unwrap();
+        assert!(again.events.is_empty(), "{:?}", again.events);
     }
 
     #[test]
