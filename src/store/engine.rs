@@ -495,7 +495,8 @@ mod tests {
         assert!(matches!(r.response, Response::Done { .. }));
     }
 
-    fn validate(e: &Engine<MemoryStore>, hash: &str, c: Client, now: u64) -> Response {
+    /// A sliding validation, with its audit events.
+    fn validated(e: &Engine<MemoryStore>, hash: &str, c: Client, now: u64) -> Outcome {
         e.handle(
             Request::Validate {
                 hash: hash.into(),
@@ -505,7 +506,10 @@ mod tests {
             now,
         )
         .unwrap()
-        .response
+    }
+
+    fn validate(e: &Engine<MemoryStore>, hash: &str, c: Client, now: u64) -> Response {
+        validated(e, hash, c, now).response
     }
 
     fn reason(r: Response) -> Option<Reason> {
@@ -523,6 +527,7 @@ mod tests {
             ip: "198.51.100.7".into(),
             ..client()
         };
+        let moved_again = moved.clone();
         let Response::Valid { session, .. } = validate(&e, "h1", moved, 1010) else {
             panic!("expected Valid");
         };
@@ -537,19 +542,7 @@ mod tests {
         let stored = e.store.get("h1").unwrap().unwrap();
         assert_eq!((stored.login_ip.as_str(), stored.last_ip.as_str()), ("203.0.113.5", "198.51.100.7"));
         assert_eq!(stored.login_ua, "UA/1");
-        let again = e
-            .handle(
-                Request::Validate {
-                    hash: "h1".into(),
-                    client: Client {
-                        ip: "198.51.100.7".into(),
-                        ..client()
-                    },
-                    slide: true,
-                },
-                1011,
-            )
-            .unwrap();
+        let again = validated(&e, "h1", moved_again, 1011);
         assert!(again.events.is_empty(), "{:?}", again.events);
     }
 
@@ -711,28 +704,10 @@ mod tests {
             ip: "198.51.100.9".into(),
             ..client()
         };
-        let r = e
-            .handle(
-                Request::Validate {
-                    hash: "h".into(),
-                    client: moved.clone(),
-                    slide: true,
-                },
-                1,
-            )
-            .unwrap();
+        let r = validated(&e, "h", moved.clone(), 1);
         assert_eq!(r.events.len(), 1);
         assert!(matches!(r.response, Response::Valid { ref binding, .. } if binding == "ip-changed"));
-        let r = e
-            .handle(
-                Request::Validate {
-                    hash: "h".into(),
-                    client: moved.clone(),
-                    slide: true,
-                },
-                2,
-            )
-            .unwrap();
+        let r = validated(&e, "h", moved.clone(), 2);
         assert!(r.events.is_empty(), "no second event for the same change");
         assert!(matches!(r.response, Response::Valid { ref session, .. } if session.flagged));
 
