@@ -1,6 +1,6 @@
 // CPU profile of the gate inside workerd, under wrk load: where the gate's own time goes.
 //
-//   node bench/profile.mjs [--target c|e|d] [--seconds 5] [--build DIR] [--top 40] [--tree] [--bare]
+//   node bench/profile.mjs [--target c|e|d] [--seconds 5] [--build DIR] [--top 40] [--tree] [--bare | --contract]
 //
 // DIR is a worker-build output that still has its name section (scripts/build.sh strips
 // it; `make profile` builds one into target/profile-build). The profile comes from
@@ -26,10 +26,14 @@ const TARGET = arg("target", "c");
 const SECONDS = Number(arg("seconds", 5));
 const BUILD = path.resolve(arg("build", path.join(ROOT, "target/profile-build")));
 const TOP = Number(arg("top", 40));
-// --bare: profile the reference pass-through worker (bench/workers/baseline) instead.
+// --bare / --contract: profile a reference worker (bench/workers/baseline) instead: the
+// pass-through (a), or the contract floor (f) with a session cookie and User-Agent as (c).
 const BARE = args.includes("--bare");
+const CONTRACT = args.includes("--contract");
+const REF = BARE || CONTRACT;
 
-const BARE_DIR = path.join(ROOT, "bench/workers/baseline/build/bare");
+const REF_DIR = path.join(ROOT, "bench/workers/baseline/build", CONTRACT ? "contract" : "bare");
+const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const freePort = () =>
   new Promise((res, rej) => {
@@ -51,8 +55,8 @@ const get = (url, headers = {}) =>
     r.end();
   });
 
-for (const f of [path.join(BARE ? BARE_DIR : BUILD, "index.js")]) {
-  if (!fs.existsSync(f)) throw new Error(`missing ${f}: run \`make profile\` (or \`make bench\` once, for --bare)`);
+for (const f of [path.join(REF ? REF_DIR : BUILD, "index.js")]) {
+  if (!fs.existsSync(f)) throw new Error(`missing ${f}: run \`make profile\` (or \`make bench\` once, for --bare / --contract)`);
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sessiongate-profile-"));
 fs.chmodSync(tmp, 0o755);
@@ -85,13 +89,13 @@ try {
     workers: [
       {
         name: "gate",
-        scriptPath: path.join(BARE ? BARE_DIR : BUILD, "index.js"),
-        modulesRoot: BARE ? BARE_DIR : BUILD,
+        scriptPath: path.join(REF ? REF_DIR : BUILD, "index.js"),
+        modulesRoot: REF ? REF_DIR : BUILD,
         modules: true,
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
         compatibilityDate: "2026-04-20",
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        durableObjects: BARE ? {} : { SESSIONS: { className: "SessionStore", useSQLite: true } },
+        durableObjects: BARE ? {} : CONTRACT ? { FLOOR: { className: "FloorStore", useSQLite: true } } : { SESSIONS: { className: "SessionStore", useSQLite: true } },
         bindings: {
           ORIGIN_URL: `http://127.0.0.1:${nginxPort}`,
           REQUIRE_HTTPS: "false",
@@ -108,11 +112,16 @@ try {
   });
   await mf.ready;
   const gate = (await mf.unsafeGetDirectURL("gate")).href.replace(/\/$/, "");
-  const login = BARE ? null : await get(`${gate}/public/login-bench`);
-  const cookie = BARE ? "" : [].concat(login.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-session="));
-  if (!BARE && !cookie) throw new Error(`login failed: ${login.status} ${login.body}`);
+  const login = REF ? null : await get(`${gate}/public/login-bench`, { "user-agent": UA });
+  const cookie = REF ? `__Host-session=${"A".repeat(130)}` : [].concat(login.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-session="));
+  if (!cookie) throw new Error(`login failed: ${login.status} ${login.body}`);
+  // The same request as bench/run.mjs sends: a session cookie and a browser's User-Agent.
   const headers =
-    BARE ? {} : TARGET === "c" ? { cookie: cookie.split(";")[0] } : TARGET === "d" ? { cookie: `__Host-session=A${"b".repeat(129)}` } : {};
+    TARGET === "c" || REF
+      ? { cookie: cookie.split(";")[0], "user-agent": UA }
+      : TARGET === "d"
+        ? { cookie: `__Host-session=A${"b".repeat(129)}`, "user-agent": UA }
+        : { "user-agent": UA };
   const url = TARGET === "e" ? `${gate}/public/x` : `${gate}/app`;
   const probe = await get(url, headers);
   console.log(`target ${TARGET}: ${url} -> ${probe.status}`);
@@ -159,6 +168,7 @@ try {
     w.on("close", () => res(o));
   });
   console.log(out.split("\n").filter((l) => /Requests\/sec|Latency|Non-2xx/.test(l)).join("\n"));
+  const requests = Number((out.match(/(\d+) requests in/) || [])[1] ?? 0);
   for (const s of sessions) {
     const { result } = await s.send("Profiler.stop");
     const nodes = result.profile.nodes;
@@ -187,7 +197,11 @@ try {
         incl.set(name, (incl.get(name) ?? 0) + c);
       }
     }
-    console.log(`\n== ${s.title}: ${total} samples; self time (top ${TOP})`);
+    const busy = total - (self.get("(idle)") ?? 0);
+    // Samples are taken every 100 µs of wall time while the isolate runs, so busy samples
+    // per request compare workers profiled the same way (not absolute CPU time).
+    const perReq = requests ? `; ${(busy / requests).toFixed(3)} busy samples per request (${requests} requests)` : "";
+    console.log(`\n== ${s.title}: ${total} samples${perReq}; self time (top ${TOP})`);
     for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
       console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
     }

@@ -50,7 +50,7 @@ build_baseline contract --features contract
 
 # The runtime benchmark in its own process group, so that nginx, workerd and wrk all go
 # when this script ends, however it ends.
-say "runtime benchmark (about 2 minutes)"
+say "runtime benchmark (about 3 minutes)"
 BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sessiongate-bench-XXXXXX")
 export BENCH_TMP
 setsid node bench/run.mjs "$@" &
