@@ -12,6 +12,10 @@
 //! - `readings` accepts the same inputs, starts with the forwarded (normalised) path,
 //!   includes the separator-decoded reading, holds no duplicates, and every reading
 //!   starts with `/`;
+//! - a path with trailing junk a server trims (`.`, `%2e`, `%20`, `%09`, `%0a`, `%0d`,
+//!   `%00`) or a format suffix (`.json`) appended has the bare path among its readings or
+//!   its format-stripped readings (the step-up bypass family of the outside review);
+//! - `HEAD` matches wherever `GET` does;
 //! - pattern lists without methods match regardless of the method;
 //! - a pattern list matches a path iff one of its comma-separated parts does;
 //! - `decode_segment` inverts full percent-encoding.
@@ -64,6 +68,17 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => assert_eq!(a.as_ref().err(), Some(&e), "readings refused what normalize accepted"),
     }
     if let Ok(n) = &b {
+        let bare = n.trim_end_matches('/');
+        let plain = bare.bytes().all(|c| c.is_ascii_alphanumeric() || b"/-_~".contains(&c));
+        if bare.len() > 1 && plain {
+            for junk in [".", "%2e", "%20", "%09", "%0a", "%0D", "%00", ".json", "%2ejson%20"] {
+                let r = path::readings(&format!("{bare}{junk}")).expect("a clean path plus junk is a path");
+                let f = path::format_stripped(&r);
+                assert!(r.iter().chain(&f).any(|x| x == bare), "{bare:?}+{junk:?}: {r:?} {f:?}");
+            }
+        }
+    }
+    if let Ok(n) = &b {
         clean(n);
         let up = n.to_ascii_uppercase();
         assert!(!up.contains("%2F") && !up.contains("%5C"), "{n:?}");
@@ -79,6 +94,9 @@ fuzz_target!(|data: &[u8]| {
             let m = set.matches(method, p);
             if !allow_methods {
                 assert_eq!(m, set.matches("GET", p), "a method-less set depends on the method");
+            }
+            if set.matches("GET", p) {
+                assert!(set.matches("HEAD", p), "HEAD is not GET for {patterns:?} on {p:?}");
             }
             let any_part = patterns
                 .split(',')

@@ -77,8 +77,6 @@ pub fn is_unsafe_method(method: &str) -> bool {
 }
 
 /// Cross-site request check for unsafe methods carrying the session cookie.
-/// `Sec-Fetch-Site: cross-site` is decisive; without it, an `Origin` that is neither
-/// ours nor allowed is. Neither header: allowed (SameSite covers those browsers).
 pub fn is_cross_site(
     method: &str,
     carries_session_cookie: bool,
@@ -87,18 +85,32 @@ pub fn is_cross_site(
     own_origin: &str,
     allowed_origins: &[String],
 ) -> bool {
-    if !carries_session_cookie || !is_unsafe_method(method) {
+    carries_session_cookie && is_cross_site_request(method, sec_fetch_site, origin, own_origin, allowed_origins)
+}
+
+/// Is an unsafe request cross-site, cookie or not?
+/// - An `Origin` header decides when present: it must be ours or in `ALLOWED_ORIGINS`,
+///   whatever `Sec-Fetch-Site` claims (a page can make the browser send any origin's
+///   request, never another `Origin`). Ours with `Sec-Fetch-Site` saying otherwise is a
+///   contradiction, refused.
+/// - Without `Origin`, only `Sec-Fetch-Site: same-origin` or `none` (typed by the user)
+///   pass: `same-site` is a sibling subdomain, another origin.
+/// - Neither header: not cross-site (SameSite covers those browsers).
+pub fn is_cross_site_request(
+    method: &str,
+    sec_fetch_site: Option<&str>,
+    origin: Option<&str>,
+    own_origin: &str,
+    allowed_origins: &[String],
+) -> bool {
+    if !is_unsafe_method(method) {
         return false;
     }
-    if let Some(site) = sec_fetch_site {
-        return site.trim().eq_ignore_ascii_case("cross-site");
-    }
-    match origin {
-        None => false,
-        Some(o) => {
-            let o = o.trim();
-            !(o.eq_ignore_ascii_case(own_origin) || allowed_origins.iter().any(|a| a.eq_ignore_ascii_case(o)))
-        }
+    let site = sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
+    match origin.map(str::trim) {
+        Some(o) if o.eq_ignore_ascii_case(own_origin) => matches!(site.as_deref(), Some("cross-site" | "same-site")),
+        Some(o) => !allowed_origins.iter().any(|a| a.eq_ignore_ascii_case(o)),
+        None => !matches!(site.as_deref(), None | Some("same-origin" | "none")),
     }
 }
 
@@ -171,10 +183,43 @@ mod tests {
         let own = "https://app.example";
         let allowed = vec!["https://partner.example".to_string()];
         assert!(is_cross_site("POST", true, Some("cross-site"), None, own, &allowed));
-        assert!(!is_cross_site(
+        // A foreign Origin is cross-site whatever Sec-Fetch-Site claims.
+        for site in [Some("same-origin"), Some("same-site"), Some("none"), Some("garbage"), None] {
+            assert!(
+                is_cross_site("POST", true, site, Some("https://evil.example"), own, &allowed),
+                "{site:?}"
+            );
+            assert!(is_cross_site("POST", true, site, Some("null"), own, &allowed), "{site:?}");
+            assert!(
+                !is_cross_site("POST", true, site, Some("https://partner.example"), own, &allowed),
+                "{site:?}"
+            );
+        }
+        // Without Origin, only same-origin and none pass: a sibling subdomain is another origin.
+        for (site, cross) in [
+            ("same-origin", false),
+            ("none", false),
+            ("same-site", true),
+            ("cross-site", true),
+            ("garbage", true),
+        ] {
+            assert_eq!(is_cross_site("POST", true, Some(site), None, own, &allowed), cross, "{site}");
+        }
+        // Our own Origin with Sec-Fetch-Site saying it is not: contradictory, refused.
+        assert!(is_cross_site("POST", true, Some("cross-site"), Some(own), own, &allowed));
+        assert!(is_cross_site("POST", true, Some("same-site"), Some(own), own, &allowed));
+        assert!(!is_cross_site("POST", true, Some("same-origin"), Some(own), own, &allowed));
+        // The check itself does not depend on the cookie (login CSRF has none).
+        assert!(is_cross_site_request(
             "POST",
-            true,
-            Some("same-origin"),
+            Some("cross-site"),
+            Some("https://evil.example"),
+            own,
+            &allowed
+        ));
+        assert!(!is_cross_site_request(
+            "GET",
+            Some("cross-site"),
             Some("https://evil.example"),
             own,
             &allowed
@@ -226,14 +271,22 @@ mod tests {
         fn cross_site_check_never_panics(
             method in "(GET|HEAD|POST|PUT|DELETE|get|\\PC{0,5})",
             cookie in any::<bool>(),
-            site in prop::option::of("(cross-site|same-origin|\\PC{0,8})"),
-            origin in prop::option::of("\\PC{0,16}"),
+            site in prop::option::of("(cross-site|same-origin|same-site|none|\\PC{0,8})"),
+            origin in prop::option::of("(https://app.example|https://partner.example|null|\\PC{0,16})"),
             own in "\\PC{0,16}",
             allowed in prop::collection::vec("\\PC{0,16}", 0..2),
         ) {
             let r = is_cross_site(&method, cookie, site.as_deref(), origin.as_deref(), &own, &allowed);
             if !cookie || !is_unsafe_method(&method) {
                 prop_assert!(!r);
+            }
+            // A foreign Origin on an unsafe request with the cookie is always refused.
+            let foreign = origin.as_deref().is_some_and(|o| {
+                let o = o.trim();
+                !o.eq_ignore_ascii_case(&own) && !allowed.iter().any(|a| a.eq_ignore_ascii_case(o))
+            });
+            if cookie && is_unsafe_method(&method) && foreign {
+                prop_assert!(r);
             }
         }
 

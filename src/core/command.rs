@@ -2,6 +2,7 @@
 //! changed their privileges or logged them out. Parsed and validated completely before
 //! anything is applied, so a malformed command changes nothing.
 
+use super::headers::ascii_json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -85,6 +86,10 @@ fn clean_text(what: &str, s: &str, max: usize) -> Result<(), String> {
     if s.chars().any(|c| c.is_control()) {
         return Err(format!("{what} contains control characters"));
     }
+    // Header servers trim values: " judy" and "judy" would reach the origin alike.
+    if s.trim() != s {
+        return Err(format!("{what} starts or ends with whitespace"));
+    }
     Ok(())
 }
 
@@ -95,10 +100,99 @@ fn check_roles(roles: &[String]) -> Result<(), String> {
     for r in roles {
         clean_text("a role", r, MAX_ROLE_LEN)?;
         if r.contains(',') {
-            return Err(format!("role {r:?} contains a comma"));
+            return Err("a role contains a comma (X-Session-Roles is comma-separated)".into());
         }
     }
     Ok(())
+}
+
+/// The JSON shape a command field must have.
+#[derive(Clone, Copy)]
+enum Shape {
+    Text,
+    TextList,
+    TextListOrNull,
+    Object,
+    ObjectOrNull,
+    Bool,
+}
+
+impl Shape {
+    fn accepts(self, v: &Value) -> bool {
+        let texts = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+        match self {
+            Shape::Text => v.is_string(),
+            Shape::TextList => texts(v),
+            Shape::TextListOrNull => v.is_null() || texts(v),
+            Shape::Object => v.is_object(),
+            Shape::ObjectOrNull => v.is_null() || v.is_object(),
+            Shape::Bool => v.is_boolean(),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Shape::Text => "a string",
+            Shape::TextList | Shape::TextListOrNull => "an array of strings",
+            Shape::Object | Shape::ObjectOrNull => "an object",
+            Shape::Bool => "true or false",
+        }
+    }
+}
+
+const ACTIONS: &str = "login, set_data, logout, regenerate, elevate, logout_others, logout_all";
+
+/// The fields of an action, with their shapes and whether each is required.
+fn fields(action: &str) -> Option<&'static [(&'static str, Shape, bool)]> {
+    Some(match action {
+        "login" => &[
+            ("user", Shape::Text, true),
+            ("roles", Shape::TextList, false),
+            ("data", Shape::ObjectOrNull, false),
+            ("persistent", Shape::Bool, false),
+        ],
+        "set_data" => &[("data", Shape::Object, true)],
+        "regenerate" => &[("reason", Shape::Text, true), ("roles", Shape::TextListOrNull, false)],
+        "logout" | "elevate" | "logout_others" | "logout_all" => &[],
+        _ => return None,
+    })
+}
+
+/// Checks one command's shape before serde sees it, so that every error names the
+/// field and the problem and never echoes a value: an origin that put a secret in the
+/// wrong field must not see it in a 502 body or a log line.
+fn check_shape(i: usize, item: &Value) -> Result<(), String> {
+    let Value::Object(o) = item else {
+        return Err(format!("command {i}: expected a JSON object"));
+    };
+    let action = match o.get("action") {
+        Some(Value::String(a)) => a.as_str(),
+        Some(_) => return Err(format!("command {i}: \"action\" must be a string")),
+        None => return Err(format!("command {i}: missing \"action\"")),
+    };
+    let Some(spec) = fields(action) else {
+        return Err(format!("command {i}: unknown action; accepted: {ACTIONS}"));
+    };
+    for (name, value) in o.iter().filter(|(k, _)| k.as_str() != "action") {
+        match spec.iter().find(|(f, _, _)| f == name) {
+            None => return Err(format!("command {i} ({action}): unknown field {}", field_name(name))),
+            Some((f, shape, _)) if !shape.accepts(value) => {
+                return Err(format!("command {i} ({action}): \"{f}\" must be {}", shape.describe()))
+            }
+            Some(_) => {}
+        }
+    }
+    match spec.iter().find(|(f, _, required)| *required && !o.contains_key(*f)) {
+        Some((f, _, _)) => Err(format!("command {i} ({action}): missing \"{f}\"")),
+        None => Ok(()),
+    }
+}
+
+/// A field name the origin sent, quoted and cut short: a name, not a value, but still
+/// the origin's text.
+fn field_name(name: &str) -> String {
+    let short: String = name.chars().take(32).collect();
+    format!("{short:?}")
 }
 
 fn depth(v: &Value) -> usize {
@@ -114,10 +208,12 @@ pub fn check_data(data: &Map<String, Value>, max_bytes: usize) -> Result<(), Str
     if d > MAX_DATA_DEPTH {
         return Err(format!("data is nested {d} levels deep, more than {MAX_DATA_DEPTH}"));
     }
-    let size = serde_json::to_vec(data).map(|v| v.len()).unwrap_or(usize::MAX);
+    // The bound is on what origins receive: the `X-Session-Data` header, where every
+    // non-ASCII character is escaped (an emoji is 12 bytes there, 4 in UTF-8 JSON).
+    let size = ascii_json(&Value::Object(data.clone())).len();
     if size > max_bytes {
         return Err(format!(
-            "data is {size} bytes, more than the {max_bytes} allowed (SESSION_DATA_MAX)"
+            "data is {size} bytes as the X-Session-Data header, more than the {max_bytes} allowed (SESSION_DATA_MAX)"
         ));
     }
     Ok(())
@@ -128,6 +224,7 @@ pub fn parse(header: &str, max_data_bytes: usize) -> Result<Vec<Command>, String
     if header.len() > MAX_HEADER_BYTES {
         return Err(format!("command is longer than {MAX_HEADER_BYTES} bytes"));
     }
+    // serde_json's syntax errors give a position, never the text around it.
     let value: Value = serde_json::from_str(header).map_err(|e| format!("not JSON: {e}"))?;
     let items = match value {
         Value::Array(items) => items,
@@ -142,7 +239,10 @@ pub fn parse(header: &str, max_data_bytes: usize) -> Result<Vec<Command>, String
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let wire: Wire = serde_json::from_value(item).map_err(|e| format!("command {i}: {e}"))?;
+        check_shape(i, &item)?;
+        // After `check_shape` serde cannot fail on anything it would echo; its message
+        // could still quote a value, so it is not passed on.
+        let wire: Wire = serde_json::from_value(item).map_err(|_| format!("command {i}: malformed command"))?;
         let cmd = match wire {
             Wire::Login {
                 user,
@@ -170,9 +270,9 @@ pub fn parse(header: &str, max_data_bytes: usize) -> Result<Vec<Command>, String
                 let reason = match reason.as_str() {
                     "password_change" => RegenerateReason::PasswordChange,
                     "permission_change" => RegenerateReason::PermissionChange,
-                    other => {
+                    _ => {
                         return Err(format!(
-                            "command {i}: unknown regenerate reason {other:?}; accepted: password_change, permission_change"
+                            "command {i}: unknown regenerate reason; accepted: password_change, permission_change"
                         ))
                     }
                 };
@@ -297,6 +397,60 @@ mod tests {
         for b in bad {
             assert!(parse(b, 16384).is_err(), "{b:?} should be refused");
         }
+    }
+
+    #[test]
+    fn ids_and_roles_with_edge_whitespace_are_refused() {
+        for bad in [
+            r#"{"action":"login","user":" judy"}"#,
+            r#"{"action":"login","user":"judy "}"#,
+            r#"{"action":"login","user":"judy\u00a0"}"#,
+            r#"{"action":"login","user":"judy","roles":[" admin"]}"#,
+            r#"{"action":"regenerate","reason":"permission_change","roles":["admin "]}"#,
+        ] {
+            let e = parse(bad, 16384).unwrap_err();
+            assert!(e.contains("whitespace"), "{bad}: {e}");
+        }
+        assert!(parse(r#"{"action":"login","user":"Jane Doe","roles":["a b"]}"#, 16384).is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_field_never_the_value() {
+        let secret = "sk_live_abc123";
+        for bad in [
+            format!(r#"{{"action":"login","user":"a","persistent":"{secret}"}}"#),
+            format!(r#"{{"action":"login","user":["{secret}"]}}"#),
+            format!(r#"{{"action":"login","user":"a","roles":"{secret}"}}"#),
+            format!(r#"{{"action":"login","user":"a","roles":[1,"{secret}"]}}"#),
+            format!(r#"{{"action":"set_data","data":"{secret}"}}"#),
+            format!(r#"{{"action":"{secret}"}}"#),
+            format!(r#"{{"action":"regenerate","reason":"{secret}"}}"#),
+            format!(r#"{{"action":"login","user":"a","roles":["{secret},x"]}}"#),
+            format!(r#"["{secret}"]"#),
+            format!(r#"{{"action":"login","user":"{secret}\u0000"}}"#),
+            format!(r#"{{"action":"login","user":"a", "x": "{secret}"}}"#),
+        ] {
+            let e = parse(&bad, 16384).unwrap_err();
+            assert!(!e.contains(secret), "{bad} -> {e}");
+        }
+        let e = parse(r#"{"action":"login","user":"a","persistent":"yes"}"#, 16384).unwrap_err();
+        assert_eq!(e, r#"command 0 (login): "persistent" must be true or false"#);
+        let e = parse(r#"{"action":"set_data"}"#, 16384).unwrap_err();
+        assert_eq!(e, r#"command 0 (set_data): missing "data""#);
+        let e = parse(r#"{"action":"logout","user":"a"}"#, 16384).unwrap_err();
+        assert_eq!(e, r#"command 0 (logout): unknown field "user""#);
+    }
+
+    #[test]
+    fn data_is_bounded_as_the_header_origins_receive() {
+        // 2,000 emoji: 8,000 bytes of UTF-8 JSON, 24,000 as the escaped header.
+        let emoji = "\u{1F600}".repeat(2000);
+        let cmd = serde_json::json!({"action": "set_data", "data": {"e": emoji}}).to_string();
+        assert!(cmd.len() < 8100);
+        let e = parse(&cmd, 16384).unwrap_err();
+        assert!(e.contains("X-Session-Data") && e.contains("16384"), "{e}");
+        let ascii = serde_json::json!({"action": "set_data", "data": {"e": "a".repeat(16000)}}).to_string();
+        assert!(parse(&ascii, 16384).is_ok());
     }
 
     #[test]

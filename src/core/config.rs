@@ -155,7 +155,7 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ALLOWED_ORIGINS", Some("")),
     ("ADMIN_TOKEN", None),
     ("WARNING_WINDOW", Some("2m")),
-    ("SESSION_DATA_MAX", Some("16384")),
+    ("SESSION_DATA_MAX", Some("8000")),
     ("MAX_SESSIONS_PER_USER", Some("0")),
     ("STORE_TIMEOUT", Some("5s")),
     ("ORIGIN_TIMEOUT", Some("30s")),
@@ -399,7 +399,7 @@ mod tests {
         assert!(c.public_paths.matches("GET", "/login"));
         assert!(c.origin_url.is_none());
         assert!(c.admin_token.is_none());
-        assert_eq!(c.session_data_max, 16384);
+        assert_eq!(c.session_data_max, 8000);
         assert_eq!(c.max_sessions_per_user, 0, "no limit unless set");
     }
 

@@ -32,9 +32,11 @@ impl SessionCookie<'_> {
 }
 
 /// Iterates `name=value` pairs of a Cookie header (RFC 6265 5.4 shape, lenient about
-/// spaces; pairs without `=` are skipped, as browsers do).
+/// spaces; pairs without `=` are skipped, as browsers do). A comma separates pairs too:
+/// the runtime joins repeated `Cookie` headers with `, `, so `a=1, __Host-session=x`
+/// holds two cookies (no cookie value of RFC 6265 holds a comma).
 pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
-    header.split(';').filter_map(|p| {
+    header.split([';', ',']).filter_map(|p| {
         let (n, v) = p.split_once('=')?;
         let v = v.trim();
         let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(v);
@@ -42,7 +44,7 @@ pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// Finds the gate's cookie in the (possibly several) Cookie headers.
+/// Finds the gate's cookie in the (possibly several, joined) Cookie headers.
 pub fn find<'a>(header: &'a str, name: &str) -> SessionCookie<'a> {
     let mut found = SessionCookie::Absent;
     for (n, v) in pairs(header) {
@@ -56,15 +58,33 @@ pub fn find<'a>(header: &'a str, name: &str) -> SessionCookie<'a> {
     found
 }
 
-/// The Cookie header for the origin: every cookie but the gate's own, in order.
-/// `None` when nothing is left.
+/// Every value the gate's cookie has in the header, in order.
+pub fn values<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    pairs(header).filter(move |(n, _)| *n == name).map(|(_, v)| v)
+}
+
+/// The Cookie header for the origin: every cookie but the gate's own, in order, from
+/// every form the runtime hands over (`;`-separated, or repeated headers joined with
+/// `, `). `None` when nothing is left.
 pub fn strip(header: &str, name: &str) -> Option<String> {
-    let kept: Vec<&str> = header
-        .split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .filter(|p| p.split_once('=').map(|(n, _)| n.trim() != name).unwrap_or(true))
-        .collect();
+    let is_gate = |p: &str| p.split_once('=').is_some_and(|(n, _)| n.trim() == name);
+    let mut kept: Vec<String> = Vec::new();
+    for part in header.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        if !part.contains(',') {
+            if !is_gate(part) {
+                kept.push(part.to_string());
+            }
+            continue;
+        }
+        // Only rewrite a comma-joined part when it holds the gate's cookie, so another
+        // cookie's comma (not RFC 6265, but seen) reaches the origin untouched.
+        let subs: Vec<&str> = part.split(',').map(str::trim).collect();
+        if subs.iter().any(|p| is_gate(p)) {
+            kept.extend(subs.into_iter().filter(|p| !p.is_empty() && !is_gate(p)).map(str::to_string));
+        } else {
+            kept.push(part.to_string());
+        }
+    }
     if kept.is_empty() {
         None
     } else {
@@ -129,6 +149,18 @@ mod tests {
     }
 
     #[test]
+    fn repeated_cookie_headers_joined_with_commas() {
+        // Two `Cookie` headers, as the runtime joins them.
+        assert_eq!(find("a=1, __Host-session=tok", N), SessionCookie::One("tok"));
+        assert_eq!(strip("a=1, __Host-session=tok", N).as_deref(), Some("a=1"));
+        assert_eq!(strip("a=1; b=2, __Host-session=tok; c=3", N).as_deref(), Some("a=1; b=2; c=3"));
+        assert_eq!(find("__Host-session=x, __Host-session=y", N), SessionCookie::Several);
+        // A comma inside another cookie's value stays where it was.
+        assert_eq!(strip("prefs=a,b; __Host-session=t", N).as_deref(), Some("prefs=a,b"));
+        assert_eq!(values("__Host-session=x; a=1, __Host-session=y", N).collect::<Vec<_>>(), ["x", "y"]);
+    }
+
+    #[test]
     fn set_and_clear_have_the_hardened_attributes() {
         assert_eq!(
             set(N, "v", SameSite::Lax, None),
@@ -161,10 +193,14 @@ mod tests {
         }
 
         #[test]
-        fn stripped_header_never_contains_the_gate_cookie(h in "([a-z_A-Z-]{1,16}=[a-z0-9]{0,8}; ?){0,6}") {
-            let h2 = format!("{h}{N}=secret; {h}");
+        fn stripped_header_never_contains_the_gate_cookie(
+            h in "([a-z_A-Z-]{1,16}=[a-z0-9,\"]{0,8}(; ?|, ?)){0,6}",
+            sep in prop::sample::select(vec!["; ", ", ", ";", ","]),
+        ) {
+            let h2 = format!("{h}{N}=secret{sep}{h}");
             let s = strip(&h2, N).unwrap_or_default();
             prop_assert_eq!(find(&s, N), SessionCookie::Absent);
+            prop_assert!(!s.contains("secret"), "{:?} -> {:?}", h2, s);
         }
     }
 }

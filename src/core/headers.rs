@@ -7,12 +7,16 @@ pub const RESERVED_PREFIX: &str = "x-session-";
 pub fn is_reserved(name: &str) -> bool {
     // Bytes, not a str slice: a non-ASCII name must not split a character (a panic).
     let (name, prefix) = (name.as_bytes(), RESERVED_PREFIX.as_bytes());
-    name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+    name.len() >= prefix.len() && name[..prefix.len()].iter().zip(prefix).all(|(a, b)| same_header_byte(*a, *b))
 }
 
 /// Client headers that never reach the origin besides `X-Session-*`: the gate sets its
-/// own versions (cookie without the gate's cookie, forwarding headers from what it saw).
-pub const FROM_CLIENT_DROPPED: [&str; 11] = [
+/// own versions (cookie without the gate's cookie, forwarding headers from what it saw),
+/// and drops what an origin could take for a routing, scheme or identity decision the
+/// gate did not make (`X-Original-URL` routes Symfony and IIS to another path than the
+/// one classified; `X-Forwarded-Ssl: on` tells Rack the request was HTTPS; other proxies'
+/// identity headers are trusted by origins that moved from them).
+pub const FROM_CLIENT_DROPPED: [&str; 34] = [
     "cookie",
     "host",
     "x-forwarded-for",
@@ -22,13 +26,69 @@ pub const FROM_CLIENT_DROPPED: [&str; 11] = [
     "forwarded",
     "cf-connecting-ip",
     "true-client-ip",
+    // Routing and scheme.
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-original-host",
+    "x-host",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+    "x-forwarded-prefix",
+    "x-forwarded-ssl",
+    "x-forwarded-scheme",
+    "x-forwarded-port",
+    "x-forwarded-server",
+    "front-end-https",
+    "x-url-scheme",
+    // Identity, as other gates and proxies send it.
     "remote-user",
+    "remote-groups",
+    "remote-email",
+    "remote-name",
+    "x-remote-user",
     "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-groups",
+    "x-forwarded-preferred-username",
+    "x-auth-request-user",
+    "x-auth-request-email",
 ];
 
-/// Whether a client's header is dropped before forwarding.
+/// Whether a client's header is dropped before forwarding. `_` counts as `-`: CGI,
+/// WSGI, Rack, PHP-FPM and nginx with `underscores_in_headers` map `X_Session_User`
+/// and `X-Session-User` to the same variable.
 pub fn dropped_from_client(name: &str) -> bool {
-    is_reserved(name) || FROM_CLIENT_DROPPED.iter().any(|d| d.eq_ignore_ascii_case(name))
+    is_reserved(name) || FROM_CLIENT_DROPPED.iter().any(|d| same_header_name(d, name))
+}
+
+/// Header names equal as an origin's CGI-style server reads them: any case, `_` = `-`.
+fn same_header_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| same_header_byte(x, y))
+}
+
+fn same_header_byte(a: u8, b: u8) -> bool {
+    let fold = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
+    fold(a) == fold(b)
+}
+
+/// A user id or a role as a header value that names exactly one id: `%`, `+`, control
+/// and non-ASCII characters (as their UTF-8 bytes) and leading or trailing spaces are
+/// percent-encoded; everything else stays as it is, so `alice` is `alice`. Decoding
+/// with `decodeURIComponent`, `urllib.parse.unquote` or `CGI.unescape` gives the id back.
+pub fn identity_value(s: &str) -> String {
+    let keep_spaces = s.trim_matches(' ').len();
+    let lead = s.len() - s.trim_start_matches(' ').len();
+    let mut out = String::with_capacity(s.len());
+    for (i, b) in s.bytes().enumerate() {
+        let edge_space = b == b' ' && (i < lead || i >= lead + keep_spaces);
+        if edge_space || b == b'%' || b == b'+' || !(0x20..0x7f).contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
 }
 
 /// Serialises JSON with every non-ASCII or control character escaped, so the value is
@@ -70,9 +130,53 @@ mod tests {
         for name in ["accept", "user-agent", "x-forwarded", "cookie2", "x-sessionid", "authorization"] {
             assert!(!dropped_from_client(name), "{name}");
         }
+        for name in [
+            "X-Forwarded-Host",
+            "x-forwarded-proto",
+            "X-Original-URL",
+            "X-Forwarded-Ssl",
+            "Front-End-Https",
+        ] {
+            assert!(dropped_from_client(name), "{name}");
+        }
         // io.js pre-filters header names by exactly this list and prefix, lowercase.
         assert!(FROM_CLIENT_DROPPED.iter().all(|n| *n == n.to_ascii_lowercase() && !n.contains(',')));
         assert_eq!(RESERVED_PREFIX, RESERVED_PREFIX.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn underscores_read_as_dashes() {
+        for name in [
+            "X_Session_User",
+            "X-Session_Roles",
+            "x_session_assertion",
+            "Remote_User",
+            "X_Forwarded_For",
+            "x_forwarded_host",
+            "X_Original_URL",
+        ] {
+            assert!(dropped_from_client(name), "{name}");
+        }
+        for name in ["x_sessionid", "remote_users", "accept_language", "x-session"] {
+            assert!(!dropped_from_client(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn identity_values_are_unambiguous() {
+        assert_eq!(identity_value("alice"), "alice");
+        assert_eq!(identity_value("Jane Doe"), "Jane Doe");
+        assert_eq!(identity_value(" judy"), "%20judy");
+        assert_eq!(identity_value("judy "), "judy%20");
+        assert_eq!(identity_value("j\u{f6}s\u{e9}"), "j%C3%B6s%C3%A9");
+        // The same text typed in ASCII is another id, and reads as another header.
+        assert_eq!(identity_value("j%C3%B6s%C3%A9"), "j%25C3%25B6s%25C3%25A9");
+        assert_eq!(identity_value("a+b"), "a%2Bb");
+        assert_eq!(
+            identity_value("\u{c3}\u{b6}"),
+            "%C3%83%C2%B6",
+            "UTF-8 read as Latin-1 stays distinct"
+        );
     }
 
     #[test]
@@ -93,8 +197,43 @@ mod tests {
         assert_eq!(serde_json::from_str::<serde_json::Value>(&s).unwrap(), v);
     }
 
+    fn percent_decode(s: &str) -> Vec<u8> {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(10_000))]
+        /// Every string, control characters and all, maps to a printable-ASCII value that
+        /// decodes back to it: two ids never share a header value.
+        #[test]
+        fn identity_values_round_trip(s in "(?s)[ a-z%+\\x00-\\x1f\\x7f\u{e9}\u{c3}\u{1F600}]{0,24}") {
+            let v = identity_value(&s);
+            prop_assert!(v.bytes().all(|b| (0x20..0x7f).contains(&b)));
+            prop_assert!(!v.starts_with(' ') && !v.ends_with(' '));
+            prop_assert_eq!(percent_decode(&v), s.as_bytes());
+        }
+
+        /// Any mix of case and `_`/`-` of a dropped name is dropped.
+        #[test]
+        fn dropped_names_in_any_spelling(i in 0..FROM_CLIENT_DROPPED.len(), flips in prop::collection::vec(any::<(bool, bool)>(), 40)) {
+            let name: String = FROM_CLIENT_DROPPED[i].chars().zip(flips.iter().cycle()).map(|(c, (upper, underscore))| {
+                if c == '-' && *underscore { '_' } else if *upper { c.to_ascii_uppercase() } else { c }
+            }).collect();
+            prop_assert!(dropped_from_client(&name), "{}", name);
+        }
+
         #[test]
         fn ascii_json_is_always_a_header_value(s in "\\PC{0,40}") {
             let v = serde_json::json!({ "k": s });

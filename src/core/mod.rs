@@ -9,6 +9,7 @@ pub mod config;
 pub mod cookie;
 pub mod duration;
 pub mod headers;
+pub mod method;
 pub mod path;
 pub mod policy;
 pub mod session;

@@ -56,31 +56,19 @@ pub fn normalize_decoding_separators(raw: &str) -> Result<String, PathError> {
 
 /// Every reading of a path an origin might act on, for classification only: as
 /// forwarded, with `%2F`/`%5C` as separators, with `;params` dropped from segments
-/// (Tomcat, Spring: `/a;x/..;/b`), each also without a trailing slash and lower-cased
-/// (Express serves `/x/` as `/x`; IIS ignores case). The gate applies the strictest.
+/// (Tomcat, Spring: `/a;x/..;/b`), with trailing characters trimmed from segments (see
+/// `trim_segment`), each also without a trailing slash and lower-cased (Express serves
+/// `/x/` as `/x`; IIS ignores case). The gate applies the strictest.
+///
+/// Trimming works on the decoded path, so `/admin%2e` is read as `/admin.` and then as
+/// `/admin`, exactly as an origin that decodes before it trims would.
 pub fn readings(raw: &str) -> Result<Vec<String>, PathError> {
-    let segments = |f: &dyn Fn(&str) -> String| raw.split('/').map(f).collect::<Vec<_>>().join("/");
-    let no_params = segments(&|seg| seg.split(';').next().unwrap_or("").to_string());
-    // IIS / ASP.NET ignore trailing dots and spaces of a segment (`/admin.` is `/admin`),
-    // but a segment of dots stays a dot segment (`..%20` is `..`).
-    let trimmed = segments(&|seg| {
-        let seg = seg.split(';').next().unwrap_or("");
-        let mut t = seg;
-        while let Some(x) = t.strip_suffix("%20").or_else(|| t.strip_suffix('.')) {
-            t = x;
-        }
-        if t.is_empty() {
-            seg.replace("%20", "")
-        } else {
-            t.to_string()
-        }
-    });
-    let mut out = vec![
-        normalize(raw)?,
-        normalize_decoding_separators(raw)?,
-        normalize_decoding_separators(&no_params)?,
-        normalize_decoding_separators(&trimmed)?,
-    ];
+    let no_params = map_segments(raw, |seg| seg.split(';').next().unwrap_or("").to_string());
+    let decoded = normalize_decoding_separators(raw)?;
+    let decoded_no_params = normalize_decoding_separators(&no_params)?;
+    let trimmed = normalize_decoding_separators(&map_segments(&decoded, trim_segment))?;
+    let trimmed_no_params = normalize_decoding_separators(&map_segments(&decoded_no_params, trim_segment))?;
+    let mut out = vec![normalize(raw)?, decoded, decoded_no_params, trimmed, trimmed_no_params];
     for i in 0..out.len() {
         if out[i].len() > 1 && out[i].ends_with('/') {
             let t = out[i].trim_end_matches('/');
@@ -93,9 +81,61 @@ pub fn readings(raw: &str) -> Result<Vec<String>, PathError> {
             out.push(lower);
         }
     }
+    Ok(dedup(out))
+}
+
+/// The readings with a format suffix dropped from the last segment: Rails routes
+/// `/admin(.:format)` serve `/admin.json` as `/admin`, and `/reports/:id` takes no dot.
+/// These may only make a path *sensitive*: as a reason to refuse a public file they
+/// would be wrong (`/favicon.ico` listed as public is not the protected `/favicon`).
+pub fn format_stripped(readings: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in readings {
+        let (dir, last) = r.rsplit_once('/').unwrap_or(("", r));
+        for cut in [last.find('.'), last.rfind('.')].into_iter().flatten() {
+            if cut > 0 {
+                out.push(format!("{dir}/{}", &last[..cut]));
+            }
+        }
+    }
+    out.retain(|p| !readings.contains(p));
+    dedup(out)
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
-    Ok(out)
+    v.retain(|p| seen.insert(p.clone()));
+    v
+}
+
+fn map_segments(path: &str, f: impl Fn(&str) -> String) -> String {
+    path.split('/').map(f).collect::<Vec<_>>().join("/")
+}
+
+/// Encoded characters some servers drop from the end of a segment: space (IIS),
+/// ASCII whitespace (`strip()` in Python and Ruby), NUL (C strings). Upper-case hex,
+/// as `normalize` writes it.
+const TRIMMED_ENCODINGS: [&str; 7] = ["%20", "%09", "%0A", "%0B", "%0C", "%0D", "%00"];
+
+/// One segment without its trailing dots and trimmed characters (`admin.%20` is
+/// `admin`). A segment of only those stays a dot segment (`..%20` is `..`), which the
+/// normalisation after it resolves.
+fn trim_segment(seg: &str) -> String {
+    let mut t = seg;
+    while let Some(x) = t
+        .strip_suffix('.')
+        .or_else(|| TRIMMED_ENCODINGS.iter().find_map(|e| t.strip_suffix(e)))
+    {
+        t = x;
+    }
+    if !t.is_empty() {
+        return t.to_string();
+    }
+    let mut s = seg.to_string();
+    for e in TRIMMED_ENCODINGS {
+        s = s.replace(e, "");
+    }
+    s
 }
 
 fn normalize_with(raw: &str, separators: bool) -> Result<String, PathError> {
@@ -230,9 +270,19 @@ impl PathPattern {
     }
 
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        if !self.methods.is_empty() && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+        if !self.methods.is_empty() && !self.methods.iter().any(|m| method_covers(m, method)) {
             return false;
         }
+        self.matches_path(path)
+    }
+
+    /// Whether the pattern names methods (`POST /x`), so that a method override in the
+    /// request could change its verdict.
+    pub fn is_method_scoped(&self) -> bool {
+        !self.methods.is_empty()
+    }
+
+    fn matches_path(&self, path: &str) -> bool {
         if path == self.base {
             return true;
         }
@@ -240,6 +290,12 @@ impl PathPattern {
             && (self.base == "/"
                 || (path.len() > self.base.len() && path.starts_with(&self.base) && path.as_bytes()[self.base.len()] == b'/'))
     }
+}
+
+/// A pattern's method covers the request's: the same name, or `GET` for `HEAD` (every
+/// common framework runs the GET handler for HEAD).
+fn method_covers(pattern: &str, method: &str) -> bool {
+    pattern.eq_ignore_ascii_case(method) || (pattern == "GET" && method.eq_ignore_ascii_case("HEAD"))
 }
 
 /// A comma-separated list of patterns.
@@ -264,6 +320,12 @@ impl PathSet {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether some method-scoped pattern matches `path` for some method: only then can
+    /// the method a request claims (an override) change how it is classified.
+    pub fn method_scoped_matches(&self, path: &str) -> bool {
+        self.0.iter().any(|p| p.is_method_scoped() && p.matches_path(path))
     }
 }
 
@@ -321,6 +383,39 @@ mod tests {
         let r = readings("/account/password;x=1").unwrap();
         assert!(r.contains(&"/account/password".to_string()), "{r:?}");
         assert_eq!(readings("/a").unwrap(), vec!["/a".to_string()]);
+    }
+
+    #[test]
+    fn trailing_characters_are_trimmed_after_decoding() {
+        for raw in [
+            "/admin%2e",
+            "/admin%2E",
+            "/admin.%20",
+            "/admin%09",
+            "/admin%0a",
+            "/admin%0D",
+            "/admin%00",
+            "/admin%2e%2e%2e",
+        ] {
+            let r = readings(raw).unwrap();
+            assert!(r.contains(&"/admin".to_string()), "{raw}: {r:?}");
+        }
+        // A segment of dots and spaces stays a dot segment.
+        assert!(readings("/public/%2e%2e%20/admin").unwrap().contains(&"/admin".to_string()));
+        // Encoded characters that no server trims are kept.
+        assert!(!readings("/admin%2F").unwrap().contains(&"/admin".to_string()));
+    }
+
+    #[test]
+    fn format_suffixes_are_stripped_from_the_last_segment() {
+        let f = |raw: &str| format_stripped(&readings(raw).unwrap());
+        assert!(f("/admin.json").contains(&"/admin".to_string()));
+        assert!(f("/admin%2ejson").contains(&"/admin".to_string()));
+        assert!(f("/reports/q3.tar.gz").contains(&"/reports/q3".to_string()));
+        assert!(f("/reports/q3.tar.gz").contains(&"/reports/q3.tar".to_string()));
+        assert!(f("/a.b/c").is_empty(), "only the last segment");
+        assert!(f("/.well-known").is_empty(), "a leading dot is a name, not a suffix");
+        assert!(f("/admin").is_empty());
     }
 
     #[test]
@@ -390,6 +485,22 @@ mod tests {
                     prop_assert!(p.starts_with('/') && !p.contains("//"), "{:?}", r);
                 }
             }
+        }
+
+        /// Every case has a path with trailing junk a server may drop; all of them must
+        /// be read (or format-stripped) as the bare path, so step-up sees it.
+        #[test]
+        fn trailing_junk_is_read_as_the_bare_path(
+            base in "/[a-z]{1,8}(/[a-z]{1,8}){0,2}",
+            fmt in prop::option::of("\\.[a-z]{1,4}|%2[eE][a-z]{1,4}"),
+            junk in prop::collection::vec(prop::sample::select(vec![".", "%2e", "%2E", "%20", "%09", "%0a", "%0D", "%00", "%0B", "%0c"]), 0..4),
+            upper in any::<bool>(),
+        ) {
+            let raw = format!("{base}{}{}", fmt.unwrap_or_default(), junk.concat());
+            let raw = if upper { raw.to_uppercase() } else { raw };
+            let r = readings(&raw).unwrap();
+            let f = format_stripped(&r);
+            prop_assert!(r.contains(&base) || f.contains(&base), "{} -> {:?} {:?}", raw, r, f);
         }
 
         #[test]

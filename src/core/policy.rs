@@ -2,6 +2,7 @@
 
 use super::client::login_redirect;
 use super::config::Config;
+use super::method::Methods;
 use super::session::Reason;
 
 /// What a path needs, deny by default.
@@ -25,19 +26,39 @@ pub fn classify(cfg: &Config, method: &str, path: &str) -> Access {
     }
 }
 
-/// Classifies every reading of a path and keeps the strictest (sensitive > protected >
-/// public): a path that is public only under one reading is not public.
-pub fn classify_strictest(cfg: &Config, method: &str, paths: &[&str]) -> Access {
-    let rank = |a: Access| match a {
+/// What a request is classified by: every method it may be run as and every reading
+/// of its path an origin might act on (see `path::readings`, `method::Methods`).
+pub struct Target<'a> {
+    pub methods: &'a Methods,
+    pub readings: &'a [String],
+    /// Readings that may make the path sensitive but nothing else (`path::format_stripped`).
+    pub format_stripped: &'a [String],
+}
+
+/// Classifies every method and reading and keeps the strictest (sensitive > protected
+/// > public): a path that is public only under one reading is not public.
+pub fn classify_strictest(cfg: &Config, t: &Target) -> Access {
+    let rank = |a: &Access| match a {
         Access::Public => 0,
         Access::Protected => 1,
         Access::Sensitive => 2,
     };
-    paths
-        .iter()
-        .map(|p| classify(cfg, method, p))
-        .max_by_key(|a| rank(*a))
-        .unwrap_or(Access::Protected)
+    let strictest = t
+        .methods
+        .all()
+        .flat_map(|m| t.readings.iter().map(move |p| classify(cfg, m, p)))
+        .max_by_key(rank)
+        .unwrap_or(Access::Protected);
+    let sensitive_by_format = || {
+        t.methods
+            .all()
+            .any(|m| t.format_stripped.iter().any(|p| cfg.sensitive_paths.matches(m, p)))
+    };
+    if strictest != Access::Sensitive && sensitive_by_format() {
+        Access::Sensitive
+    } else {
+        strictest
+    }
 }
 
 /// What validation found out about the request's session.
@@ -126,12 +147,60 @@ mod tests {
         assert_eq!(classify(&c, "GET", "/payments/42"), Access::Sensitive);
     }
 
+    fn strictest(c: &Config, methods: &[&str], readings: &[&str], format_stripped: &[&str]) -> Access {
+        let mut m = Methods::new(methods[0]);
+        for o in &methods[1..] {
+            m.add_override(o);
+        }
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (r, f) = (owned(readings), owned(format_stripped));
+        classify_strictest(
+            c,
+            &Target {
+                methods: &m,
+                readings: &r,
+                format_stripped: &f,
+            },
+        )
+    }
+
     #[test]
     fn the_strictest_reading_wins() {
         let c = cfg();
-        assert_eq!(classify_strictest(&c, "GET", &["/static/..%2Fapp", "/app"]), Access::Protected);
-        assert_eq!(classify_strictest(&c, "GET", &["/static/x", "/static/x"]), Access::Public);
-        assert_eq!(classify_strictest(&c, "GET", &[]), Access::Protected);
+        assert_eq!(strictest(&c, &["GET"], &["/static/..%2Fapp", "/app"], &[]), Access::Protected);
+        assert_eq!(strictest(&c, &["GET"], &["/static/x", "/static/x"], &[]), Access::Public);
+        assert_eq!(strictest(&c, &["GET"], &[], &[]), Access::Protected);
+    }
+
+    #[test]
+    fn the_strictest_method_wins() {
+        let c = cfg();
+        assert_eq!(strictest(&c, &["GET"], &["/account/password"], &[]), Access::Protected);
+        assert_eq!(strictest(&c, &["GET", "POST"], &["/account/password"], &[]), Access::Sensitive);
+        assert_eq!(strictest(&c, &["PUT", "post"], &["/account/password"], &[]), Access::Sensitive);
+    }
+
+    #[test]
+    fn head_is_get_for_method_scoped_patterns() {
+        let m = HashMap::from([
+            ("SESSION_SECRET", "s".repeat(32)),
+            ("ORIGIN_SECRET", "o".repeat(32)),
+            ("SENSITIVE_PATHS", "GET /reports/*".to_string()),
+        ]);
+        let c = Config::from_lookup(|k| m.get(k).cloned()).unwrap();
+        assert_eq!(classify(&c, "HEAD", "/reports/q3"), Access::Sensitive);
+        assert_eq!(classify(&c, "GET", "/reports/q3"), Access::Sensitive);
+        assert_eq!(classify(&c, "POST", "/reports/q3"), Access::Protected);
+    }
+
+    #[test]
+    fn format_stripped_readings_only_raise_to_sensitive() {
+        let c = cfg();
+        // `/payments.json` is `/payments` to a Rails origin.
+        assert_eq!(strictest(&c, &["GET"], &["/payments.json"], &["/payments"]), Access::Sensitive);
+        // A listed public file is not made protected by its stripped reading.
+        assert_eq!(strictest(&c, &["GET"], &["/static/app.css"], &["/static/app"]), Access::Public);
+        assert_eq!(strictest(&c, &["GET"], &["/"], &["/login"]), Access::Public);
     }
 
     #[test]
