@@ -78,7 +78,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
         Err(e) => return answer(Err(e)),
     };
     let t = cfg.store_timeout_ms;
-    match (inc.method.as_str(), rest) {
+    match (inc.method(), rest) {
         ("GET", ["sessions"]) => answer(store::call(env, &store_id, &StoreRequest::List { caller: None }, t).await),
         ("DELETE", ["sessions"]) => {
             let msg = StoreRequest::DestroyAll {

@@ -40,7 +40,7 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Resu
     }
     let rest = inc.path.trim_start_matches("/.sessiongate").trim_start_matches('/');
     let segments: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('/').collect() };
-    match (inc.method.as_str(), segments.as_slice()) {
+    match (inc.method(), segments.as_slice()) {
         ("GET", ["client.js"]) => {
             let h = Headers::new();
             h.set("content-type", "application/javascript; charset=utf-8")?;

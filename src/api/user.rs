@@ -2,8 +2,9 @@
 
 use crate::core::config::Config;
 use crate::core::policy::SessionState;
+use crate::core::token;
 use crate::gate::apply::{stamp, CookieChange};
-use crate::gate::parse::Incoming;
+use crate::gate::parse::{CookieValue, Incoming};
 use crate::gate::reject;
 use crate::gate::store;
 use crate::gate::validate::{validate, Live};
@@ -77,21 +78,44 @@ pub async fn refresh(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response
 }
 
 pub async fn logout(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
+    if let CookieValue::Several(values) = &inc.session_cookie {
+        return logout_each(env, cfg, inc, values).await;
+    }
     let v = validate(env, cfg, inc, false).await;
     if matches!(v.state, SessionState::StoreDown) {
         return reply(503, &json!({"error": "store_unavailable"}), cfg, None, &CookieChange::Keep);
     }
     if let Some(l) = v.live {
-        let msg = StoreRequest::Destroy {
-            hash: l.hash.clone(),
-            by: by::USER.into(),
-            client: inc.client.clone(),
-        };
-        if store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await.is_err() {
+        if destroy(env, cfg, inc, &l.store_id, l.hash.clone()).await.is_err() {
             return reply(503, &json!({"error": "store_unavailable"}), cfg, None, &CookieChange::Keep);
         }
     }
     reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear)
+}
+
+/// `Cookie: s=<valid>; s=junk`: validation trusts neither value, but a logout that
+/// answered 200 while `<valid>` lives would lie, so every value signed by us is ended.
+async fn logout_each(env: &Env, cfg: &Config, inc: &Incoming, values: &[String]) -> Result<Response> {
+    let keys = cfg.token_keys();
+    for t in values.iter().filter_map(|raw| token::verify(raw, &keys).ok()) {
+        if destroy(env, cfg, inc, &t.store_id, t.storage_hash()).await.is_err() {
+            return reply(503, &json!({"error": "store_unavailable"}), cfg, None, &CookieChange::Keep);
+        }
+    }
+    reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear)
+}
+
+/// Ends one session by its storage hash (a dead or unknown one is already ended).
+async fn destroy(env: &Env, cfg: &Config, inc: &Incoming, store_id: &[u8; 32], hash: String) -> std::result::Result<(), store::StoreDown> {
+    let msg = StoreRequest::Destroy {
+        hash,
+        by: by::USER.into(),
+        client: inc.client.clone(),
+    };
+    match store::stub(env, store_id)? {
+        Some(stub) => store::call_stub(stub, &msg, cfg.store_timeout_ms).await.map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 pub async fn list(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {

@@ -7,7 +7,7 @@ use super::validate::Live;
 use crate::core::assertion::{self, Claims};
 use crate::core::config::{self, Config};
 use crate::core::cookie;
-use crate::core::headers::{ascii_json, dropped_from_client};
+use crate::core::headers::{ascii_json, dropped_from_client, identity_value};
 use worker::web_sys;
 
 pub enum OriginFailure {
@@ -42,14 +42,14 @@ pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str
     out.set("x-forwarded-host", &inc.host);
     out.set("x-forwarded-proto", if inc.https { "https" } else { "http" });
 
-    let mut claims = Claims::new(aud, now, &inc.method, url);
+    let mut claims = Claims::new(aud, now, inc.method(), url);
     if let Some(live) = live {
         let s = &live.session;
         out.set("x-session-id", &s.handle);
         claims.sid = Some(s.handle.clone());
         if let Some(user) = &s.user {
-            out.set("x-session-user", &ascii_json_str(user));
-            out.set("x-session-roles", &s.roles.join(","));
+            out.set("x-session-user", &identity_value(user));
+            out.set("x-session-roles", &roles_value(&s.roles));
             out.set("x-session-auth-time", &s.auth_time.to_string());
             out.set("x-session-binding", &live.binding);
             claims.sub = Some(user.clone());
@@ -71,14 +71,8 @@ pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str
     out
 }
 
-/// User names are free text from the origin: keep the header value printable ASCII.
-fn ascii_json_str(s: &str) -> String {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        s.to_string()
-    } else {
-        let quoted = ascii_json(&serde_json::Value::String(s.to_string()));
-        quoted.trim_matches('"').to_string()
-    }
+fn roles_value(roles: &[String]) -> String {
+    roles.iter().map(|r| identity_value(r)).collect::<Vec<_>>().join(",")
 }
 
 pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, OriginFailure> {

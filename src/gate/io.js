@@ -8,10 +8,17 @@
 
 const ABSENT = "\0";
 
-/** The header names present that start with `prefix` or are in `listed` (comma-joined). */
+/**
+ * The header names present that start with `prefix` or are in `listed` (comma-joined),
+ * with `_` read as `-` (servers that map headers to CGI variables do); the names are
+ * returned as sent, and Rust (headers::dropped_from_client) decides again.
+ */
 function present(h, prefix, listed) {
   const out = [];
-  for (const n of h.keys()) if (n.startsWith(prefix) || listed.includes(n)) out.push(n);
+  for (const n of h.keys()) {
+    const m = n.includes("_") ? n.replaceAll("_", "-") : n;
+    if (m.startsWith(prefix) || listed.includes(m)) out.push(n);
+  }
   return out.join(",");
 }
 
@@ -44,6 +51,39 @@ function edit(source, drop, set, append) {
     for (let i = 0; i + 1 < kv.length; i += 2) h.append(kv[i], kv[i + 1]);
   }
   return h;
+}
+
+/** The rejection value of `readBody` when the body is longer than allowed. */
+export const BODY_TOO_LARGE = "sessiongate:body_too_large";
+
+/**
+ * The request body as text, read from a clone so the original still streams to the
+ * origin; rejects with BODY_TOO_LARGE past `max` bytes (declared or read).
+ */
+export async function readBody(req, max) {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) throw BODY_TOO_LARGE;
+  if (req.body === null) return "";
+  const reader = req.clone().body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      reader.cancel().catch(() => {});
+      throw BODY_TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** Thrown (as the rejection value) when the origin's headers do not arrive in time. */

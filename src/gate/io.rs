@@ -17,6 +17,8 @@ extern "C" {
     fn forward_js(req: &web_sys::Request, url: &str, drop: &str, set: &str, timeout_ms: f64) -> js_sys::Promise;
     #[wasm_bindgen(js_name = finish)]
     fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
+    #[wasm_bindgen(js_name = readBody)]
+    fn read_body_js(req: &web_sys::Request, max: f64) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storeCall)]
     fn store_call_js(stub: &JsValue, body: &str, in_header: bool, timeout_ms: f64) -> js_sys::Promise;
 }
@@ -25,6 +27,8 @@ const SEP: char = '\n';
 const ABSENT: &str = "\0";
 /// The rejection value of `forward` when the origin's headers are late (see io.js).
 const ORIGIN_TIMEOUT: &str = "sessiongate:origin_timeout";
+/// The rejection value of `readBody` past its bound (see io.js).
+const BODY_TOO_LARGE: &str = "sessiongate:body_too_large";
 
 /// Header edits, built in Rust and applied in one call (or onto a `worker::Headers`
 /// for the gate's own responses).
@@ -140,6 +144,23 @@ const HEADER_MESSAGE_MAX: usize = 4096;
 
 fn fits_in_header(body: &str) -> bool {
     body.len() <= HEADER_MESSAGE_MAX && body.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+pub enum BodyError {
+    TooLarge,
+    Unreadable(String),
+}
+
+/// The request body as text, at most `max` bytes, without consuming it for `forward`.
+pub async fn read_body(req: &web_sys::Request, max: usize) -> Result<String, BodyError> {
+    match JsFuture::from(read_body_js(req, max as f64)).await {
+        Ok(v) => v.as_string().ok_or_else(|| BodyError::Unreadable("body is not text".into())),
+        Err(e) => match e.as_string() {
+            Some(s) if s == BODY_TOO_LARGE => Err(BodyError::TooLarge),
+            Some(s) => Err(BodyError::Unreadable(s)),
+            None => Err(BodyError::Unreadable(format!("{e:?}"))),
+        },
+    }
 }
 
 pub enum ForwardError {

@@ -1,15 +1,18 @@
 //! Step 1: read what the gate needs from the request, once.
 
-use super::io::RawRequest;
+use super::io::{self, RawRequest};
 use crate::core::client;
 use crate::core::config::Config;
 use crate::core::cookie::{self, SessionCookie};
+use crate::core::method::{self, Methods};
 use crate::core::path;
 use crate::core::policy::{self, Access};
 use crate::core::session::Client;
+use worker::web_sys;
 
 pub struct Incoming {
-    pub method: String,
+    /// The method as sent, then every method an override claims (see `core::method`).
+    pub methods: Methods,
     /// The names of the headers sent that the forwarding filter may drop (lowercase).
     pub header_names: Vec<String>,
     pub https: bool,
@@ -20,6 +23,8 @@ pub struct Incoming {
     pub path: String,
     /// Every reading an origin might act on (see `path::readings`); matched strictest.
     pub readings: Vec<String>,
+    /// Readings without a format suffix: may only make the path sensitive.
+    pub format_stripped: Vec<String>,
     /// `?query` or empty.
     pub query: String,
     pub client: Client,
@@ -29,13 +34,15 @@ pub struct Incoming {
     pub session_cookie: CookieValue,
     pub sec_fetch_site: Option<String>,
     pub origin_header: Option<String>,
+    pub content_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CookieValue {
     Absent,
     One(String),
-    Several,
+    /// Every value sent, none trusted for validation; logout ends each that is ours.
+    Several(Vec<String>),
 }
 
 impl CookieValue {
@@ -49,65 +56,150 @@ pub enum ParseError {
     BadUrl,
 }
 
-/// The request headers the gate reads, in the order `parse` takes them.
-pub const READ: &str = "cookie,cf-connecting-ip,user-agent,sec-fetch-mode,accept,sec-fetch-site,origin";
+/// The request headers the gate reads, by name; `READ` lists them in this order.
+#[derive(Clone, Copy)]
+enum Header {
+    Cookie,
+    ConnectingIp,
+    UserAgent,
+    SecFetchMode,
+    Accept,
+    SecFetchSite,
+    Origin,
+    ContentType,
+    Override0,
+    Override1,
+    Override2,
+}
+
+const READ: [&str; 11] = [
+    "cookie",
+    "cf-connecting-ip",
+    "user-agent",
+    "sec-fetch-mode",
+    "accept",
+    "sec-fetch-site",
+    "origin",
+    "content-type",
+    method::OVERRIDE_HEADERS[0],
+    method::OVERRIDE_HEADERS[1],
+    method::OVERRIDE_HEADERS[2],
+];
+
+thread_local! {
+    static READ_JOINED: String = READ.join(",");
+}
+
+/// The values `io::read_request` returned, taken by name.
+struct Values(Vec<Option<String>>);
+
+impl Values {
+    fn take(&mut self, h: Header) -> Option<String> {
+        self.0.get_mut(h as usize).and_then(Option::take)
+    }
+}
+
+/// Reads the request's URL, method and the headers in `READ`, in one boundary crossing.
+pub fn read(req: &web_sys::Request) -> RawRequest {
+    READ_JOINED.with(|names| io::read_request(req, names))
+}
 
 pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
     let url = crate::core::url::split(&raw.url).ok_or(ParseError::BadUrl)?;
     let https = url.scheme == "https";
-    let host = url.host().to_string();
-    let own_origin = format!("{}://{}", url.scheme, url.authority);
-    let path = path::normalize(url.path).map_err(ParseError::BadPath)?;
     let readings = path::readings(url.path).map_err(ParseError::BadPath)?;
-    let query = url.query.to_string();
-    let mut values = raw.values.into_iter();
-    let mut next = || values.next().flatten();
-    let (cookie_header, ip, ua, mode, accept, site, origin) = (next(), next(), next(), next(), next(), next(), next());
-    let session_cookie = match cookie_header.as_deref().map(|h| cookie::find(h, &cfg.cookie_name)) {
-        None | Some(SessionCookie::Absent) => CookieValue::Absent,
-        Some(SessionCookie::One(v)) => CookieValue::One(v.to_string()),
-        Some(SessionCookie::Several) => CookieValue::Several,
-    };
+    let mut v = Values(raw.values);
+    let cookie_header = v.take(Header::Cookie);
+    let mut methods = Methods::new(&raw.method);
+    for h in [Header::Override0, Header::Override1, Header::Override2] {
+        if let Some(o) = v.take(h) {
+            methods.add_override(&o);
+        }
+    }
+    methods.add_params(url.query.strip_prefix('?').unwrap_or(url.query));
+    let mode = v.take(Header::SecFetchMode);
+    let accept = v.take(Header::Accept);
     Ok(Incoming {
-        method: raw.method,
+        methods,
         header_names: raw.droppable,
         https,
-        own_origin,
-        host,
-        path,
+        own_origin: format!("{}://{}", url.scheme, url.authority),
+        host: url.host().to_string(),
+        path: path::normalize(url.path).map_err(ParseError::BadPath)?,
+        format_stripped: path::format_stripped(&readings),
         readings,
-        query,
+        query: url.query.to_string(),
         client: Client {
-            ip: ip.unwrap_or_default(),
-            ua: ua.unwrap_or_default(),
+            ip: v.take(Header::ConnectingIp).unwrap_or_default(),
+            ua: v.take(Header::UserAgent).unwrap_or_default(),
             https,
         },
         navigation: client::is_navigation(mode.as_deref(), accept.as_deref()),
+        session_cookie: session_cookie(cookie_header.as_deref(), &cfg.cookie_name),
         cookie_header,
-        session_cookie,
-        sec_fetch_site: site,
-        origin_header: origin,
+        sec_fetch_site: v.take(Header::SecFetchSite),
+        origin_header: v.take(Header::Origin),
+        content_type: v.take(Header::ContentType),
     })
 }
 
+fn session_cookie(header: Option<&str>, name: &str) -> CookieValue {
+    match header.map(|h| cookie::find(h, name)) {
+        None | Some(SessionCookie::Absent) => CookieValue::Absent,
+        Some(SessionCookie::One(v)) => CookieValue::One(v.to_string()),
+        Some(SessionCookie::Several) => CookieValue::Several(
+            header
+                .map(|h| cookie::values(h, name).map(str::to_string).collect())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
 impl Incoming {
+    /// The method as sent.
+    pub fn method(&self) -> &str {
+        self.methods.sent()
+    }
+
     pub fn access(&self, cfg: &Config) -> Access {
-        let readings: Vec<&str> = self.readings.iter().map(String::as_str).collect();
-        policy::classify_strictest(cfg, &self.method, &readings)
+        policy::classify_strictest(
+            cfg,
+            &policy::Target {
+                methods: &self.methods,
+                readings: &self.readings,
+                format_stripped: &self.format_stripped,
+            },
+        )
+    }
+
+    /// The form kind of the body when a `_method` in it could change the verdict: a form
+    /// to a path some method-scoped sensitive pattern matches. Only then is it read.
+    pub fn form_to_read(&self, cfg: &Config) -> Option<method::FormKind> {
+        let kind = self.content_type.as_deref().and_then(method::form_kind)?;
+        self.readings
+            .iter()
+            .chain(&self.format_stripped)
+            .any(|p| cfg.sensitive_paths.method_scoped_matches(p))
+            .then_some(kind)
     }
 
     pub fn path_and_query(&self) -> String {
         format!("{}{}", self.path, self.query)
     }
 
-    pub fn is_cross_site(&self, cfg: &Config) -> bool {
-        client::is_cross_site(
-            &self.method,
-            self.session_cookie.is_present(),
+    /// Cross-site, cookie or not (see `client::is_cross_site_request`).
+    pub fn is_cross_site_request(&self, cfg: &Config) -> bool {
+        client::is_cross_site_request(
+            self.method(),
             self.sec_fetch_site.as_deref(),
             self.origin_header.as_deref(),
             &self.own_origin,
             &cfg.allowed_origins,
         )
+    }
+
+    /// Cross-site and carrying the gate's cookie: refused before anything else.
+    pub fn is_cross_site(&self, cfg: &Config) -> bool {
+        self.session_cookie.is_present() && self.is_cross_site_request(cfg)
     }
 }

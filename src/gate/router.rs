@@ -2,14 +2,16 @@
 
 use super::apply::{self, ApplyError, CookieChange};
 use super::forward::{self, OriginFailure};
-use super::io;
+use super::io::{self, BodyError};
 use super::parse::{self, ParseError};
 use super::reject;
 use super::store;
 use super::validate::{self, log_event, log_untrusted_event, Live};
 use crate::api;
 use crate::core::audit::AuditEvent;
-use crate::core::command;
+use crate::core::command::{self, Command};
+use crate::core::config::Config;
+use crate::core::method;
 use crate::core::policy::{self, Decision};
 use crate::platform;
 use crate::store::protocol::Request as StoreRequest;
@@ -23,13 +25,17 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
         Ok(c) => c,
         Err(e) => return raw(reject::config_error(&e)),
     };
-    let read = io::read_request(&req, parse::READ);
+    let read = parse::read(&req);
+    // TRACE echoes the request, gate-only headers included, back to the client.
+    if read.method.eq_ignore_ascii_case("TRACE") || read.method.eq_ignore_ascii_case("TRACK") {
+        return raw(reject::error(405, "method_not_allowed"));
+    }
     if cfg.require_https {
         if let Some(u) = crate::core::url::split(&read.url).filter(|u| u.scheme == "http") {
             return raw(reject::redirect(308, &format!("https://{}{}{}", u.authority, u.path, u.query)));
         }
     }
-    let inc = match parse::parse(read, &cfg) {
+    let mut inc = match parse::parse(read, &cfg) {
         Ok(i) => i,
         Err(ParseError::BadPath(e)) => return raw(reject::error_detail(400, "bad_request", &e.to_string())),
         Err(ParseError::BadUrl) => return raw(reject::error_detail(400, "bad_request", "unparseable URL")),
@@ -43,64 +49,108 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
         return raw(reject::error(404, "not_found"));
     }
     if inc.is_cross_site(&cfg) {
-        log_untrusted_event(
-            AuditEvent::new(platform::now(), "cross_site_request")
-                .reason(inc.origin_header.clone().unwrap_or_default())
-                .client(&inc.client.ip, &inc.client.ua),
-        );
-        return raw(reject::error(403, "cross_site_request"));
+        return raw(cross_site(&inc, "cross_site_request"));
     }
+    if let Some(kind) = inc.form_to_read(&cfg) {
+        if let Err(resp) = read_form_methods(&req, &mut inc, kind).await {
+            return raw(resp);
+        }
+    }
+    proxy(req, &env, &cfg, inc).await
+}
 
-    let access = inc.access(&cfg);
-    let v = validate::validate(&env, &cfg, &inc, true).await;
-    let mut cookie = CookieChange::after(&v);
-    let decision = policy::decide(&cfg, access, v.state, inc.navigation, &inc.path_and_query());
+/// 403 `cross_site_request`, audited (flood-limited: anyone can send these).
+fn cross_site(inc: &parse::Incoming, reason: &str) -> Result<Response> {
+    let origin = inc.origin_header.as_deref().unwrap_or_default();
+    log_untrusted_event(
+        AuditEvent::new(platform::now(), "cross_site_request")
+            .reason(format!("{reason} {origin}").trim_end().to_string())
+            .client(&inc.client.ip, &inc.client.ua),
+    );
+    reject::error(403, "cross_site_request")
+}
+
+/// Adds the `_method`s of a URL-encoded body to the request's methods. The body is read
+/// from a clone, bounded: what cannot be read whole cannot be classified, so is refused.
+async fn read_form_methods(
+    req: &web_sys::Request,
+    inc: &mut parse::Incoming,
+    kind: method::FormKind,
+) -> std::result::Result<(), Result<Response>> {
+    match io::read_body(req, method::FORM_READ_MAX).await {
+        Ok(body) => {
+            method::add_body_overrides(&mut inc.methods, kind, &body);
+            Ok(())
+        }
+        Err(BodyError::TooLarge) => Err(reject::error_detail(
+            413,
+            "request_too_large",
+            &format!(
+                "a form body to this path is read for _method, and is longer than {} bytes",
+                method::FORM_READ_MAX
+            ),
+        )),
+        Err(BodyError::Unreadable(detail)) => {
+            worker::console_error!("{}", json!({"sessiongate": "body_unreadable", "detail": detail}));
+            Err(reject::error_detail(400, "bad_request", "the request body could not be read"))
+        }
+    }
+}
+
+/// Validate, decide, forward, apply the origin's command.
+async fn proxy(req: web_sys::Request, env: &Env, cfg: &Config, inc: parse::Incoming) -> Result<web_sys::Response> {
+    let access = inc.access(cfg);
+    let v = validate::validate(env, cfg, &inc, true).await;
+    let cookie = CookieChange::after(&v);
+    let decision = policy::decide(cfg, access, v.state, inc.navigation, &inc.path_and_query());
     if decision != Decision::Forward {
         let resp = reject::decision(&decision)?;
-        return raw(stamped(resp, &cfg, v.live.as_ref(), &cookie));
+        return raw(stamped(resp, cfg, v.live.as_ref(), &cookie));
     }
 
     let now = platform::now();
-    let (url, aud) = forward::target(&cfg, &inc);
-    let edits = forward::origin_edits(&inc, &cfg, v.live.as_ref(), &url, &aud, now);
+    let (url, aud) = forward::target(cfg, &inc);
+    let edits = forward::origin_edits(&inc, cfg, v.live.as_ref(), &url, &aud, now);
     let resp = match forward::forward(&req, &url, &edits, cfg.origin_timeout_ms).await {
         Ok(r) => r,
-        Err(OriginFailure::Timeout) => {
-            let r = reject::error_detail(
-                504,
-                "origin_timeout",
-                &format!("the origin did not answer within {} ms", cfg.origin_timeout_ms),
-            )?;
-            return raw(stamped(r, &cfg, v.live.as_ref(), &cookie));
-        }
-        Err(OriginFailure::Unreachable(detail)) => {
-            worker::console_error!("{}", json!({"sessiongate": "origin_unreachable", "detail": detail}));
-            let r = reject::error_detail(502, "origin_unreachable", "the origin could not be reached")?;
-            return raw(stamped(r, &cfg, v.live.as_ref(), &cookie));
-        }
+        Err(failure) => return raw(stamped(origin_failed(cfg, failure)?, cfg, v.live.as_ref(), &cookie)),
     };
-
     let answer = io::read_response(&resp);
-    let mut live = v.live;
-    if let Some(raw_cmd) = &answer.command {
-        let parsed = command::parse(raw_cmd, cfg.session_data_max);
-        let result = match parsed {
-            Ok(cmds) => apply::apply(&env, &cfg, &inc, cmds, live.clone(), cookie.clone()).await,
-            Err(detail) => Err(ApplyError::Invalid(detail)),
-        };
-        match result {
-            Ok(applied) => {
-                live = applied.live;
-                cookie = applied.cookie;
-            }
-            Err(ApplyError::Invalid(detail)) => return raw(invalid_command(&env, &cfg, &inc, live.as_ref(), &cookie, &detail).await),
-            Err(ApplyError::Store(e)) => {
-                worker::console_error!("{}", json!({"sessiongate": "store_unavailable", "detail": e.to_string()}));
-                return raw(stamped(reject::error(503, "store_unavailable")?, &cfg, live.as_ref(), &cookie));
-            }
+    let Some(raw_cmd) = &answer.command else {
+        return Ok(apply::finish(resp, &answer, cfg, inc.https, v.live.as_ref(), &cookie));
+    };
+    let cmds = match command::parse(raw_cmd, cfg.session_data_max) {
+        Ok(cmds) => cmds,
+        Err(detail) => return raw(invalid_command(env, cfg, &inc, v.live.as_ref(), &cookie, &detail).await),
+    };
+    // Login CSRF: a cross-site form post carries no SameSite=Lax cookie, so the check
+    // above let it through; it must not sign the browser in (as the attacker).
+    if inc.is_cross_site_request(cfg) && cmds.iter().any(|c| matches!(c, Command::Login { .. } | Command::Elevate)) {
+        return raw(cross_site(&inc, "login_command_refused"));
+    }
+    match apply::apply(env, cfg, &inc, cmds, v.live.clone(), cookie.clone()).await {
+        Ok(applied) => Ok(apply::finish(resp, &answer, cfg, inc.https, applied.live.as_ref(), &applied.cookie)),
+        Err(ApplyError::Invalid(detail)) => raw(invalid_command(env, cfg, &inc, v.live.as_ref(), &cookie, &detail).await),
+        Err(ApplyError::Store(e)) => {
+            worker::console_error!("{}", json!({"sessiongate": "store_unavailable", "detail": e.to_string()}));
+            raw(stamped(reject::error(503, "store_unavailable")?, cfg, v.live.as_ref(), &cookie))
         }
     }
-    Ok(apply::finish(resp, &answer, &cfg, inc.https, live.as_ref(), &cookie))
+}
+
+/// 504 when the origin is late, 502 when it cannot be reached.
+fn origin_failed(cfg: &Config, failure: OriginFailure) -> Result<Response> {
+    match failure {
+        OriginFailure::Timeout => reject::error_detail(
+            504,
+            "origin_timeout",
+            &format!("the origin did not answer within {} ms", cfg.origin_timeout_ms),
+        ),
+        OriginFailure::Unreachable(detail) => {
+            worker::console_error!("{}", json!({"sessiongate": "origin_unreachable", "detail": detail}));
+            reject::error_detail(502, "origin_unreachable", "the origin could not be reached")
+        }
+    }
 }
 
 /// The runtime's response for one the gate built with the worker crate.
@@ -108,7 +158,7 @@ fn raw(resp: Result<Response>) -> Result<web_sys::Response> {
     resp.map(web_sys::Response::from)
 }
 
-fn stamped(resp: Response, cfg: &crate::core::config::Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
+fn stamped(resp: Response, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
     apply::stamp(resp.headers(), cfg, live, cookie)?;
     Ok(resp)
 }
@@ -116,7 +166,7 @@ fn stamped(resp: Response, cfg: &crate::core::config::Config, live: Option<&Live
 /// 502 `invalid_origin_command`: nothing of the command was applied; audit it.
 async fn invalid_command(
     env: &Env,
-    cfg: &crate::core::config::Config,
+    cfg: &Config,
     inc: &parse::Incoming,
     live: Option<&Live>,
     cookie: &CookieChange,

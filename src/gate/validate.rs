@@ -151,7 +151,7 @@ pub async fn regenerate(
 pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
     let raw = match &inc.session_cookie {
         CookieValue::Absent => return Validation::absent(Reason::Missing, false),
-        CookieValue::Several => return Validation::absent(Reason::Invalid, true),
+        CookieValue::Several(_) => return Validation::absent(Reason::Invalid, true),
         CookieValue::One(v) => v,
     };
     let verified = match token::verify(raw, &cfg.token_keys()) {

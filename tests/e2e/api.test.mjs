@@ -247,8 +247,12 @@ describe("signed-in user endpoints and the admin API", () => {
     }
     assert.ok(await alive(cookie));
     assert.ok(await alive(other));
-    // Same-origin and same-site are fine.
-    for (const site of ["same-origin", "same-site", "none"]) {
+    // A sibling subdomain (same-site) is another origin.
+    const sibling = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie, headers: { ...JSON_ACCEPT, "sec-fetch-site": "same-site" } });
+    assert.equal(sibling.status, 403);
+    assert.deepEqual(await body(sibling), { error: "cross_site_request" });
+    // Same-origin and user-typed (none) are fine.
+    for (const site of ["same-origin", "none"]) {
       const res = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie, headers: { ...JSON_ACCEPT, "sec-fetch-site": site } });
       assert.equal(res.status, 200, site);
       await res.arrayBuffer();

@@ -1,6 +1,7 @@
-// Issue 4 §4: cross-site request forgery. Unsafe methods carrying the session cookie are
-// refused with 403 {"error":"cross_site_request"} when Sec-Fetch-Site is cross-site or,
-// without that header, when Origin is neither ours nor in ALLOWED_ORIGINS.
+// Cross-site request forgery. Unsafe methods carrying the session cookie are refused
+// with 403 {"error":"cross_site_request"} when Origin is neither ours nor in
+// ALLOWED_ORIGINS (whatever Sec-Fetch-Site says) or, without Origin, when Sec-Fetch-Site
+// is anything but same-origin or none.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate } from "./harness.mjs";
@@ -39,10 +40,19 @@ test("Sec-Fetch-Site: cross-site on an unsafe method with the cookie is refused;
   assert.equal((await gate.fetch("/app", { cookie })).status, 200, "the session is untouched");
 });
 
-test("Sec-Fetch-Site same-origin / same-site / none passes, whatever Origin says", async () => {
-  for (const site of ["same-origin", "same-site", "none"]) {
-    const res = await gate.fetch("/app/save", { method: "POST", cookie, headers: { "sec-fetch-site": site, origin: "https://evil.example" } });
+test("a foreign Origin is refused whatever Sec-Fetch-Site says; without Origin only same-origin and none pass", async () => {
+  for (const site of ["same-origin", "same-site", "none", "garbage"]) {
+    await blocked(await gate.fetch("/app/save", { method: "POST", cookie, headers: { "sec-fetch-site": site, origin: "https://evil.example" } }), `${site} + foreign Origin`);
+  }
+  await blocked(await gate.fetch("/app/save", { method: "POST", cookie, headers: { "sec-fetch-site": "same-site" } }), "same-site alone (a sibling subdomain)");
+  for (const site of ["same-origin", "none"]) {
+    const res = await gate.fetch("/app/save", { method: "POST", cookie, headers: { "sec-fetch-site": site } });
     assert.equal(res.status, 200, site);
+    await res.arrayBuffer();
+  }
+  for (const site of ["same-site", "cross-site"]) {
+    const res = await gate.fetch("/app/save", { method: "POST", cookie, headers: { "sec-fetch-site": site, origin: PARTNER } });
+    assert.equal(res.status, 200, `${site} from an ALLOWED_ORIGINS origin`);
     await res.arrayBuffer();
   }
 });
