@@ -743,6 +743,58 @@ const CASES = [
     reaches: true, status: 502, noCookie: true,
     body: (b) => assert.ok(["invalid_origin_command", "origin_unreachable"].includes(b.error), JSON.stringify(b)),
   },
+
+  // -- the outside review's families (SECURITY.md, "Outside review")
+  {
+    name: "spoofed identity headers spelled with underscores on a public path: stripped",
+    req: () => ({ path: "/public/underscore", opts: { headers: { X_Session_User: "mallory", "X-Session_Roles": "admin", x_session_assertion: "forged", Remote_User: "mallory", X_Forwarded_Host: "evil.example" } } }),
+    status: 200,
+    reaches: true,
+    body: originEcho((b) => assert.deepEqual(Object.keys(b.headers).filter((n) => n.includes("_")), [])),
+  },
+  {
+    name: "routing and scheme headers (X-Original-URL, X-Forwarded-Ssl, ...) on a public path: stripped",
+    req: () => ({ path: "/public/route", opts: { headers: { "X-Original-URL": "/app/admin", "X-Rewrite-URL": "/app/admin", "X-Forwarded-Prefix": "/app", "X-Forwarded-Ssl": "on", "Front-End-Https": "on", "X-Url-Scheme": "https", "X-Forwarded-Port": "443" } } }),
+    status: 200,
+    reaches: true,
+    body: originEcho((b) => {
+      for (const h of ["x-original-url", "x-rewrite-url", "x-forwarded-prefix", "x-forwarded-ssl", "front-end-https", "x-url-scheme", "x-forwarded-port"]) assert.equal(b.headers[h], undefined, h);
+    }),
+  },
+  {
+    name: "the session cookie in a second Cookie header line on a public path: read, and stripped from what is forwarded",
+    rawReq: () => rawRequest("/public/two-cookies", ["Cookie: theme=dark", `Cookie: ${oscar().cookie}`]),
+    status: 200,
+    reaches: true,
+    identity: "oscar",
+    body: originEcho((b) => {
+      assert.equal(b.headers.cookie, "theme=dark");
+      assert.equal(b.headers["x-session-user"], "oscar");
+    }),
+  },
+  { name: "TRACE on a public path", req: () => ({ path: "/public/echo", opts: { method: "TRACE" } }), status: 405, body: { error: "method_not_allowed" } },
+  {
+    name: "POST with a foreign Origin and Sec-Fetch-Site: same-site",
+    req: () => ({ path: "/app/transfer", opts: { method: "POST", cookie: oscar().cookie, headers: { "sec-fetch-site": "same-site", origin: "https://evil.example" } } }),
+    status: 403,
+    body: CROSS_SITE,
+  },
+  {
+    name: "origin command: login whose user has a leading space",
+    req: () => ({ path: "/login", opts: { method: "POST", command: { action: "login", user: " oscar" } } }),
+    reaches: true,
+    status: 502,
+    body: { error: "invalid_origin_command", detail: "user starts or ends with whitespace" },
+    noCookie: true,
+  },
+  {
+    name: "origin command whose error would echo a secret value",
+    req: () => ({ path: "/login", opts: { method: "POST", command: { action: "login", user: "eve", persistent: "sk_live_abc" } } }),
+    reaches: true,
+    status: 502,
+    body: { error: "invalid_origin_command", detail: 'command 0 (login): "persistent" must be true or false' },
+    noCookie: true,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------
