@@ -6,7 +6,8 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var base = "/.sessiongate";
+  // The gate fills in where its endpoints are (under COOKIE_PATH when that is set).
+  var base = "/*API_BASE*/";
   // The gate fills in its LOGIN_URL when it serves this file; data-login-url overrides it.
   var loginUrl = (script && script.getAttribute("data-login-url")) || "/*LOGIN_URL*/";
   var MAX_POLL_MS = 5 * 60 * 1000;

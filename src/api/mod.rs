@@ -15,11 +15,12 @@ use worker::{Env, Headers, Request, Response, Result};
 
 const CLIENT_JS: &str = include_str!("client.js");
 
-pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
-    let resp = dispatch(req, env, cfg, inc).await?;
+/// `rest`: the path after the gate's namespace (`status`, `sessions/<id>`, ...).
+pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Response> {
+    let resp = dispatch(req, env, cfg, inc, rest).await?;
     // Answers that did not look at the session still tell a signed-in client how long
     // it has left (every response to a request with a valid session carries it).
-    let unvalidated = matches!(resp.status_code(), 403..=405) || inc.path == "/.sessiongate/client.js";
+    let unvalidated = matches!(resp.status_code(), 403..=405) || rest == "client.js";
     if unvalidated && inc.session_cookie.is_present() && !resp.headers().has("x-session-expires-in")? {
         let v = validate(env, cfg, inc, false).await;
         if let Some(l) = v.live.as_ref().filter(|l| l.session.user.is_some()) {
@@ -29,7 +30,7 @@ pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Res
     Ok(resp)
 }
 
-async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
+async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Response> {
     if inc.is_cross_site(cfg) {
         log_untrusted_event(
             AuditEvent::new(platform::now(), "cross_site_request")
@@ -38,7 +39,6 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Resu
         );
         return reject::error(403, "cross_site_request");
     }
-    let rest = inc.path.trim_start_matches("/.sessiongate").trim_start_matches('/');
     let segments: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('/').collect() };
     match (inc.method(), segments.as_slice()) {
         ("GET", ["client.js"]) => {
@@ -49,7 +49,10 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Resu
             // LOGIN_URL as a JSON string body (quotes stripped), so it cannot break out of the literal.
             let login = serde_json::Value::String(cfg.login_url.clone()).to_string();
             let inner = login.strip_prefix('"').and_then(|l| l.strip_suffix('"')).unwrap_or("/login");
-            let js = CLIENT_JS.replace("/*LOGIN_URL*/", inner);
+            // The endpoints' base, where the cookie's Path lets it reach them.
+            let js = CLIENT_JS
+                .replace("/*LOGIN_URL*/", inner)
+                .replace("/*API_BASE*/", &cfg.cookie_scope.api_base());
             Ok(Response::builder().with_headers(h).fixed(js.into_bytes()))
         }
         ("GET", ["status"]) => user::status(env, cfg, inc).await,

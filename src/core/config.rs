@@ -4,6 +4,7 @@
 //! accepted form; nothing falls back silently to a weaker default.
 
 use super::cookie::{self, SameSite};
+use super::cookie_scope::CookieScope;
 use super::duration::{self, parse_duration};
 use super::path::{self, PathSet};
 use std::fmt;
@@ -27,6 +28,27 @@ fn err(variable: &'static str, problem: impl Into<String>, accepted: impl Into<S
         problem: problem.into(),
         accepted: accepted.into(),
     }
+}
+
+const SCOPE_FORM: &str = "COOKIE_DOMAIN: a parent domain of the hosts served, such as example.com (not a public suffix); \
+COOKIE_PATH: a path such as /app; with either, a COOKIE_NAME starting with __Secure- (the default becomes __Secure-session)";
+
+/// `STATIC_PATHS`: only paths that are public anyway, and never a sensitive one, so
+/// that skipping the session lookup can never open a protected path.
+fn static_paths(raw: &str, public: &PathSet, sensitive: &PathSet) -> Result<PathSet, ConfigError> {
+    const FORM: &str = "patterns that PUBLIC_PATHS covers and SENSITIVE_PATHS does not touch, such as /static/*,/favicon.ico";
+    let set = PathSet::parse(raw, false).map_err(|p| err("STATIC_PATHS", p, FORM))?;
+    if let Some(p) = set.first_not_covered_by(public) {
+        return Err(err(
+            "STATIC_PATHS",
+            format!("{p} is not covered by PUBLIC_PATHS, so a protected path would skip its session check"),
+            FORM,
+        ));
+    }
+    if let Some((p, q)) = set.first_overlap(sensitive) {
+        return Err(err("STATIC_PATHS", format!("{p} overlaps the sensitive {q}"), FORM));
+    }
+    Ok(set)
 }
 
 /// Key material. Its Debug never prints the bytes.
@@ -113,6 +135,10 @@ pub struct Config {
     pub public_paths: PathSet,
     pub login_url: String,
     pub cookie_name: String,
+    /// `COOKIE_DOMAIN` / `COOKIE_PATH`: where the cookie applies and where `/.sessiongate/` is.
+    pub cookie_scope: CookieScope,
+    /// `STATIC_PATHS`: public paths forwarded with no session lookup at all.
+    pub static_paths: PathSet,
     pub cookie_samesite: SameSite,
     pub require_https: bool,
     pub session_secret: Secret,
@@ -142,7 +168,11 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ABSOLUTE_TIMEOUT", Some("24h")),
     ("PUBLIC_PATHS", Some("/login")),
     ("LOGIN_URL", Some("/login")),
-    ("COOKIE_NAME", Some("__Host-session")),
+    // Unset: `__Host-session`, or `__Secure-session` when COOKIE_DOMAIN / COOKIE_PATH scope it.
+    ("COOKIE_NAME", None),
+    ("COOKIE_DOMAIN", None),
+    ("COOKIE_PATH", Some("/")),
+    ("STATIC_PATHS", Some("")),
     ("COOKIE_SAMESITE", Some("Lax")),
     ("REQUIRE_HTTPS", Some("true")),
     ("SESSION_SECRET", None),
@@ -244,7 +274,13 @@ impl Config {
             }
         }
 
-        let cookie_name = or_default("COOKIE_NAME").trim().to_string();
+        let cookie_scope = CookieScope::parse(var("COOKIE_DOMAIN").as_deref(), var("COOKIE_PATH").as_deref())
+            .map_err(|(name, e)| err(name, e.to_string(), SCOPE_FORM))?;
+        let cookie_name = var("COOKIE_NAME").map_or_else(|| cookie_scope.default_name().to_string(), |n| n.trim().to_string());
+        cookie_scope
+            .check_name(&cookie_name)
+            .map_err(|e| err("COOKIE_NAME", format!("{cookie_name:?}: {e}"), SCOPE_FORM))?;
+        let static_paths = static_paths(&or_default("STATIC_PATHS"), &public_paths, &sensitive_paths)?;
         if !cookie::valid_name(&cookie_name) {
             return Err(err(
                 "COOKIE_NAME",
@@ -336,6 +372,8 @@ impl Config {
             public_paths,
             login_url,
             cookie_name,
+            cookie_scope,
+            static_paths,
             cookie_samesite,
             require_https,
             session_secret,
@@ -404,6 +442,48 @@ mod tests {
     }
 
     #[test]
+    fn cookie_domain_and_path_scope_the_cookie_and_its_name() {
+        let mut m = base();
+        m.insert("COOKIE_DOMAIN", "example.com".into());
+        let c = parse(&m).unwrap();
+        assert_eq!(c.cookie_name, "__Secure-session", "the default follows the scope");
+        assert_eq!(c.cookie_scope.attributes(), "Domain=example.com; Path=/");
+        m.insert("COOKIE_NAME", "__Host-session".into());
+        let e = parse(&m).unwrap_err();
+        assert_eq!(e.variable, "COOKIE_NAME");
+        assert!(e.problem.contains("__Host-") && e.accepted.contains("__Secure-"), "{e}");
+        m.insert("COOKIE_NAME", "sid".into());
+        assert_eq!(parse(&m).unwrap_err().variable, "COOKIE_NAME");
+        m.insert("COOKIE_NAME", "__Secure-sid".into());
+        assert_eq!(parse(&m).unwrap().cookie_name, "__Secure-sid");
+        let mut m = base();
+        m.insert("COOKIE_PATH", "/app/".into());
+        let c = parse(&m).unwrap();
+        assert_eq!(
+            (c.cookie_name.as_str(), c.cookie_scope.api_base()),
+            ("__Secure-session", "/app/.sessiongate".to_string())
+        );
+        m.insert("COOKIE_NAME", "__Host-session".into());
+        assert!(parse(&m).unwrap_err().to_string().contains("Path other than /"));
+    }
+
+    #[test]
+    fn static_paths_must_be_public_and_never_sensitive() {
+        let mut m = base();
+        m.insert("PUBLIC_PATHS", "/login,/static/*,/favicon.ico".into());
+        m.insert("SENSITIVE_PATHS", "/static/admin/*".into());
+        m.insert("STATIC_PATHS", "/static/js/*,/favicon.ico".into());
+        let c = parse(&m).unwrap();
+        assert!(c.static_paths.matches_all(&["/static/js/a.js".into(), "/favicon.ico".into()]));
+        m.insert("STATIC_PATHS", "/app/*".into());
+        let e = parse(&m).unwrap_err();
+        assert_eq!(e.variable, "STATIC_PATHS");
+        assert!(e.problem.contains("/app/* is not covered by PUBLIC_PATHS"), "{e}");
+        m.insert("STATIC_PATHS", "/static/*".into());
+        assert!(parse(&m).unwrap_err().problem.contains("overlaps the sensitive /static/admin/*"));
+    }
+
+    #[test]
     fn slide_interval_is_a_thirtieth_of_idle_capped_at_a_minute() {
         let mut m = base();
         m.insert("IDLE_TIMEOUT", "5m".into());
@@ -434,6 +514,11 @@ mod tests {
             ("LOGIN_URL", "//evil.example/login"),
             ("LOGIN_URL", "/signin"),
             ("COOKIE_NAME", "a b"),
+            ("COOKIE_DOMAIN", "co.uk"),
+            ("COOKIE_DOMAIN", "com"),
+            ("COOKIE_DOMAIN", "not a host"),
+            ("COOKIE_PATH", "app"),
+            ("STATIC_PATHS", "/app/*"),
             ("ALLOWED_ORIGINS", "not an origin"),
             ("SESSION_DATA_MAX", "lots"),
             ("MAX_SESSIONS_PER_USER", "-1"),

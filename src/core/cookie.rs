@@ -1,5 +1,7 @@
 //! The `Cookie` request header and the gate's `Set-Cookie`.
 
+use super::cookie_scope::CookieScope;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
     Strict,
@@ -92,19 +94,25 @@ pub fn strip(header: &str, name: &str) -> Option<String> {
     }
 }
 
-/// `Set-Cookie` for a session. No `Domain` (host-only, and required by `__Host-`);
-/// `max_age` only for persistent sessions, otherwise a browser-session cookie.
-pub fn set(name: &str, value: &str, same_site: SameSite, max_age: Option<u64>) -> String {
-    let mut s = format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite={}", same_site.as_str());
+/// `Set-Cookie` for a session: `Path=/` and no `Domain` (host-only, as `__Host-`
+/// requires) unless `COOKIE_DOMAIN` / `COOKIE_PATH` scope it; `max_age` only for
+/// persistent sessions, otherwise a browser-session cookie.
+pub fn set(name: &str, scope: &CookieScope, value: &str, same_site: SameSite, max_age: Option<u64>) -> String {
+    let mut s = format!(
+        "{name}={value}; {}; HttpOnly; Secure; SameSite={}",
+        scope.attributes(),
+        same_site.as_str()
+    );
     if let Some(age) = max_age {
         s.push_str(&format!("; Max-Age={age}"));
     }
     s
 }
 
-/// `Set-Cookie` that removes the gate's cookie: same attributes, `Max-Age=0`.
-pub fn clear(name: &str, same_site: SameSite) -> String {
-    set(name, "", same_site, Some(0))
+/// `Set-Cookie` that removes the gate's cookie: the same name, scope and attributes
+/// (a browser removes only the cookie they name), `Max-Age=0`.
+pub fn clear(name: &str, scope: &CookieScope, same_site: SameSite) -> String {
+    set(name, scope, "", same_site, Some(0))
 }
 
 /// Is `name` a valid cookie name (an RFC 7230 token)?
@@ -162,17 +170,31 @@ mod tests {
 
     #[test]
     fn set_and_clear_have_the_hardened_attributes() {
+        let host = CookieScope::host_only();
         assert_eq!(
-            set(N, "v", SameSite::Lax, None),
+            set(N, &host, "v", SameSite::Lax, None),
             "__Host-session=v; Path=/; HttpOnly; Secure; SameSite=Lax"
         );
         assert_eq!(
-            set(N, "v", SameSite::Strict, Some(86400)),
+            set(N, &host, "v", SameSite::Strict, Some(86400)),
             "__Host-session=v; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=86400"
         );
-        let c = clear(N, SameSite::Lax);
+        let c = clear(N, &host, SameSite::Lax);
         assert!(c.starts_with("__Host-session=; ") && c.ends_with("Max-Age=0") && !c.contains("Domain"));
         assert_eq!(set_cookie_name("__Host-session=abc; Path=/"), N);
+    }
+
+    #[test]
+    fn a_scoped_cookie_carries_its_domain_and_path_when_set_and_cleared() {
+        let scope = CookieScope::parse(Some("example.com"), Some("/app/")).unwrap();
+        assert_eq!(
+            set("__Secure-session", &scope, "v", SameSite::Lax, None),
+            "__Secure-session=v; Domain=example.com; Path=/app; HttpOnly; Secure; SameSite=Lax"
+        );
+        assert_eq!(
+            clear("__Secure-session", &scope, SameSite::Lax),
+            "__Secure-session=; Domain=example.com; Path=/app; HttpOnly; Secure; SameSite=Lax; Max-Age=0"
+        );
     }
 
     #[test]

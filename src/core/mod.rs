@@ -7,6 +7,7 @@ pub mod client;
 pub mod command;
 pub mod config;
 pub mod cookie;
+pub mod cookie_scope;
 pub mod duration;
 pub mod headers;
 pub mod method;

@@ -282,6 +282,20 @@ impl PathPattern {
         !self.methods.is_empty()
     }
 
+    /// Whether every path this pattern matches is matched by `other` too (methods aside).
+    pub fn covered_by(&self, other: &PathPattern) -> bool {
+        if !self.prefix {
+            return other.matches_path(&self.base);
+        }
+        other.prefix
+            && (other.base == "/" || self.base == other.base || self.base.strip_prefix(&other.base).is_some_and(|r| r.starts_with('/')))
+    }
+
+    /// Whether some path is matched by both patterns (methods aside).
+    pub fn overlaps(&self, other: &PathPattern) -> bool {
+        self.matches_path(&other.base) || other.matches_path(&self.base)
+    }
+
     fn matches_path(&self, path: &str) -> bool {
         if path == self.base {
             return true;
@@ -289,6 +303,19 @@ impl PathPattern {
         self.prefix
             && (self.base == "/"
                 || (path.len() > self.base.len() && path.starts_with(&self.base) && path.as_bytes()[self.base.len()] == b'/'))
+    }
+}
+
+impl std::fmt::Display for PathPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.methods.is_empty() {
+            write!(f, "{} ", self.methods.join("|"))?;
+        }
+        match (self.prefix, self.base.as_str()) {
+            (true, "/") => f.write_str("/*"),
+            (true, b) => write!(f, "{b}/*"),
+            (false, b) => f.write_str(b),
+        }
     }
 }
 
@@ -320,6 +347,21 @@ impl PathSet {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The first pattern of this set that no pattern of `other` covers.
+    pub fn first_not_covered_by(&self, other: &PathSet) -> Option<&PathPattern> {
+        self.0.iter().find(|p| !other.0.iter().any(|o| p.covered_by(o)))
+    }
+
+    /// The first pair (ours, theirs) of patterns that match a common path.
+    pub fn first_overlap<'a>(&'a self, other: &'a PathSet) -> Option<(&'a PathPattern, &'a PathPattern)> {
+        self.0.iter().find_map(|p| other.0.iter().find(|o| p.overlaps(o)).map(|o| (p, o)))
+    }
+
+    /// Whether every one of `paths` is matched (for any method).
+    pub fn matches_all(&self, paths: &[String]) -> bool {
+        !self.0.is_empty() && paths.iter().all(|p| self.0.iter().any(|pat| pat.matches_path(p)))
     }
 
     /// Whether some method-scoped pattern matches `path` for some method: only then can
@@ -403,7 +445,7 @@ mod tests {
         // A segment of dots and spaces stays a dot segment.
         assert!(readings("/public/%2e%2e%20/admin").unwrap().contains(&"/admin".to_string()));
         // Encoded characters that no server trims are kept.
-        assert!(!readings("/admin%2F").unwrap().contains(&"/admin".to_string()));
+        assert!(!readings("/admin%21").unwrap().contains(&"/admin".to_string()));
     }
 
     #[test]
@@ -452,6 +494,29 @@ mod tests {
         assert!(PathSet::parse("x", true).is_err());
         assert!(PathSet::parse("/a*b", true).is_err());
         assert!(PathSet::parse("P0ST /x", true).is_err());
+    }
+
+    #[test]
+    fn coverage_and_overlap_of_patterns() {
+        let p = |s: &str| PathPattern::parse(s, true).unwrap();
+        assert!(p("/static/*").covered_by(&p("/static/*")));
+        assert!(p("/static/img/*").covered_by(&p("/static/*")));
+        assert!(p("/favicon.ico").covered_by(&p("/*")));
+        assert!(p("/static/x.css").covered_by(&p("/static/*")));
+        assert!(!p("/static/*").covered_by(&p("/static")), "a prefix is not covered by one path");
+        assert!(!p("/staticky/*").covered_by(&p("/static/*")));
+        assert!(!p("/*").covered_by(&p("/static/*")));
+        assert!(p("/static/*").overlaps(&p("/static/admin")));
+        assert!(p("/static/*").overlaps(&p("POST /*")));
+        assert!(p("/a/b/*").overlaps(&p("/a/*")));
+        assert!(!p("/static/*").overlaps(&p("/admin/*")));
+        assert!(!p("/static").overlaps(&p("/static/x")));
+        let set = PathSet::parse("/static/*,/favicon.ico", false).unwrap();
+        assert!(set.matches_all(&["/static/a.js".into(), "/favicon.ico".into()]));
+        assert!(!set.matches_all(&["/static/a.js".into(), "/app".into()]));
+        assert!(!PathSet::default().matches_all(&["/x".into()]), "an empty set matches nothing");
+        assert_eq!(p("POST|PUT /x/*").to_string(), "POST|PUT /x/*");
+        assert_eq!(p("/*").to_string(), "/*");
     }
 
     #[test]

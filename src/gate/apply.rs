@@ -309,10 +309,14 @@ pub fn stamp(out: &Headers, cfg: &Config, live: Option<&Live>, cookie: &CookieCh
 fn stamp_edits(out: &mut Edits, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) {
     match cookie {
         CookieChange::Keep => {}
-        CookieChange::Set { token, max_age } => {
-            out.append("set-cookie", &cookie::set(&cfg.cookie_name, token, cfg.cookie_samesite, *max_age))
-        }
-        CookieChange::Clear => out.append("set-cookie", &cookie::clear(&cfg.cookie_name, cfg.cookie_samesite)),
+        CookieChange::Set { token, max_age } => out.append(
+            "set-cookie",
+            &cookie::set(&cfg.cookie_name, &cfg.cookie_scope, token, cfg.cookie_samesite, *max_age),
+        ),
+        CookieChange::Clear => out.append(
+            "set-cookie",
+            &cookie::clear(&cfg.cookie_name, &cfg.cookie_scope, cfg.cookie_samesite),
+        ),
     }
     if let Some(l) = live {
         let now = platform::now();

@@ -15,9 +15,13 @@ pub enum OriginFailure {
     Unreachable(String),
 }
 
-/// The origin URL for this request and the audience of the assertion.
+/// The origin URL for this request and the audience of the assertion: the origin's
+/// host, or with COOKIE_DOMAIN (one gate for several hosts) the host that was asked, so
+/// an assertion for `app.` cannot be replayed to `admin.`.
 pub fn target(cfg: &Config, inc: &Incoming) -> (String, String) {
+    let requested = || config::host_of(&inc.host).to_string();
     match &cfg.origin_url {
+        Some(o) if cfg.cookie_scope.domain().is_some() => (o.url_for(&inc.path, &inc.query), requested()),
         Some(o) => (o.url_for(&inc.path, &inc.query), o.host().to_string()),
         None => (
             format!("{}{}{}", inc.own_origin, inc.path, inc.query),

@@ -6,13 +6,13 @@ use super::io::{self, BodyError};
 use super::parse::{self, ParseError};
 use super::reject;
 use super::store;
-use super::validate::{self, log_event, log_untrusted_event, Live};
+use super::validate::{self, log_event, log_untrusted_event, Live, Validation};
 use crate::api;
 use crate::core::audit::AuditEvent;
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
 use crate::core::method;
-use crate::core::policy::{self, Decision};
+use crate::core::policy::{self, Access, Decision};
 use crate::platform;
 use crate::store::protocol::Request as StoreRequest;
 use serde_json::json;
@@ -40,11 +40,19 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
         Err(ParseError::BadPath(e)) => return raw(reject::error_detail(400, "bad_request", &e.to_string())),
         Err(ParseError::BadUrl) => return raw(reject::error_detail(400, "bad_request", "unparseable URL")),
     };
-    let own = |p: &str| p == "/.sessiongate" || p.starts_with("/.sessiongate/");
-    if own(&inc.path) {
-        return raw(api::route(Request::from(req), &env, &cfg, &inc).await);
+    if !cfg.cookie_scope.covers_host(&inc.host) {
+        // A cookie for COOKIE_DOMAIN set on this host would be dropped by the browser.
+        return raw(reject::error_detail(
+            421,
+            "misdirected_request",
+            "this host is not under COOKIE_DOMAIN",
+        ));
     }
-    if inc.readings.iter().any(|p| own(p)) {
+    let api_base = cfg.cookie_scope.api_base();
+    if let Some(rest) = own_path(&inc.path, &api_base) {
+        return raw(api::route(Request::from(req), &env, &cfg, &inc, rest).await);
+    }
+    if inc.readings.iter().any(|p| own_path(p, &api_base).is_some()) {
         // `/.sessiongate%2F...`: the gate's namespace under another reading; never forwarded.
         return raw(reject::error(404, "not_found"));
     }
@@ -57,6 +65,18 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
         }
     }
     proxy(req, &env, &cfg, inc).await
+}
+
+/// The part of `path` after the gate's namespace (`/.sessiongate`, and `api_base` when
+/// COOKIE_PATH moves it), or `None` for a path to forward.
+fn own_path<'a>(path: &'a str, api_base: &str) -> Option<&'a str> {
+    ["/.sessiongate", api_base]
+        .into_iter()
+        .find_map(|base| match path.strip_prefix(base) {
+            Some("") => Some(""),
+            Some(rest) => rest.strip_prefix('/'),
+            None => None,
+        })
 }
 
 /// 403 `cross_site_request`, audited (flood-limited: anyone can send these).
@@ -100,7 +120,13 @@ async fn read_form_methods(
 /// Validate, decide, forward, apply the origin's command.
 async fn proxy(req: web_sys::Request, env: &Env, cfg: &Config, inc: parse::Incoming) -> Result<web_sys::Response> {
     let access = inc.access(cfg);
-    let v = validate::validate(env, cfg, &inc, true).await;
+    // STATIC_PATHS (public by configuration) skip the session object entirely.
+    let is_static = access == Access::Public && cfg.static_paths.matches_all(&inc.readings);
+    let v = if is_static {
+        Validation::skipped()
+    } else {
+        validate::validate(env, cfg, &inc, true).await
+    };
     let cookie = CookieChange::after(&v);
     let decision = policy::decide(cfg, access, v.state, inc.navigation, &inc.path_and_query());
     if decision != Decision::Forward {
@@ -119,6 +145,10 @@ async fn proxy(req: web_sys::Request, env: &Env, cfg: &Config, inc: parse::Incom
     let Some(raw_cmd) = &answer.command else {
         return Ok(apply::finish(resp, &answer, cfg, inc.https, v.live.as_ref(), &cookie));
     };
+    if is_static {
+        let detail = "commands are not applied on STATIC_PATHS, where no session is read";
+        return raw(invalid_command(env, cfg, &inc, None, &cookie, detail).await);
+    }
     let cmds = match command::parse(raw_cmd, cfg.session_data_max) {
         Ok(cmds) => cmds,
         Err(detail) => return raw(invalid_command(env, cfg, &inc, v.live.as_ref(), &cookie, &detail).await),

@@ -45,6 +45,11 @@ pub struct Validation {
 }
 
 impl Validation {
+    /// No lookup was made (STATIC_PATHS): no session, and the cookie left as it is.
+    pub fn skipped() -> Self {
+        Validation::absent(Reason::Missing, false)
+    }
+
     fn absent(reason: Reason, clear_cookie: bool) -> Self {
         Validation {
             state: SessionState::Absent(reason),

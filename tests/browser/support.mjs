@@ -16,6 +16,7 @@ export const PASSWORD = "correct-horse-battery";
 
 export const DEMO_VARS = {
   PUBLIC_PATHS: "/,/login,/cart,/static/*,/favicon.ico",
+  STATIC_PATHS: "/static/*,/favicon.ico",
   SENSITIVE_PATHS: "/account/*",
 };
 

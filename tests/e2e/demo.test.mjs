@@ -15,7 +15,7 @@ before(async () => {
   demo = await startDemoOrigin({ port: 0, secret: SECRETS.ORIGIN_SECRET });
   gate = await startGate({
     origin: demo,
-    vars: { PUBLIC_PATHS: "/,/login,/cart,/static/*,/favicon.ico", SENSITIVE_PATHS: "/account/*" },
+    vars: { PUBLIC_PATHS: "/,/login,/cart,/static/*,/favicon.ico", STATIC_PATHS: "/static/*,/favicon.ico", SENSITIVE_PATHS: "/account/*" },
   });
 });
 after(async () => {
