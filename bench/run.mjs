@@ -347,13 +347,16 @@ async function main() {
     floorWorker(originUrl),
     gateWorker("gate", originUrl),
     gateWorker("gate-slide", originUrl, { IDLE_TIMEOUT: CHECK_IDLE_TIMEOUT }),
+    // Page views: the same public asset paths, looked up (pages) or not (static).
+    gateWorker("gate-pages", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*" }),
+    gateWorker("gate-static", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*", STATIC_PATHS: "/static/*" }),
     contractWorker(originUrl),
     ...(DIAG ? [floorJsonWorker(originUrl)] : []),
   ]);
   await mf.ready;
   const mfReadyMs = performance.now() - tStart;
   const url = {};
-  for (const n of ["bare", "floor", "contract", "gate", "gate-slide", ...(DIAG ? ["floor-json"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
+  for (const n of ["bare", "floor", "contract", "gate", "gate-slide", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
 
   const cookie = await login(url.gate);
   const forged = forgedToken();
@@ -491,6 +494,7 @@ async function main() {
     console.log(`  => ${slides} slide write(s) for ${writes.reduce((s, w) => s + w.requests, 0)} validated requests over ${last.sinceLogin.toFixed(0)} s; bound ${bound} (one per ${SLIDE_S} s interval begun since login): ${slides <= bound ? "OK" : "OVER"}`);
   }
   console.log(`write check, IDLE_TIMEOUT=${CHECK_IDLE_TIMEOUT} (slide interval ${CHECK_SLIDE_S} s): rows_written ${c1} -> ${sAfter} = ${sWrites} slide write(s) for ${sLoad.requests} requests (${sLoad.status_errors} non-2xx) in ${sSecs.toFixed(1)} s; bound ${sBound}: ${sWrites <= sBound ? "OK" : "OVER"}`);
+  await pageViews(url["gate-pages"], url["gate-static"]);
   console.log(`runtime log lines while loading: ${runtimeOutput.stdout} on stdout (audit events, e.g. one per forged cookie), ${runtimeOutput.stderr} chunks on stderr${runtimeOutput.stderr ? `; last: ${runtimeOutput.lastErr.join(" | ").slice(0, 400)}` : ""}\n`);
 
   await disposeMf(mf);
@@ -525,6 +529,68 @@ async function main() {
   const { cb, cf, fb, da } = med.ratios;
   const ok = cb >= 0.9 && da >= 0.95;
   console.log(`\ntargets: c/b ${cb.toFixed(3)} (>= 0.90: ${cb >= 0.9 ? "MET" : "MISSED"}; f/b ${fb.toFixed(3)}: the contract's I/O alone), c/f ${cf.toFixed(3)} (>= 0.90: ${cf >= 0.9 ? "MET" : "MISSED"}), d/a ${da.toFixed(3)} (>= 0.95: ${da >= 0.95 ? "MET" : "MISSED"}), wasm gzip ${kib(sizes.gate.gzip)} KiB (< 300: ${sizes.gate.gzip < LIMIT ? "MET" : "MISSED"})${ok ? "" : " (see README: Performance)"}`);
+}
+
+// ---- page views: one HTML page and 20 assets on one session, STATIC_PATHS off and on ----
+const ASSETS = 20;
+const PAGE_CONCURRENCY = 6; // a browser's connections per host
+
+async function objectRequests(gateUrl) {
+  const res = await request(`${gateUrl}/.sessiongate/admin/users/bench/stats`, { headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`stats: ${res.status} ${res.body}`);
+  return JSON.parse(res.body).requests;
+}
+
+/** Page views completed in `seconds` by `browsers` clients in parallel: each loads /app,
+ *  then its 20 assets six at a time, as a browser would. */
+async function loadPages(gateUrl, headers, seconds, browsers = 4) {
+  const until = performance.now() + seconds * 1000;
+  let views = 0;
+  let bad = 0;
+  const one = async (p) => {
+    const r = await request(gateUrl + p, { headers });
+    if (r.status !== 200) bad += 1;
+  };
+  const browser = async () => {
+    while (performance.now() < until) {
+      await one("/app");
+      for (let i = 0; i < ASSETS; i += PAGE_CONCURRENCY) {
+        const batch = [];
+        for (let k = i; k < Math.min(ASSETS, i + PAGE_CONCURRENCY); k++) batch.push(one(`/static/asset-${k}.css`));
+        await Promise.all(batch);
+      }
+      views += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: browsers }, browser));
+  return { views, bad };
+}
+
+async function pageViews(pagesUrl, staticUrl) {
+  const rows = {};
+  for (const [key, gateUrl] of [["without", pagesUrl], ["with", staticUrl]]) {
+    const cookie = await login(gateUrl);
+    rows[key] = { gateUrl, headers: { cookie: `${COOKIE}=${cookie}`, "user-agent": UA }, views: 0, bad: 0, seconds: 0, objectRequests: 0 };
+  }
+  // Interleaved 1 s slices, as for the main targets.
+  for (let round = 0; round < Math.max(2, Math.round(DURATION)); round++) {
+    for (const r of Object.values(rows)) {
+      const before = await objectRequests(r.gateUrl);
+      const t0 = performance.now();
+      const { views, bad } = await loadPages(r.gateUrl, r.headers, 1);
+      r.seconds += (performance.now() - t0) / 1000;
+      r.objectRequests += (await objectRequests(r.gateUrl)) - before;
+      r.views += views;
+      r.bad += bad;
+    }
+  }
+  console.log(`page views (one /app page + ${ASSETS} assets under /static/, one session, ${PAGE_CONCURRENCY} requests at a time per client, 4 clients; node's HTTP client):`);
+  for (const [key, r] of Object.entries(rows)) {
+    const label = key === "with" ? "with STATIC_PATHS=/static/*" : "without STATIC_PATHS";
+    console.log(`  ${pad(label, 30)} ${lpad((r.views / r.seconds).toFixed(1), 7)} page views/s   ${lpad((r.objectRequests / Math.max(1, r.views)).toFixed(2), 6)} Durable Object requests per page view   (${r.views} views, ${r.bad} unexpected statuses)`);
+  }
+  const ratio = rows.with.views / rows.with.seconds / (rows.without.views / rows.without.seconds);
+  console.log(`  => with/without: ${ratio.toFixed(2)}x page views per second (expected DO requests per view: ${ASSETS + 1} without, 1 with)\n`);
 }
 
 function printRun(title, targets, res) {

@@ -132,7 +132,10 @@ async function checkAssertion(req, key) {
   try {
     const { payload } = await jwtVerify(token, key, {
       issuer: "sessiongate",
-      audience: hostOf(req.headers.host),
+      // The gate's audience is this origin's host, or with COOKIE_DOMAIN (one gate in
+      // front of several hosts) the host the browser asked for, which the gate sends in
+      // X-Forwarded-Host.
+      audience: [hostOf(req.headers.host), hostOf(req.headers["x-forwarded-host"])].filter(Boolean),
       algorithms: ["HS256"],
       clockTolerance: CLOCK_TOLERANCE_S,
     });

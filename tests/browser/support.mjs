@@ -38,9 +38,10 @@ export function useStack(vars = {}) {
   return env;
 }
 
-export async function startStack(vars = {}) {
+/** `miniflare`: extra Miniflare options (e.g. `{ https: true }` for a self-signed HTTPS gate). */
+export async function startStack(vars = {}, miniflare = {}) {
   const demo = await startDemoOrigin({ port: 0, secret: SECRETS.ORIGIN_SECRET });
-  const gate = await startGate({ origin: demo, vars: { ...DEMO_VARS, ...vars } });
+  const gate = await startGate({ origin: demo, vars: { ...DEMO_VARS, ...vars }, miniflare });
   return {
     gate,
     demo,
@@ -52,7 +53,8 @@ export async function startStack(vars = {}) {
   };
 }
 
-export async function launch() {
+/** `args`: extra Chromium switches (e.g. --host-resolver-rules for several host names). */
+export async function launch(args = []) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (Debian package "chromium"; set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -64,6 +66,7 @@ export async function launch() {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
+      ...args,
     ],
   });
 }
