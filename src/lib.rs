@@ -3,9 +3,11 @@
 //!
 //! - `core`: pure logic (tokens, cookies, paths, config, policy, assertion, commands).
 //! - `store`: the session store's protocol, rules engine and `Store` trait.
-//! - `gate` (Wasm only): the request flow, parse -> validate -> decide -> forward /
-//!   reject -> apply the origin's command.
+//! - `entry` (Wasm only): the one entry; the checks every request gets, then `api` or `proxy`.
+//! - `proxy` (Wasm only): classify, validate, decide, forward, apply the origin's command.
 //! - `api` (Wasm only): the gate's own endpoints under `/.sessiongate/`.
+//! - `edge` (Wasm only): what `proxy` and `api` share (request, validation, new IDs, the
+//!   cookie, answers, the session-object client, the log).
 //! - `objects` (Wasm only): the session Durable Object.
 
 pub mod core;
@@ -18,11 +20,15 @@ pub mod scan;
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
-mod gate;
+mod edge;
+#[cfg(target_arch = "wasm32")]
+mod entry;
 #[cfg(target_arch = "wasm32")]
 mod objects;
 #[cfg(target_arch = "wasm32")]
 mod platform;
+#[cfg(target_arch = "wasm32")]
+mod proxy;
 
 /// For Rust origins: verify the `X-Session-Assertion` header.
 pub use crate::core::assertion::{verify, verify_data, AssertionError, Claims};
@@ -30,12 +36,12 @@ pub use crate::core::assertion::{verify, verify_data, AssertionError, Claims};
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
 async fn fetch(req: worker::web_sys::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::web_sys::Response> {
-    match gate::router::handle(req, env).await {
+    match entry::handle(req, env).await {
         Ok(resp) => Ok(resp),
         Err(e) => {
             // Fail closed: nothing was forwarded on this path.
             worker::console_error!("{}", serde_json::json!({"sessiongate": "internal_error", "detail": e.to_string()}));
-            gate::reject::error(500, "internal").map(worker::web_sys::Response::from)
+            edge::respond::error(500, "internal").map(worker::web_sys::Response::from)
         }
     }
 }

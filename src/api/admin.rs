@@ -5,9 +5,10 @@ use crate::core::config::Config;
 use crate::core::path::decode_segment;
 use crate::core::session::Client;
 use crate::core::token;
-use crate::gate::parse::Incoming;
-use crate::gate::reject;
-use crate::gate::store;
+use crate::edge::log;
+use crate::edge::request::Incoming;
+use crate::edge::respond;
+use crate::edge::session_object;
 use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -45,41 +46,41 @@ fn admin_client(inc: &Incoming) -> Client {
     }
 }
 
-fn answer(r: std::result::Result<StoreResponse, store::StoreDown>) -> Result<Response> {
+fn answer(r: std::result::Result<StoreResponse, session_object::StoreDown>) -> Result<Response> {
     match r {
-        Ok(StoreResponse::Sessions { sessions }) => reject::json(200, &json!({ "sessions": sessions })),
-        Ok(StoreResponse::Done { count, .. }) => reject::json(200, &json!({ "revoked": count })),
-        Ok(StoreResponse::Events { events, next_before }) => reject::json(200, &json!({ "events": events, "next_before": next_before })),
-        Ok(StoreResponse::NotFound) => reject::error(404, "not_found"),
-        Ok(other) => reject::error_detail(500, "internal", &format!("unexpected store answer {other:?}")),
+        Ok(StoreResponse::Sessions { sessions }) => respond::json(200, &json!({ "sessions": sessions })),
+        Ok(StoreResponse::Done { count, .. }) => respond::json(200, &json!({ "revoked": count })),
+        Ok(StoreResponse::Events { events, next_before }) => respond::json(200, &json!({ "events": events, "next_before": next_before })),
+        Ok(StoreResponse::NotFound) => respond::error(404, "not_found"),
+        Ok(other) => respond::error_detail(500, "internal", &format!("unexpected store answer {other:?}")),
         Err(e) => {
-            worker::console_error!("{}", json!({"sessiongate": "store_unavailable", "detail": e.to_string()}));
-            reject::error(503, "store_unavailable")
+            log::failure("store_unavailable", &e.to_string());
+            respond::store_unavailable()
         }
     }
 }
 
 pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segments: &[&str]) -> Result<Response> {
     let Some(expected) = &cfg.admin_token else {
-        return reject::error(404, "not_found");
+        return respond::error(404, "not_found");
     };
     if !authorized(req, expected.bytes()) {
-        return reject::error(401, "unauthorized");
+        return respond::error(401, "unauthorized");
     }
     let (user, rest) = match segments {
         ["users", user, rest @ ..] => match decode_segment(user).filter(|u| !u.is_empty()) {
             Some(u) => (u, rest),
-            None => return reject::error_detail(400, "bad_request", "malformed user in path"),
+            None => return respond::error_detail(400, "bad_request", "malformed user in path"),
         },
-        _ => return reject::error(404, "not_found"),
+        _ => return respond::error(404, "not_found"),
     };
-    let store_id = match store::user_store(env, &user) {
+    let store_id = match session_object::user_store(env, &user) {
         Ok(id) => id,
         Err(e) => return answer(Err(e)),
     };
     let t = cfg.store_timeout_ms;
     match (inc.method(), rest) {
-        ("GET", ["sessions"]) => answer(store::call(env, &store_id, &StoreRequest::List { caller: None }, t).await),
+        ("GET", ["sessions"]) => answer(session_object::call(env, &store_id, &StoreRequest::List { caller: None }, t).await),
         ("DELETE", ["sessions"]) => {
             let msg = StoreRequest::DestroyAll {
                 caller: None,
@@ -87,11 +88,11 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
                 by: by::ADMIN.into(),
                 client: admin_client(inc),
             };
-            answer(store::call(env, &store_id, &msg, t).await)
+            answer(session_object::call(env, &store_id, &msg, t).await)
         }
         ("DELETE", ["sessions", id]) => {
             if !token::is_handle(id) {
-                return reject::error(404, "not_found");
+                return respond::error(404, "not_found");
             }
             let msg = StoreRequest::DestroyHandle {
                 caller: None,
@@ -99,25 +100,25 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
                 by: by::ADMIN.into(),
                 client: admin_client(inc),
             };
-            answer(store::call(env, &store_id, &msg, t).await)
+            answer(session_object::call(env, &store_id, &msg, t).await)
         }
         ("GET", ["audit"]) => {
             let limit = match query_param(&inc.query, "limit").map(|l| l.parse::<u32>()) {
                 None => 50,
                 Some(Ok(l)) if (1..=1000).contains(&l) => l,
-                Some(_) => return reject::error_detail(400, "bad_request", "limit must be a whole number from 1 to 1000"),
+                Some(_) => return respond::error_detail(400, "bad_request", "limit must be a whole number from 1 to 1000"),
             };
             let before = match query_param(&inc.query, "before").map(|b| b.parse::<u64>()) {
                 None => None,
                 Some(Ok(b)) => Some(b),
-                Some(Err(_)) => return reject::error_detail(400, "bad_request", "before must be an event id from next_before"),
+                Some(Err(_)) => return respond::error_detail(400, "bad_request", "before must be an event id from next_before"),
             };
-            answer(store::call(env, &store_id, &StoreRequest::Audit { limit, before }, t).await)
+            answer(session_object::call(env, &store_id, &StoreRequest::Audit { limit, before }, t).await)
         }
-        ("GET", ["stats"]) => match store::stats(env, &store_id).await {
-            Ok(v) => reject::json(200, &v),
+        ("GET", ["stats"]) => match session_object::stats(env, &store_id).await {
+            Ok(v) => respond::json(200, &v),
             Err(e) => answer(Err(e)),
         },
-        _ => reject::error(404, "not_found"),
+        _ => respond::error(404, "not_found"),
     }
 }

@@ -3,42 +3,52 @@
 mod admin;
 mod user;
 
-use crate::core::audit::AuditEvent;
 use crate::core::config::Config;
-use crate::gate::apply::{stamp, CookieChange};
-use crate::gate::parse::Incoming;
-use crate::gate::reject;
-use crate::gate::validate::log_untrusted_event;
-use crate::gate::validate::validate;
-use crate::platform;
+use crate::edge::cookie::{stamp, CookieChange};
+use crate::edge::request::Incoming;
+use crate::edge::respond;
+use crate::edge::validate::validate;
 use worker::{Env, Headers, Request, Response, Result};
 
 const CLIENT_JS: &str = include_str!("client.js");
 
-/// `rest`: the path after the gate's namespace (`status`, `sessions/<id>`, ...).
-pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Response> {
-    let resp = dispatch(req, env, cfg, inc, rest).await?;
-    // Answers that did not look at the session still tell a signed-in client how long
-    // it has left (every response to a request with a valid session carries it).
-    let unvalidated = matches!(resp.status_code(), 403..=405) || rest == "client.js";
-    if unvalidated && inc.session_cookie.is_present() && !resp.headers().has("x-session-expires-in")? {
-        let v = validate(env, cfg, inc, false).await;
-        if let Some(l) = v.live.as_ref().filter(|l| l.session.user.is_some()) {
-            stamp(resp.headers(), cfg, Some(l), &CookieChange::Keep)?;
-        }
-    }
-    Ok(resp)
+/// An endpoint's answer, and whether it looked at the session (and so stamped its
+/// expiry headers itself).
+enum Answer {
+    Stamped(Response),
+    /// 404, 405, client.js, a cross-site refusal: the session was not read.
+    Unstamped(Response),
 }
 
-async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Response> {
-    if inc.is_cross_site(cfg) {
-        log_untrusted_event(
-            AuditEvent::new(platform::now(), "cross_site_request")
-                .reason(inc.origin_header.clone().unwrap_or_default())
-                .client(&inc.client.ip, &inc.client.ua),
-        );
-        return reject::error(403, "cross_site_request");
+/// `rest`: the path after the gate's namespace (`status`, `sessions/<id>`, ...);
+/// `refusal`: the entry's cross-site refusal, answered here so that it is stamped too.
+pub async fn route(
+    req: Request,
+    env: &Env,
+    cfg: &Config,
+    inc: &Incoming,
+    rest: &str,
+    refusal: Option<Result<Response>>,
+) -> Result<Response> {
+    let answer = match refusal {
+        Some(r) => Answer::Unstamped(r?),
+        None => dispatch(req, env, cfg, inc, rest).await?,
+    };
+    match answer {
+        Answer::Stamped(resp) => Ok(resp),
+        // Every response to a request with a valid session says how long it has left.
+        Answer::Unstamped(resp) if inc.session_cookie.is_present() => {
+            let v = validate(env, cfg, inc, false).await;
+            if let Some(l) = v.live().filter(|l| l.session.user.is_some()) {
+                stamp(resp.headers(), cfg, Some(l), &CookieChange::Keep)?;
+            }
+            Ok(resp)
+        }
+        Answer::Unstamped(resp) => Ok(resp),
     }
+}
+
+async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Answer> {
     let segments: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('/').collect() };
     match (inc.method(), segments.as_slice()) {
         ("GET", ["client.js"]) => {
@@ -53,16 +63,19 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
             let js = CLIENT_JS
                 .replace("/*LOGIN_URL*/", inner)
                 .replace("/*API_BASE*/", &cfg.cookie_scope.api_base());
-            Ok(Response::builder().with_headers(h).fixed(js.into_bytes()))
+            Ok(Answer::Unstamped(Response::builder().with_headers(h).fixed(js.into_bytes())))
         }
-        ("GET", ["status"]) => user::status(env, cfg, inc).await,
-        ("POST", ["refresh"]) => user::refresh(env, cfg, inc).await,
-        ("POST", ["logout"]) => user::logout(env, cfg, inc).await,
-        ("GET", ["sessions"]) => user::list(env, cfg, inc).await,
-        ("DELETE", ["sessions"]) => user::logout_everywhere(env, cfg, inc).await,
-        ("DELETE", ["sessions", id]) => user::revoke(env, cfg, inc, id).await,
-        (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await,
-        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js", ..]) => reject::error(405, "method_not_allowed"),
-        _ => reject::error(404, "not_found"),
+        ("GET", ["status"]) => user::status(env, cfg, inc).await.map(Answer::Stamped),
+        ("POST", ["refresh"]) => user::refresh(env, cfg, inc).await.map(Answer::Stamped),
+        ("POST", ["logout"]) => user::logout(env, cfg, inc).await.map(Answer::Stamped),
+        ("GET", ["sessions"]) => user::list(env, cfg, inc).await.map(Answer::Stamped),
+        ("DELETE", ["sessions"]) => user::logout_everywhere(env, cfg, inc).await.map(Answer::Stamped),
+        ("DELETE", ["sessions", id]) => user::revoke(env, cfg, inc, id).await.map(Answer::Stamped),
+        // Bearer-token calls: no session involved.
+        (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await.map(Answer::Stamped),
+        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js", ..]) => {
+            respond::error(405, "method_not_allowed").map(Answer::Unstamped)
+        }
+        _ => respond::error(404, "not_found").map(Answer::Unstamped),
     }
 }

@@ -1,22 +1,37 @@
 //! Endpoints for the signed-in user: status, refresh, logout, their sessions.
 
 use crate::core::config::Config;
-use crate::core::policy::SessionState;
+use crate::core::session::Reason;
 use crate::core::token;
-use crate::gate::apply::{stamp, CookieChange};
-use crate::gate::parse::{CookieValue, Incoming};
-use crate::gate::reject;
-use crate::gate::store;
-use crate::gate::validate::{validate, Live};
+use crate::edge::cookie::{stamp, CookieChange};
+use crate::edge::request::{CookieValue, Incoming};
+use crate::edge::respond;
+use crate::edge::session_object;
+use crate::edge::validate::{validate, Live, Validation};
 use crate::platform;
 use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
 use serde_json::{json, Value};
 use worker::{Env, Response, Result};
 
-fn reply(status: u16, body: &Value, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
-    let resp = reject::json(status, body)?;
+/// A response with the cookie change and, for a live session, its expiry headers.
+fn stamped(resp: Result<Response>, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
+    let resp = resp?;
     stamp(resp.headers(), cfg, live, cookie)?;
     Ok(resp)
+}
+
+fn reply(status: u16, body: &Value, cfg: &Config, live: Option<&Live>, cookie: &CookieChange) -> Result<Response> {
+    stamped(respond::json(status, body), cfg, live, cookie)
+}
+
+/// 503 with the cookie change validation asked for.
+fn store_down(cfg: &Config, cookie: &CookieChange) -> Result<Response> {
+    stamped(respond::store_unavailable(), cfg, None, cookie)
+}
+
+/// 401 for a session the store refused: its cookie is cleared.
+fn refused(cfg: &Config, reason: Reason) -> Result<Response> {
+    stamped(respond::unauthenticated(reason), cfg, None, &CookieChange::Clear)
 }
 
 fn status_body(l: &Live, cfg: &Config) -> Value {
@@ -37,23 +52,13 @@ fn status_body(l: &Live, cfg: &Config) -> Value {
 async fn signed_in(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> std::result::Result<(Live, CookieChange), Result<Response>> {
     let v = validate(env, cfg, inc, slide).await;
     let cookie = CookieChange::after(&v);
-    match (v.state, v.live) {
-        (SessionState::Authenticated { .. }, Some(l)) => Ok((l, cookie)),
-        (SessionState::StoreDown, _) => Err(reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie)),
-        (SessionState::Absent(reason), _) => Err(reply(
-            401,
-            &json!({"error": "unauthenticated", "reason": reason.as_str()}),
-            cfg,
-            None,
-            &cookie,
-        )),
-        (_, live) => Err(reply(
-            401,
-            &json!({"error": "unauthenticated", "reason": "missing"}),
-            cfg,
-            live.as_ref(),
-            &cookie,
-        )),
+    match v {
+        Validation::Valid { live, .. } if live.session.user.is_some() => Ok((live, cookie)),
+        // A guest session carries a cart, not an identity.
+        Validation::Valid { live, .. } => Err(stamped(respond::unauthenticated(Reason::Missing), cfg, Some(&live), &cookie)),
+        Validation::StoreDown => Err(store_down(cfg, &cookie)),
+        Validation::Invalid(reason) => Err(stamped(respond::unauthenticated(reason), cfg, None, &cookie)),
+        Validation::NoCookie => Err(stamped(respond::unauthenticated(Reason::Missing), cfg, None, &cookie)),
     }
 }
 
@@ -61,11 +66,12 @@ async fn signed_in(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> std:
 pub async fn status(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     let v = validate(env, cfg, inc, false).await;
     let cookie = CookieChange::after(&v);
-    match (v.state, v.live.as_ref()) {
-        (SessionState::Authenticated { .. }, Some(l)) => reply(200, &status_body(l, cfg), cfg, Some(l), &cookie),
-        (SessionState::StoreDown, _) => reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie),
-        (SessionState::Absent(reason), _) => reply(200, &json!({"authenticated": false, "reason": reason.as_str()}), cfg, None, &cookie),
-        _ => reply(200, &json!({"authenticated": false}), cfg, v.live.as_ref(), &cookie),
+    match &v {
+        Validation::Valid { live, .. } if live.session.user.is_some() => reply(200, &status_body(live, cfg), cfg, Some(live), &cookie),
+        Validation::Valid { live, .. } => reply(200, &json!({"authenticated": false}), cfg, Some(live), &cookie),
+        Validation::StoreDown => store_down(cfg, &cookie),
+        Validation::Invalid(reason) => reply(200, &json!({"authenticated": false, "reason": reason.as_str()}), cfg, None, &cookie),
+        Validation::NoCookie => reply(200, &json!({"authenticated": false, "reason": "missing"}), cfg, None, &cookie),
     }
 }
 
@@ -81,14 +87,14 @@ pub async fn logout(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response>
     if let CookieValue::Several(values) = &inc.session_cookie {
         return logout_each(env, cfg, inc, values).await;
     }
-    let v = validate(env, cfg, inc, false).await;
-    if matches!(v.state, SessionState::StoreDown) {
-        return reply(503, &json!({"error": "store_unavailable"}), cfg, None, &CookieChange::Keep);
-    }
-    if let Some(l) = v.live {
-        if destroy(env, cfg, inc, &l.store_id, l.hash.clone()).await.is_err() {
-            return reply(503, &json!({"error": "store_unavailable"}), cfg, None, &CookieChange::Keep);
+    match validate(env, cfg, inc, false).await {
+        Validation::StoreDown => return store_down(cfg, &CookieChange::Keep),
+        Validation::Valid { live, .. } => {
+            if destroy(env, cfg, inc, &live.store_id, live.hash.clone()).await.is_err() {
+                return store_down(cfg, &CookieChange::Keep);
+            }
         }
+        Validation::Invalid(_) | Validation::NoCookie => {}
     }
     reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear)
 }
@@ -99,21 +105,27 @@ async fn logout_each(env: &Env, cfg: &Config, inc: &Incoming, values: &[String])
     let keys = cfg.token_keys();
     for t in values.iter().filter_map(|raw| token::verify(raw, &keys).ok()) {
         if destroy(env, cfg, inc, &t.store_id, t.storage_hash()).await.is_err() {
-            return reply(503, &json!({"error": "store_unavailable"}), cfg, None, &CookieChange::Keep);
+            return store_down(cfg, &CookieChange::Keep);
         }
     }
     reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear)
 }
 
 /// Ends one session by its storage hash (a dead or unknown one is already ended).
-async fn destroy(env: &Env, cfg: &Config, inc: &Incoming, store_id: &[u8; 32], hash: String) -> std::result::Result<(), store::StoreDown> {
+async fn destroy(
+    env: &Env,
+    cfg: &Config,
+    inc: &Incoming,
+    store_id: &[u8; 32],
+    hash: String,
+) -> std::result::Result<(), session_object::StoreDown> {
     let msg = StoreRequest::Destroy {
         hash,
         by: by::USER.into(),
         client: inc.client.clone(),
     };
-    match store::stub(env, store_id)? {
-        Some(stub) => store::call_stub(stub, &msg, cfg.store_timeout_ms).await.map(|_| ()),
+    match session_object::stub(env, store_id)? {
+        Some(stub) => session_object::call_stub(stub, &msg, cfg.store_timeout_ms).await.map(|_| ()),
         None => Ok(()),
     }
 }
@@ -123,25 +135,13 @@ pub async fn list(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
         Ok(x) => x,
         Err(r) => return r,
     };
-    match store::call(
-        env,
-        &l.store_id,
-        &StoreRequest::List {
-            caller: Some(l.hash.clone()),
-        },
-        cfg.store_timeout_ms,
-    )
-    .await
-    {
+    let msg = StoreRequest::List {
+        caller: Some(l.hash.clone()),
+    };
+    match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
         Ok(StoreResponse::Sessions { sessions }) => reply(200, &json!({ "sessions": sessions }), cfg, Some(&l), &cookie),
-        Ok(StoreResponse::Rejected { reason, .. }) => reply(
-            401,
-            &json!({"error": "unauthenticated", "reason": reason.as_str()}),
-            cfg,
-            None,
-            &CookieChange::Clear,
-        ),
-        _ => reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie),
+        Ok(StoreResponse::Rejected { reason, .. }) => refused(cfg, reason),
+        _ => store_down(cfg, &cookie),
     }
 }
 
@@ -150,8 +150,8 @@ pub async fn revoke(env: &Env, cfg: &Config, inc: &Incoming, id: &str) -> Result
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !crate::core::token::is_handle(id) {
-        return reply(404, &json!({"error": "not_found"}), cfg, Some(&l), &cookie);
+    if !token::is_handle(id) {
+        return stamped(respond::error(404, "not_found"), cfg, Some(&l), &cookie);
     }
     let own = l.session.handle == id;
     let msg = StoreRequest::DestroyHandle {
@@ -160,18 +160,12 @@ pub async fn revoke(env: &Env, cfg: &Config, inc: &Incoming, id: &str) -> Result
         by: by::USER.into(),
         client: inc.client.clone(),
     };
-    match store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
+    match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
         Ok(StoreResponse::Done { .. }) if own => reply(200, &json!({"revoked": 1}), cfg, None, &CookieChange::Clear),
         Ok(StoreResponse::Done { .. }) => reply(200, &json!({"revoked": 1}), cfg, Some(&l), &cookie),
-        Ok(StoreResponse::NotFound) => reply(404, &json!({"error": "not_found"}), cfg, Some(&l), &cookie),
-        Ok(StoreResponse::Rejected { reason, .. }) => reply(
-            401,
-            &json!({"error": "unauthenticated", "reason": reason.as_str()}),
-            cfg,
-            None,
-            &CookieChange::Clear,
-        ),
-        _ => reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie),
+        Ok(StoreResponse::NotFound) => stamped(respond::error(404, "not_found"), cfg, Some(&l), &cookie),
+        Ok(StoreResponse::Rejected { reason, .. }) => refused(cfg, reason),
+        _ => store_down(cfg, &cookie),
     }
 }
 
@@ -186,15 +180,9 @@ pub async fn logout_everywhere(env: &Env, cfg: &Config, inc: &Incoming) -> Resul
         by: by::LOGOUT_ALL.into(),
         client: inc.client.clone(),
     };
-    match store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
+    match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
         Ok(StoreResponse::Done { count, .. }) => reply(200, &json!({"revoked": count}), cfg, None, &CookieChange::Clear),
-        Ok(StoreResponse::Rejected { reason, .. }) => reply(
-            401,
-            &json!({"error": "unauthenticated", "reason": reason.as_str()}),
-            cfg,
-            None,
-            &CookieChange::Clear,
-        ),
-        _ => reply(503, &json!({"error": "store_unavailable"}), cfg, None, &cookie),
+        Ok(StoreResponse::Rejected { reason, .. }) => refused(cfg, reason),
+        _ => store_down(cfg, &cookie),
     }
 }

@@ -237,62 +237,66 @@ pub fn parse(header: &str, max_data_bytes: usize) -> Result<Vec<Command>, String
     if items.len() > MAX_COMMANDS {
         return Err(format!("more than {MAX_COMMANDS} commands"));
     }
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        check_shape(i, &item)?;
-        // After `check_shape` serde cannot fail on anything it would echo; its message
-        // could still quote a value, so it is not passed on.
-        let wire: Wire = serde_json::from_value(item).map_err(|_| format!("command {i}: malformed command"))?;
-        let cmd = match wire {
-            Wire::Login {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| one(i, item, max_data_bytes))
+        .collect()
+}
+
+/// One command of the list, checked completely.
+fn one(i: usize, item: Value, max_data_bytes: usize) -> Result<Command, String> {
+    check_shape(i, &item)?;
+    // After `check_shape` serde cannot fail on anything it would echo; its message
+    // could still quote a value, so it is not passed on.
+    let wire: Wire = serde_json::from_value(item).map_err(|_| format!("command {i}: malformed command"))?;
+    Ok(match wire {
+        Wire::Login {
+            user,
+            roles,
+            data,
+            persistent,
+        } => {
+            clean_text("user", &user, MAX_USER_LEN)?;
+            check_roles(&roles)?;
+            let data = data.unwrap_or_default();
+            check_data(&data, max_data_bytes)?;
+            Command::Login {
                 user,
                 roles,
                 data,
                 persistent,
-            } => {
-                clean_text("user", &user, MAX_USER_LEN)?;
-                check_roles(&roles)?;
-                let data = data.unwrap_or_default();
-                check_data(&data, max_data_bytes)?;
-                Command::Login {
-                    user,
-                    roles,
-                    data,
-                    persistent,
-                }
             }
-            Wire::SetData { data } => {
-                check_data(&data, max_data_bytes)?;
-                Command::SetData { data }
-            }
-            Wire::Logout {} => Command::Logout,
-            Wire::Regenerate { reason, roles } => {
-                let reason = match reason.as_str() {
-                    "password_change" => RegenerateReason::PasswordChange,
-                    "permission_change" => RegenerateReason::PermissionChange,
-                    _ => {
-                        return Err(format!(
-                            "command {i}: unknown regenerate reason; accepted: password_change, permission_change"
-                        ))
-                    }
-                };
-                match (&reason, &roles) {
-                    (RegenerateReason::PermissionChange, None) => return Err(format!("command {i}: permission_change needs \"roles\"")),
-                    (RegenerateReason::PasswordChange, Some(_)) => return Err(format!("command {i}: password_change takes no \"roles\"")),
-                    _ => {}
+        }
+        Wire::SetData { data } => {
+            check_data(&data, max_data_bytes)?;
+            Command::SetData { data }
+        }
+        Wire::Logout {} => Command::Logout,
+        Wire::Regenerate { reason, roles } => {
+            let reason = match reason.as_str() {
+                "password_change" => RegenerateReason::PasswordChange,
+                "permission_change" => RegenerateReason::PermissionChange,
+                _ => {
+                    return Err(format!(
+                        "command {i}: unknown regenerate reason; accepted: password_change, permission_change"
+                    ))
                 }
-                if let Some(r) = &roles {
-                    check_roles(r)?;
-                }
-                Command::Regenerate { reason, roles }
+            };
+            match (&reason, &roles) {
+                (RegenerateReason::PermissionChange, None) => return Err(format!("command {i}: permission_change needs \"roles\"")),
+                (RegenerateReason::PasswordChange, Some(_)) => return Err(format!("command {i}: password_change takes no \"roles\"")),
+                _ => {}
             }
-            Wire::Elevate {} => Command::Elevate,
-            Wire::LogoutOthers {} => Command::LogoutOthers,
-            Wire::LogoutAll {} => Command::LogoutAll,
-        };
-        out.push(cmd);
-    }
-    Ok(out)
+            if let Some(r) = &roles {
+                check_roles(r)?;
+            }
+            Command::Regenerate { reason, roles }
+        }
+        Wire::Elevate {} => Command::Elevate,
+        Wire::LogoutOthers {} => Command::LogoutOthers,
+        Wire::LogoutAll {} => Command::LogoutAll,
+    })
 }
 
 /// Checks that every command in the list has the session it needs, before any is

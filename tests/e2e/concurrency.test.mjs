@@ -177,7 +177,7 @@ async function parallelFirstUse(g, cookie, { https = false, n = 8, refusedOk = f
 }
 
 const ROTATION_BUG =
-  "gate bug: the first request regenerates the ID (src/gate/validate.rs validate(): regenerate with reason key_rotation / https_upgrade); " +
+  "gate bug: the first request regenerates the ID (src/edge/validate.rs validate(): regenerate with reason key_rotation / https_upgrade); " +
   "its parallel siblings find the old ID revoked and answer 401 revoked with a clearing Set-Cookie";
 
 test("parallel requests with a token under the previous key during a key rotation", async () => {

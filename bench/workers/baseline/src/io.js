@@ -1,4 +1,4 @@
-// The reference workers' I/O, one JS call per step, as the gate's (src/gate/io.js):
+// The reference workers' I/O, one JS call per step, as the gate's (src/edge/io.js):
 // the floor must be as lean at I/O as the gate, or c/b would flatter the gate.
 
 /** The request to the origin: the client's headers but Host, method and body as sent. */
@@ -23,7 +23,7 @@ export function objectText(stub, url, body) {
 }
 
 // (f) only: the gate's contract I/O with constant values (see lib.rs, feature "contract").
-// Shaped like the gate's own helpers (src/gate/io.js): a header copy with edits, the
+// Shaped like the gate's own helpers (src/edge/io.js): a header copy with edits, the
 // origin deadline, the response headers the gate must read, a new response.
 function edited(source, drop, set) {
   const h = new Headers(source);

@@ -12,7 +12,7 @@
 //!     this contract costs in this runtime, before it decides anything.
 //!
 //! Their I/O goes through the same kind of one-call JS helpers as the gate's
-//! (`src/io.js`, like the gate's `src/gate/io.js`), and the fetch handler takes and returns
+//! (`src/io.js`, like the gate's `src/edge/io.js`), and the fetch handler takes and returns
 //! the runtime's own Request/Response as the gate's does: the floor must not pay for
 //! per-header boundary crossings or stream-reader body reads that the gate avoids, or c/b
 //! would flatter the gate.

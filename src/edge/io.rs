@@ -7,7 +7,7 @@ use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
 
-#[wasm_bindgen(module = "/src/gate/io.js")]
+#[wasm_bindgen(module = "/src/edge/io.js")]
 extern "C" {
     #[wasm_bindgen(js_name = readRequest)]
     fn read_request_js(req: &web_sys::Request, prefix: &str, listed: &str, names: &str) -> String;

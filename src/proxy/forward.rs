@@ -1,19 +1,13 @@
-//! Step 4a: send a validated request to the origin, stripped of anything the client
+//! The request to the origin: a validated request, stripped of anything the client
 //! could use to impersonate the gate, and stamped with identity and a signed assertion.
 
-use super::io::{self, Edits, ForwardError};
-use super::parse::Incoming;
-use super::validate::Live;
 use crate::core::assertion::{self, Claims};
 use crate::core::config::{self, Config};
 use crate::core::cookie;
 use crate::core::headers::{ascii_json, dropped_from_client, identity_value};
-use worker::web_sys;
-
-pub enum OriginFailure {
-    Timeout,
-    Unreachable(String),
-}
+use crate::edge::io::Edits;
+use crate::edge::request::Incoming;
+use crate::edge::validate::Live;
 
 /// The origin URL for this request and the audience of the assertion: the origin's
 /// host, or with COOKIE_DOMAIN (one gate for several hosts) the host that was asked, so
@@ -77,11 +71,4 @@ pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str
 
 fn roles_value(roles: &[String]) -> String {
     roles.iter().map(|r| identity_value(r)).collect::<Vec<_>>().join(",")
-}
-
-pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, OriginFailure> {
-    io::forward(req, url, edits, timeout_ms).await.map_err(|e| match e {
-        ForwardError::Timeout => OriginFailure::Timeout,
-        ForwardError::Failed(detail) => OriginFailure::Unreachable(detail),
-    })
 }

@@ -1,4 +1,4 @@
-//! Step 1: read what the gate needs from the request, once.
+//! What the gate reads from a request, once: `Incoming`.
 
 use super::io::{self, RawRequest};
 use crate::core::client;

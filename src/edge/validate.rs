@@ -1,0 +1,195 @@
+//! The session cookie checked. The HMAC tag is checked first, so a forged or altered
+//! token costs no storage access; a genuine one costs one Durable Object call.
+
+use super::log;
+use super::request::{CookieValue, Incoming};
+use super::session_id::{self, Regenerated};
+use super::session_object::{self, StoreDown};
+use crate::core::audit::AuditEvent;
+use crate::core::config::Config;
+use crate::core::policy::SessionState;
+use crate::core::session::{Expiry, Reason, Session, Timeouts};
+use crate::core::token::{self, VerifiedToken};
+use crate::platform;
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use worker::Env;
+
+/// A validated, live session.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub store_id: [u8; 32],
+    pub hash: String,
+    pub session: Session,
+    pub expiry: Expiry,
+    pub binding: String,
+    pub bind_claim: Option<String>,
+}
+
+impl Live {
+    pub fn state(&self, now: u64) -> SessionState {
+        if self.session.user.is_some() {
+            SessionState::Authenticated {
+                elevated: self.session.is_elevated(now),
+            }
+        } else {
+            SessionState::Anonymous
+        }
+    }
+}
+
+/// What validation found; each variant carries exactly what it means.
+// One value per request, moved twice: boxing `Live` would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Validation {
+    /// No cookie was sent (or, on STATIC_PATHS, none was read): nothing to clear.
+    NoCookie,
+    /// A cookie was sent but is not valid for this reason: the response clears it.
+    Invalid(Reason),
+    /// The session store failed or did not answer in time.
+    StoreDown,
+    /// A live session; `new_token` when it got a new ID on the way (HTTP -> HTTPS, or a
+    /// token under the retired key re-signed under the current one).
+    Valid { live: Live, new_token: Option<String> },
+}
+
+impl Validation {
+    pub fn state(&self, now: u64) -> SessionState {
+        match self {
+            Validation::NoCookie => SessionState::Absent(Reason::Missing),
+            Validation::Invalid(reason) => SessionState::Absent(*reason),
+            Validation::StoreDown => SessionState::StoreDown,
+            Validation::Valid { live, .. } => live.state(now),
+        }
+    }
+
+    pub fn live(&self) -> Option<&Live> {
+        match self {
+            Validation::Valid { live, .. } => Some(live),
+            _ => None,
+        }
+    }
+
+    pub fn into_live(self) -> Option<Live> {
+        match self {
+            Validation::Valid { live, .. } => Some(live),
+            _ => None,
+        }
+    }
+
+    fn valid(live: Live) -> Self {
+        Validation::Valid { live, new_token: None }
+    }
+}
+
+pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Config) -> Live {
+    let expiry = Expiry::of(&session, session.last_seen, &Timeouts::from_config(cfg));
+    Live {
+        store_id,
+        hash,
+        session,
+        expiry,
+        binding: "ok".into(),
+        bind_claim: None,
+    }
+}
+
+pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
+    let raw = match &inc.session_cookie {
+        CookieValue::Absent => return Validation::NoCookie,
+        CookieValue::Several(_) => return Validation::Invalid(Reason::Invalid),
+        CookieValue::One(v) => v,
+    };
+    let verified = match token::verify(raw, &cfg.token_keys()) {
+        Ok(t) => t,
+        Err(e) => {
+            log::untrusted_event(
+                AuditEvent::new(platform::now(), "forged_token")
+                    .reason(e.as_str())
+                    .client(&inc.client.ip, &inc.client.ua),
+            );
+            return Validation::Invalid(Reason::Invalid);
+        }
+    };
+    let answer = match ask_object(env, cfg, inc, &verified, slide).await {
+        Ok(Some(a)) => a,
+        // Signed by us but naming an object this deployment does not have (another
+        // environment sharing the key, a renamed class): invalid, not a store outage.
+        Ok(None) => return Validation::Invalid(Reason::Invalid),
+        Err(e) => {
+            log::failure("store_unavailable", &e.to_string());
+            return Validation::StoreDown;
+        }
+    };
+    match answer {
+        StoreResponse::Valid {
+            session,
+            expiry,
+            binding,
+            bind_claim,
+            new_id_required,
+        } => {
+            let live = Live {
+                store_id: verified.store_id,
+                hash: verified.storage_hash(),
+                session,
+                expiry,
+                binding,
+                bind_claim,
+            };
+            renew(env, cfg, inc, &verified, live, new_id_required).await
+        }
+        // The contract: a cookie that was sent but is not valid is cleared, even for an ID
+        // that was replaced (the new cookie of a parallel response may race this clear).
+        StoreResponse::Rejected { reason, .. } => Validation::Invalid(reason),
+        other => {
+            log::failure("store_unexpected", &format!("{other:?}"));
+            Validation::StoreDown
+        }
+    }
+}
+
+/// The one Durable Object call of a validation; `None` when the object does not exist here.
+async fn ask_object(
+    env: &Env,
+    cfg: &Config,
+    inc: &Incoming,
+    verified: &VerifiedToken,
+    slide: bool,
+) -> Result<Option<StoreResponse>, StoreDown> {
+    let Some(stub) = session_object::stub(env, &verified.store_id)? else {
+        return Ok(None);
+    };
+    let msg = StoreRequest::Validate {
+        hash: verified.storage_hash(),
+        client: inc.client.clone(),
+        slide,
+    };
+    session_object::call_stub(stub, &msg, cfg.store_timeout_ms).await.map(Some)
+}
+
+/// A valid session whose token must change on the way: re-signed under the current key
+/// (same secret, same storage hash, so parallel requests with either token agree), or a
+/// new ID after plain HTTP (the old one may have been seen on the wire).
+async fn renew(env: &Env, cfg: &Config, inc: &Incoming, verified: &VerifiedToken, live: Live, new_id_required: bool) -> Validation {
+    if new_id_required {
+        return match session_id::regenerate(env, cfg, &live, "https_upgrade", None, false, &inc.client).await {
+            Ok(Regenerated::Done(next, tok)) => Validation::Valid {
+                live: *next,
+                new_token: Some(tok),
+            },
+            // A parallel request moved it first: this one validated before that move, so
+            // it goes through as it was, and leaves the cookie alone.
+            Ok(Regenerated::Dead) => Validation::valid(live),
+            Err(_) => Validation::StoreDown,
+        };
+    }
+    if verified.key_index > 0 {
+        let token = token::mint(&verified.store_id, &verified.secret, cfg.session_secret.bytes());
+        return Validation::Valid {
+            live,
+            new_token: Some(token),
+        };
+    }
+    Validation::valid(live)
+}
