@@ -45,7 +45,7 @@ fn admin_client(inc: &Incoming) -> Client {
     }
 }
 
-fn answer(r: std::result::Result<StoreResponse, store::StoreDown>) -> Result<Response> {
+fn answer(r: std::result::Result<StoreResponse, crate::store::StoreError>) -> Result<Response> {
     match r {
         Ok(StoreResponse::Sessions { sessions }) => reject::json(200, &json!({ "sessions": sessions })),
         Ok(StoreResponse::Done { count, .. }) => reject::json(200, &json!({ "revoked": count })),

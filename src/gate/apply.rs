@@ -4,7 +4,7 @@
 
 use super::io::{self, Edits, RawResponse};
 use super::parse::Incoming;
-use super::store::{self, StoreDown};
+use super::store;
 use super::validate::{live_from, new_token, regenerate, Live, Regenerated, Validation};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
@@ -14,6 +14,7 @@ use crate::core::session::Session;
 use crate::core::token;
 use crate::platform;
 use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use serde_json::Map;
 use worker::{web_sys, Env, Headers};
 
@@ -28,17 +29,17 @@ pub enum ApplyError {
     /// 502 `invalid_origin_command`.
     Invalid(String),
     /// 503 `store_unavailable`.
-    Store(StoreDown),
+    Store(StoreError),
 }
 
-impl From<StoreDown> for ApplyError {
-    fn from(e: StoreDown) -> Self {
+impl From<StoreError> for ApplyError {
+    fn from(e: StoreError) -> Self {
         ApplyError::Store(e)
     }
 }
 
 fn internal(e: worker::Error) -> ApplyError {
-    ApplyError::Store(StoreDown(e.to_string()))
+    ApplyError::Store(StoreError::backend(e))
 }
 
 /// A fresh session bound to this client; `user` is `None` for a guest.
@@ -155,7 +156,7 @@ pub async fn apply(
                 };
                 match store::call(env, &store_id, &msg, t).await? {
                     StoreResponse::Done { .. } => {}
-                    other => return Err(ApplyError::Store(StoreDown(format!("create answered {other:?}")))),
+                    other => return Err(ApplyError::Store(StoreError::Unexpected(format!("create answered {other:?}")))),
                 }
                 cookie = CookieChange::Set {
                     token: tok,

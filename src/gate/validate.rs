@@ -2,7 +2,7 @@
 //! altered token costs no storage access; a genuine one costs one Durable Object call.
 
 use super::parse::{CookieValue, Incoming};
-use super::store::{self, StoreDown};
+use super::store;
 use crate::core::audit::AuditEvent;
 use crate::core::config::Config;
 use crate::core::policy::SessionState;
@@ -10,6 +10,7 @@ use crate::core::session::{Client, Expiry, Reason, Session, Timeouts};
 use crate::core::token;
 use crate::platform;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use worker::Env;
 
 /// A validated, live session.
@@ -126,8 +127,8 @@ pub async fn regenerate(
     roles: Option<Vec<String>>,
     elevate: bool,
     client: &Client,
-) -> Result<Regenerated, StoreDown> {
-    let (tok, hash) = new_token(cfg, &live.store_id).map_err(|e| StoreDown(e.to_string()))?;
+) -> Result<Regenerated, StoreError> {
+    let (tok, hash) = new_token(cfg, &live.store_id).map_err(StoreError::backend)?;
     let msg = StoreRequest::Regenerate {
         old_hash: live.hash.clone(),
         new_hash: hash.clone(),
@@ -144,7 +145,7 @@ pub async fn regenerate(
             Ok(Regenerated::Done(Box::new(next), tok))
         }
         StoreResponse::Rejected { .. } => Ok(Regenerated::Dead),
-        other => Err(StoreDown(format!("unexpected answer {other:?}"))),
+        other => Err(StoreError::Unexpected(format!("{other:?}"))),
     }
 }
 

@@ -2,7 +2,7 @@
 //! way the Durable Object's SQL cursor does, so slide-write limits can be asserted; counts
 //! session reads, and can be told to fail session writes, so the cache can be tested.
 
-use super::{Store, StoreResult};
+use super::{Store, StoreError, StoreResult};
 use crate::core::audit::{self, AuditEvent};
 use crate::core::session::{Reason, Session};
 use std::cell::{Cell, RefCell};
@@ -37,7 +37,7 @@ impl MemoryStore {
 
     fn writable(&self) -> StoreResult<()> {
         if self.fail_writes.get() {
-            return Err("storage: disk full".into());
+            return Err(StoreError::backend("disk full"));
         }
         Ok(())
     }

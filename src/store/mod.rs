@@ -4,13 +4,17 @@
 
 pub mod cache;
 pub mod engine;
+mod error;
 pub mod memory;
 pub mod protocol;
+
+pub use error::StoreError;
 
 use crate::core::audit::AuditEvent;
 use crate::core::session::{Reason, Session};
 
-pub type StoreResult<T> = Result<T, String>;
+/// The result of every storage operation.
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What a session store must do. Synchronous on purpose: Durable Object SQLite calls are
 /// synchronous, so one engine call runs as one implicit transaction with no interleaving.
