@@ -10,8 +10,11 @@
 
 pub mod cookie;
 pub mod entropy;
+mod error;
 pub mod finding;
 pub mod http;
 pub mod probe;
 pub mod recipe;
 pub mod report;
+
+pub use error::ScanError;
