@@ -161,68 +161,103 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ORIGIN_TIMEOUT", Some("30s")),
 ];
 
-impl Config {
-    /// Parses the configuration from a lookup (the Worker's env in production, a map in
-    /// tests). Empty strings count as unset.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let or_default = |name: &'static str| -> String {
-            var(name).unwrap_or_else(|| {
-                VARIABLES
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .and_then(|(_, d)| *d)
-                    .unwrap_or("")
-                    .to_string()
-            })
-        };
-        let positive_duration = |name: &'static str| -> Result<u64, ConfigError> {
-            let raw = or_default(name);
-            let v = parse_duration(&raw).map_err(|p| err(name, p, duration::ACCEPTED))?;
-            if v == 0 {
-                return Err(err(name, "must be greater than zero", duration::ACCEPTED));
-            }
-            Ok(v)
-        };
-        let secret = |name: &'static str, required: bool| -> Result<Option<Secret>, ConfigError> {
-            match var(name) {
-                None if required => Err(err(name, "is not set", format!("a random string of at least {MIN_SECRET_LEN} bytes, set with `wrangler secret put {name}` (or in .dev.vars locally)"))),
-                None => Ok(None),
-                Some(v) if v.len() < MIN_SECRET_LEN => Err(err(name, format!("is {} bytes long, too short", v.len()), format!("at least {MIN_SECRET_LEN} bytes, e.g. `openssl rand -base64 48`"))),
-                Some(v) => Ok(Some(Secret(v.into_bytes()))),
-            }
-        };
-        let bind = |name: &'static str| -> Result<BindMode, ConfigError> {
-            match or_default(name).trim().to_ascii_lowercase().as_str() {
-                "off" => Ok(BindMode::Off),
-                "flag" => Ok(BindMode::Flag),
-                "reject" => Ok(BindMode::Reject),
-                other => Err(err(name, format!("{other:?} is not a binding mode"), "off, flag or reject")),
-            }
-        };
+/// The keys, read together because they are checked against each other.
+struct Keys {
+    session: Secret,
+    session_previous: Option<Secret>,
+    origin: Secret,
+    admin: Option<Secret>,
+}
 
-        let origin_url = match var("ORIGIN_URL") {
-            None => None,
-            Some(raw) => Some(OriginUrl::parse(raw.trim()).map_err(|p| {
-                err(
-                    "ORIGIN_URL",
-                    p,
-                    "an absolute http(s) URL such as https://origin.example.com or http://127.0.0.1:8788",
-                )
-            })?),
+/// The variable lookup, with one reader per kind of setting. Each reader refuses a bad
+/// value with the variable's name, the problem and the accepted form.
+struct Vars<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    /// A variable's value; empty or blank counts as unset.
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A variable's value, or its default from `VARIABLES` ("" when it has none).
+    fn or_default(&self, name: &'static str) -> String {
+        self.var(name).unwrap_or_else(|| {
+            VARIABLES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, d)| *d)
+                .unwrap_or("")
+                .to_string()
+        })
+    }
+
+    fn duration(&self, name: &'static str) -> Result<u64, ConfigError> {
+        parse_duration(&self.or_default(name)).map_err(|p| err(name, p, duration::ACCEPTED))
+    }
+
+    fn positive_duration(&self, name: &'static str) -> Result<u64, ConfigError> {
+        let v = self.duration(name)?;
+        if v == 0 {
+            return Err(err(name, "must be greater than zero", duration::ACCEPTED));
+        }
+        Ok(v)
+    }
+
+    fn paths(&self, name: &'static str, allow_methods: bool) -> Result<PathSet, ConfigError> {
+        PathSet::parse(&self.or_default(name), allow_methods).map_err(|p| err(name, p, path::PATTERN_FORM))
+    }
+
+    /// A lower-cased, trimmed keyword (booleans, modes, SameSite).
+    fn keyword(&self, name: &'static str) -> String {
+        self.or_default(name).trim().to_ascii_lowercase()
+    }
+
+    fn secret(&self, name: &'static str, required: bool) -> Result<Option<Secret>, ConfigError> {
+        match self.var(name) {
+            None if required => Err(err(
+                name,
+                "is not set",
+                format!(
+                    "a random string of at least {MIN_SECRET_LEN} bytes, set with `wrangler secret put {name}` (or in .dev.vars locally)"
+                ),
+            )),
+            None => Ok(None),
+            Some(v) if v.len() < MIN_SECRET_LEN => Err(err(
+                name,
+                format!("is {} bytes long, too short", v.len()),
+                format!("at least {MIN_SECRET_LEN} bytes, e.g. `openssl rand -base64 48`"),
+            )),
+            Some(v) => Ok(Some(Secret(v.into_bytes()))),
+        }
+    }
+
+    fn bind(&self, name: &'static str) -> Result<BindMode, ConfigError> {
+        match self.keyword(name).as_str() {
+            "off" => Ok(BindMode::Off),
+            "flag" => Ok(BindMode::Flag),
+            "reject" => Ok(BindMode::Reject),
+            other => Err(err(name, format!("{other:?} is not a binding mode"), "off, flag or reject")),
+        }
+    }
+
+    fn origin_url(&self) -> Result<Option<OriginUrl>, ConfigError> {
+        let Some(raw) = self.var("ORIGIN_URL") else {
+            return Ok(None);
         };
-        let idle_timeout = positive_duration("IDLE_TIMEOUT")?;
-        let absolute_timeout = positive_duration("ABSOLUTE_TIMEOUT")?;
-        let elevated_timeout = positive_duration("ELEVATED_TIMEOUT")?;
-        let warning_window = parse_duration(&or_default("WARNING_WINDOW")).map_err(|p| err("WARNING_WINDOW", p, duration::ACCEPTED))?;
-        let store_timeout_ms = positive_duration("STORE_TIMEOUT")? * 1000;
-        let origin_timeout_ms = positive_duration("ORIGIN_TIMEOUT")? * 1000;
+        let url = OriginUrl::parse(raw.trim()).map_err(|p| {
+            err(
+                "ORIGIN_URL",
+                p,
+                "an absolute http(s) URL such as https://origin.example.com or http://127.0.0.1:8788",
+            )
+        })?;
+        Ok(Some(url))
+    }
 
-        let public_paths = PathSet::parse(&or_default("PUBLIC_PATHS"), false).map_err(|p| err("PUBLIC_PATHS", p, path::PATTERN_FORM))?;
-        let sensitive_paths =
-            PathSet::parse(&or_default("SENSITIVE_PATHS"), true).map_err(|p| err("SENSITIVE_PATHS", p, path::PATTERN_FORM))?;
-
-        let login_url = or_default("LOGIN_URL").trim().to_string();
+    /// A site path that `PUBLIC_PATHS` opens (else browsers sent there would loop), or
+    /// an absolute http(s) URL.
+    fn login_url(&self, public_paths: &PathSet) -> Result<String, ConfigError> {
+        let login_url = self.or_default("LOGIN_URL").trim().to_string();
         let login_is_local = login_url.starts_with('/') && !login_url.starts_with("//") && !login_url.starts_with("/\\");
         let login_is_absolute = login_url.starts_with("https://") || login_url.starts_with("http://");
         if !(login_is_local || login_is_absolute) || login_url.chars().any(|c| c.is_control() || c == ' ') {
@@ -243,8 +278,11 @@ impl Config {
                 ));
             }
         }
+        Ok(login_url)
+    }
 
-        let cookie_name = or_default("COOKIE_NAME").trim().to_string();
+    fn cookie_name(&self) -> Result<String, ConfigError> {
+        let cookie_name = self.or_default("COOKIE_NAME").trim().to_string();
         if !cookie::valid_name(&cookie_name) {
             return Err(err(
                 "COOKIE_NAME",
@@ -252,32 +290,44 @@ impl Config {
                 "letters, digits and !#$%&'*+-.^_`|~, at most 64 characters (default __Host-session)",
             ));
         }
-        let cookie_samesite = match or_default("COOKIE_SAMESITE").trim().to_ascii_lowercase().as_str() {
-            "strict" => SameSite::Strict,
-            "lax" => SameSite::Lax,
-            "none" => {
-                return Err(err(
-                    "COOKIE_SAMESITE",
-                    "None is refused: it sends the session cookie on cross-site requests",
-                    "Strict or Lax",
-                ))
-            }
-            other => {
-                return Err(err(
-                    "COOKIE_SAMESITE",
-                    format!("{other:?} is not a SameSite value"),
-                    "Strict or Lax",
-                ))
-            }
-        };
-        let require_https = match or_default("REQUIRE_HTTPS").trim().to_ascii_lowercase().as_str() {
-            "true" => true,
-            "false" => false,
-            other => return Err(err("REQUIRE_HTTPS", format!("{other:?} is not a boolean"), "true or false")),
-        };
+        Ok(cookie_name)
+    }
 
+    /// Strict or Lax; None would send the session cookie on cross-site requests.
+    fn same_site(&self) -> Result<SameSite, ConfigError> {
+        match self.keyword("COOKIE_SAMESITE").as_str() {
+            "strict" => Ok(SameSite::Strict),
+            "lax" => Ok(SameSite::Lax),
+            "none" => Err(err(
+                "COOKIE_SAMESITE",
+                "None is refused: it sends the session cookie on cross-site requests",
+                "Strict or Lax",
+            )),
+            other => Err(err(
+                "COOKIE_SAMESITE",
+                format!("{other:?} is not a SameSite value"),
+                "Strict or Lax",
+            )),
+        }
+    }
+
+    fn require_https(&self) -> Result<bool, ConfigError> {
+        match self.keyword("REQUIRE_HTTPS").as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(err("REQUIRE_HTTPS", format!("{other:?} is not a boolean"), "true or false")),
+        }
+    }
+
+    /// Origins (no path) allowed to send state-changing requests, lower-cased.
+    fn allowed_origins(&self) -> Result<Vec<String>, ConfigError> {
         let mut allowed_origins = Vec::new();
-        for o in or_default("ALLOWED_ORIGINS").split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        for o in self
+            .or_default("ALLOWED_ORIGINS")
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
             let parsed = OriginUrl::parse(o).ok().filter(|u| u.base_path.is_empty());
             if parsed.is_none() {
                 return Err(err(
@@ -288,8 +338,11 @@ impl Config {
             }
             allowed_origins.push(o.trim_end_matches('/').to_ascii_lowercase());
         }
+        Ok(allowed_origins)
+    }
 
-        let max_sessions_per_user = or_default("MAX_SESSIONS_PER_USER")
+    fn max_sessions_per_user(&self) -> Result<u32, ConfigError> {
+        self.or_default("MAX_SESSIONS_PER_USER")
             .trim()
             .parse::<u32>()
             .ok()
@@ -300,9 +353,11 @@ impl Config {
                     "is not a whole number between 0 and 10000",
                     "a count such as 5, or 0 for no limit",
                 )
-            })?;
+            })
+    }
 
-        let session_data_max = or_default("SESSION_DATA_MAX")
+    fn session_data_max(&self) -> Result<usize, ConfigError> {
+        self.or_default("SESSION_DATA_MAX")
             .trim()
             .parse::<usize>()
             .ok()
@@ -313,22 +368,59 @@ impl Config {
                     "is not a size in bytes between 1 and 1048576",
                     "a whole number of bytes, e.g. 16384",
                 )
-            })?;
+            })
+    }
 
-        let session_secret =
-            secret("SESSION_SECRET", true)?.ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
-        let session_secret_previous = secret("SESSION_SECRET_PREVIOUS", false)?;
-        let origin_secret =
-            secret("ORIGIN_SECRET", true)?.ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
-        if origin_secret == session_secret {
+    /// The session and origin keys are required and must differ: the origin holding the
+    /// session key could forge sessions.
+    fn keys(&self) -> Result<Keys, ConfigError> {
+        let session = self
+            .secret("SESSION_SECRET", true)?
+            .ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
+        let session_previous = self.secret("SESSION_SECRET_PREVIOUS", false)?;
+        let origin = self
+            .secret("ORIGIN_SECRET", true)?
+            .ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
+        if origin == session {
             return Err(err(
                 "ORIGIN_SECRET",
                 "equals SESSION_SECRET; the origin would hold the key that forges sessions",
                 "a separate random string of at least 32 bytes",
             ));
         }
-        let admin_token = secret("ADMIN_TOKEN", false)?;
+        let admin = self.secret("ADMIN_TOKEN", false)?;
+        Ok(Keys {
+            session,
+            session_previous,
+            origin,
+            admin,
+        })
+    }
+}
 
+impl Config {
+    /// Parses the configuration from a lookup (the Worker's env in production, a map in
+    /// tests). Empty strings count as unset. The first bad variable is reported, in the
+    /// order below (tests and operators rely on which error comes first).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let v = Vars(get);
+        let origin_url = v.origin_url()?;
+        let idle_timeout = v.positive_duration("IDLE_TIMEOUT")?;
+        let absolute_timeout = v.positive_duration("ABSOLUTE_TIMEOUT")?;
+        let elevated_timeout = v.positive_duration("ELEVATED_TIMEOUT")?;
+        let warning_window = v.duration("WARNING_WINDOW")?;
+        let store_timeout_ms = v.positive_duration("STORE_TIMEOUT")? * 1000;
+        let origin_timeout_ms = v.positive_duration("ORIGIN_TIMEOUT")? * 1000;
+        let public_paths = v.paths("PUBLIC_PATHS", false)?;
+        let sensitive_paths = v.paths("SENSITIVE_PATHS", true)?;
+        let login_url = v.login_url(&public_paths)?;
+        let cookie_name = v.cookie_name()?;
+        let cookie_samesite = v.same_site()?;
+        let require_https = v.require_https()?;
+        let allowed_origins = v.allowed_origins()?;
+        let max_sessions_per_user = v.max_sessions_per_user()?;
+        let session_data_max = v.session_data_max()?;
+        let keys = v.keys()?;
         Ok(Config {
             origin_url,
             idle_timeout,
@@ -338,15 +430,15 @@ impl Config {
             cookie_name,
             cookie_samesite,
             require_https,
-            session_secret,
-            session_secret_previous,
-            origin_secret,
+            session_secret: keys.session,
+            session_secret_previous: keys.session_previous,
+            origin_secret: keys.origin,
             elevated_timeout,
             sensitive_paths,
-            bind_ip: bind("BIND_IP")?,
-            bind_ua: bind("BIND_UA")?,
+            bind_ip: v.bind("BIND_IP")?,
+            bind_ua: v.bind("BIND_UA")?,
             allowed_origins,
-            admin_token,
+            admin_token: keys.admin,
             warning_window,
             session_data_max,
             max_sessions_per_user,
