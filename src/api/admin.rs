@@ -1,6 +1,7 @@
 //! The admin API: `Authorization: Bearer <ADMIN_TOKEN>`. Without the secret configured
 //! it does not exist (404); a missing or wrong token is 401.
 
+use crate::core::audit::EndedBy;
 use crate::core::config::Config;
 use crate::core::path::decode_segment;
 use crate::core::session::Client;
@@ -8,7 +9,7 @@ use crate::core::token;
 use crate::gate::parse::Incoming;
 use crate::gate::reject;
 use crate::gate::store;
-use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -84,7 +85,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
             let msg = StoreRequest::DestroyAll {
                 caller: None,
                 except: None,
-                by: by::ADMIN.into(),
+                by: EndedBy::Admin,
                 client: admin_client(inc),
             };
             answer(store::call(env, &store_id, &msg, t).await)
@@ -96,7 +97,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
             let msg = StoreRequest::DestroyHandle {
                 caller: None,
                 handle: id.to_string(),
-                by: by::ADMIN.into(),
+                by: EndedBy::Admin,
                 client: admin_client(inc),
             };
             answer(store::call(env, &store_id, &msg, t).await)

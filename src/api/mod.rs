@@ -3,7 +3,7 @@
 mod admin;
 mod user;
 
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EventKind};
 use crate::core::config::Config;
 use crate::gate::apply::{stamp, CookieChange};
 use crate::gate::parse::Incoming;
@@ -32,7 +32,7 @@ pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Res
 async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     if inc.is_cross_site(cfg) {
         log_untrusted_event(
-            AuditEvent::new(platform::now(), "cross_site_request")
+            AuditEvent::new(platform::now(), EventKind::CrossSiteRequest)
                 .reason(inc.origin_header.clone().unwrap_or_default())
                 .client(&inc.client.ip, &inc.client.ua),
         );

@@ -1,5 +1,6 @@
 //! Endpoints for the signed-in user: status, refresh, logout, their sessions.
 
+use crate::core::audit::EndedBy;
 use crate::core::config::Config;
 use crate::core::policy::SessionState;
 use crate::gate::apply::{stamp, CookieChange};
@@ -8,7 +9,7 @@ use crate::gate::reject;
 use crate::gate::store;
 use crate::gate::validate::{validate, Live};
 use crate::platform;
-use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use serde_json::{json, Value};
 use worker::{Env, Response, Result};
 
@@ -84,7 +85,7 @@ pub async fn logout(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response>
     if let Some(l) = v.live {
         let msg = StoreRequest::Destroy {
             hash: l.hash.clone(),
-            by: by::USER.into(),
+            by: EndedBy::User,
             client: inc.client.clone(),
         };
         if store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await.is_err() {
@@ -133,7 +134,7 @@ pub async fn revoke(env: &Env, cfg: &Config, inc: &Incoming, id: &str) -> Result
     let msg = StoreRequest::DestroyHandle {
         caller: Some(l.hash.clone()),
         handle: id.to_string(),
-        by: by::USER.into(),
+        by: EndedBy::User,
         client: inc.client.clone(),
     };
     match store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
@@ -159,7 +160,7 @@ pub async fn logout_everywhere(env: &Env, cfg: &Config, inc: &Incoming) -> Resul
     let msg = StoreRequest::DestroyAll {
         caller: Some(l.hash.clone()),
         except: None,
-        by: by::LOGOUT_ALL.into(),
+        by: EndedBy::LogoutAll,
         client: inc.client.clone(),
     };
     match store::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {

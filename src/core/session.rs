@@ -190,23 +190,68 @@ pub struct Binding {
     pub reject: bool,
 }
 
+/// Which of the client's network and user agent differ from a reference (the login's,
+/// or the last audited one). The strings are the `X-Session-Binding` header, the
+/// assertion's `bind` claim and the reason of `binding_changed` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BindingChange {
+    /// Neither changed.
+    #[serde(rename = "ok")]
+    Unchanged,
+    /// Another network (IPv4 /24, IPv6 /64).
+    #[serde(rename = "ip-changed")]
+    Ip,
+    /// Another user agent.
+    #[serde(rename = "ua-changed")]
+    UserAgent,
+    /// Both.
+    #[serde(rename = "ip-changed,ua-changed")]
+    Both,
+}
+
+impl BindingChange {
+    /// From what changed.
+    pub fn of(ip: bool, ua: bool) -> Self {
+        match (ip, ua) {
+            (false, false) => BindingChange::Unchanged,
+            (true, false) => BindingChange::Ip,
+            (false, true) => BindingChange::UserAgent,
+            (true, true) => BindingChange::Both,
+        }
+    }
+
+    /// The header value, claim and event reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingChange::Unchanged => "ok",
+            BindingChange::Ip => "ip-changed",
+            BindingChange::UserAgent => "ua-changed",
+            BindingChange::Both => "ip-changed,ua-changed",
+        }
+    }
+}
+
 impl Binding {
+    /// Change since login.
+    pub fn since_login(&self) -> BindingChange {
+        BindingChange::of(self.ip_changed, self.ua_changed)
+    }
+
+    /// Change since the last `binding_changed` event: what a new event reports.
+    pub fn since_last_event(&self) -> BindingChange {
+        BindingChange::of(self.ip_new, self.ua_new)
+    }
+
     /// The `X-Session-Binding` value.
     pub fn header(&self) -> &'static str {
-        match (self.ip_changed, self.ua_changed) {
-            (false, false) => "ok",
-            (true, false) => "ip-changed",
-            (false, true) => "ua-changed",
-            (true, true) => "ip-changed,ua-changed",
-        }
+        self.since_login().as_str()
     }
 
     /// The assertion's `bind` claim: absent while nothing changed.
     pub fn claim(&self) -> Option<&'static str> {
-        if self.ip_changed || self.ua_changed {
-            Some(self.header())
-        } else {
-            None
+        match self.since_login() {
+            BindingChange::Unchanged => None,
+            changed => Some(changed.as_str()),
         }
     }
 }
@@ -324,6 +369,16 @@ mod tests {
             https: true,
         };
         assert_eq!(check_binding(&s, &other_ua, BindMode::Flag, BindMode::Flag).header(), "ua-changed");
+    }
+
+    #[test]
+    fn binding_change_names_are_the_serde_names() {
+        for ip in [false, true] {
+            for ua in [false, true] {
+                let c = BindingChange::of(ip, ua);
+                assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            }
+        }
     }
 
     proptest! {

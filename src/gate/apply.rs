@@ -6,6 +6,7 @@ use super::io::{self, Edits, RawResponse};
 use super::parse::Incoming;
 use super::store;
 use super::validate::{live_from, new_token, regenerate, Live, Regenerated, Validation};
+use crate::core::audit::{EndedBy, Regeneration};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
 use crate::core::cookie;
@@ -13,7 +14,7 @@ use crate::core::headers::is_reserved;
 use crate::core::session::Session;
 use crate::core::token;
 use crate::platform;
-use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use crate::store::StoreError;
 use serde_json::Map;
 use worker::{web_sys, Env, Headers};
@@ -200,7 +201,7 @@ pub async fn apply(
                 if let Some(cur) = live.take() {
                     let msg = StoreRequest::Destroy {
                         hash: cur.hash,
-                        by: by::USER.into(),
+                        by: EndedBy::User,
                         client: inc.client.clone(),
                     };
                     store::call(env, &cur.store_id, &msg, t).await?;
@@ -211,7 +212,7 @@ pub async fn apply(
                 let cur = live
                     .take()
                     .ok_or_else(|| ApplyError::Invalid("regenerate needs a session".into()))?;
-                match regenerate(env, cfg, &cur, reason.as_str(), roles, false, &inc.client).await? {
+                match regenerate(env, cfg, &cur, reason.into(), roles, false, &inc.client).await? {
                     Regenerated::Done(next, tok) => {
                         cookie = CookieChange::Set {
                             token: tok,
@@ -224,7 +225,7 @@ pub async fn apply(
             }
             Command::Elevate => {
                 let cur = live.take().ok_or_else(|| ApplyError::Invalid("elevate needs a session".into()))?;
-                match regenerate(env, cfg, &cur, "elevation", None, true, &inc.client).await? {
+                match regenerate(env, cfg, &cur, Regeneration::Elevation, None, true, &inc.client).await? {
                     Regenerated::Done(next, tok) => {
                         cookie = CookieChange::Set {
                             token: tok,
@@ -241,12 +242,12 @@ pub async fn apply(
                 let cur = live
                     .take()
                     .ok_or_else(|| ApplyError::Invalid("logout_others needs a session".into()))?;
-                match regenerate(env, cfg, &cur, "logout_others", None, false, &inc.client).await? {
+                match regenerate(env, cfg, &cur, Regeneration::LogoutOthers, None, false, &inc.client).await? {
                     Regenerated::Done(next, tok) => {
                         let msg = StoreRequest::DestroyAll {
                             caller: Some(next.hash.clone()),
                             except: Some(next.hash.clone()),
-                            by: by::LOGOUT_OTHERS.into(),
+                            by: EndedBy::LogoutOthers,
                             client: inc.client.clone(),
                         };
                         store::call(env, &next.store_id, &msg, t).await?;
@@ -264,7 +265,7 @@ pub async fn apply(
                     let msg = StoreRequest::DestroyAll {
                         caller: None,
                         except: None,
-                        by: by::LOGOUT_ALL.into(),
+                        by: EndedBy::LogoutAll,
                         client: inc.client.clone(),
                     };
                     store::call(env, &cur.store_id, &msg, t).await?;

@@ -8,7 +8,7 @@ use super::reject;
 use super::store;
 use super::validate::{self, log_event, log_untrusted_event, Live};
 use crate::api;
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EventKind};
 use crate::core::command;
 use crate::core::policy::{self, Decision};
 use crate::platform;
@@ -44,7 +44,7 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
     }
     if inc.is_cross_site(&cfg) {
         log_untrusted_event(
-            AuditEvent::new(platform::now(), "cross_site_request")
+            AuditEvent::new(platform::now(), EventKind::CrossSiteRequest)
                 .reason(inc.origin_header.clone().unwrap_or_default())
                 .client(&inc.client.ip, &inc.client.ua),
         );
@@ -123,7 +123,7 @@ async fn invalid_command(
     detail: &str,
 ) -> Result<Response> {
     let detail: String = detail.chars().take(300).collect();
-    let mut e = AuditEvent::new(platform::now(), "invalid_origin_command")
+    let mut e = AuditEvent::new(platform::now(), EventKind::InvalidOriginCommand)
         .reason(detail.clone())
         .client(&inc.client.ip, &inc.client.ua);
     if let Some(l) = live {

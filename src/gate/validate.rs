@@ -3,7 +3,7 @@
 
 use super::parse::{CookieValue, Incoming};
 use super::store;
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EventKind, Regeneration};
 use crate::core::config::Config;
 use crate::core::policy::SessionState;
 use crate::core::session::{Client, Expiry, Reason, Session, Timeouts};
@@ -123,7 +123,7 @@ pub async fn regenerate(
     env: &Env,
     cfg: &Config,
     live: &Live,
-    reason: &str,
+    reason: Regeneration,
     roles: Option<Vec<String>>,
     elevate: bool,
     client: &Client,
@@ -132,7 +132,7 @@ pub async fn regenerate(
     let msg = StoreRequest::Regenerate {
         old_hash: live.hash.clone(),
         new_hash: hash.clone(),
-        reason: reason.into(),
+        reason,
         roles,
         elevate,
         client: client.clone(),
@@ -159,7 +159,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
         Ok(t) => t,
         Err(e) => {
             log_untrusted_event(
-                AuditEvent::new(platform::now(), "forged_token")
+                AuditEvent::new(platform::now(), EventKind::ForgedToken)
                     .reason(e.as_str())
                     .client(&inc.client.ip, &inc.client.ua),
             );
@@ -227,7 +227,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             }
             // Plain HTTP -> HTTPS: the ID may have been seen on the wire, so a fresh one.
             if new_id_required {
-                return match regenerate(env, cfg, &live, "https_upgrade", None, false, &inc.client).await {
+                return match regenerate(env, cfg, &live, Regeneration::HttpsUpgrade, None, false, &inc.client).await {
                     Ok(Regenerated::Done(next, tok)) => Validation {
                         state: next.state(platform::now()),
                         live: Some(*next),

@@ -1,6 +1,6 @@
 //! Messages between the gate and a session Durable Object (JSON over the stub's fetch).
 
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EndedBy, Regeneration};
 use crate::core::session::{Client, Expiry, Reason, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,18 +12,10 @@ pub const MESSAGE_HEADER: &str = "x-store-message";
 /// The object's row-write counter (benchmark, admin API); every other call carries a `Request`.
 pub const STATS_URL: &str = "https://session-store/stats";
 
-/// Who ended a session, for the `revoked` audit event.
-pub mod by {
-    pub const USER: &str = "user";
-    pub const ADMIN: &str = "admin";
-    pub const LOGOUT_ALL: &str = "logout_all";
-    pub const LOGOUT_OTHERS: &str = "logout_others";
-    pub const BINDING: &str = "binding";
-    pub const LOGIN: &str = "login";
-    /// Ended by a newer login past `MAX_SESSIONS_PER_USER`.
-    pub const SESSION_LIMIT: &str = "session_limit";
-}
-
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one Request per object call, serialised at once: a box would only add an allocation"
+)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 // Externally tagged (`{"validate": {...}}`): serde reads it in one pass, where an
 // internally tagged enum buffers the whole message first, on every request, both ways.
@@ -51,7 +43,7 @@ pub enum Request {
     Regenerate {
         old_hash: String,
         new_hash: String,
-        reason: String,
+        reason: Regeneration,
         roles: Option<Vec<String>>,
         elevate: bool,
         client: Client,
@@ -64,21 +56,21 @@ pub enum Request {
     /// End one session (logout).
     Destroy {
         hash: String,
-        by: String,
+        by: EndedBy,
         client: Client,
     },
     /// End every session, or every one but `except`. `caller` must be live when given.
     DestroyAll {
         caller: Option<String>,
         except: Option<String>,
-        by: String,
+        by: EndedBy,
         client: Client,
     },
     /// End the session with this public handle. `caller` must be live when given.
     DestroyHandle {
         caller: Option<String>,
         handle: String,
-        by: String,
+        by: EndedBy,
         client: Client,
     },
     /// Live sessions. `caller` must be live when given; it is marked `current`.
@@ -148,4 +140,37 @@ pub enum Response {
     Invalid {
         detail: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_reasons_keep_their_wire_strings() {
+        let client = Client {
+            ip: "203.0.113.5".into(),
+            ua: "UA/1".into(),
+            https: true,
+        };
+        let destroy = Request::Destroy {
+            hash: "h".into(),
+            by: EndedBy::LogoutAll,
+            client: client.clone(),
+        };
+        assert_eq!(
+            serde_json::to_string(&destroy).unwrap(),
+            r#"{"destroy":{"hash":"h","by":"logout_all","client":{"ip":"203.0.113.5","ua":"UA/1","https":true}}}"#
+        );
+        let regenerate = r#"{"regenerate":{"old_hash":"a","new_hash":"b","reason":"https_upgrade","roles":null,"elevate":false,"client":{"ip":"203.0.113.5","ua":"UA/1","https":true}}}"#;
+        let parsed: Request = serde_json::from_str(regenerate).unwrap();
+        assert!(matches!(
+            parsed,
+            Request::Regenerate {
+                reason: Regeneration::HttpsUpgrade,
+                ..
+            }
+        ));
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), regenerate);
+    }
 }

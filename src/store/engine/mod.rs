@@ -5,9 +5,9 @@
 //! `Call` is one request being applied, with its clock and the audit events it writes,
 //! and has one method per kind of store request.
 
-use super::protocol::{by, Request, Response, SessionSummary, StoredEvent};
+use super::protocol::{Request, Response, SessionSummary, StoredEvent};
 use super::{Store, StoreError, StoreResult};
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EndedBy, EventKind, Regeneration};
 use crate::core::command::{check_data, merge_data};
 use crate::core::config::{BindMode, Config};
 use crate::core::session::{check_binding, Binding, Client, Expiry, Reason, Session, Timeouts};
@@ -78,8 +78,16 @@ impl From<StoreError> for Halt {
 /// A request's result before `Halt::Rejected` becomes an answer.
 type Step<T> = Result<T, Halt>;
 
-fn event(now: u64, name: &str, s: &Session, client: Option<&Client>) -> AuditEvent {
-    let mut e = AuditEvent::new(now, name);
+/// The event of a session that timed out (`Expiry::check` fails with the two timeouts only).
+fn timed_out(reason: Reason) -> EventKind {
+    match reason {
+        Reason::AbsoluteTimeout => EventKind::AbsoluteTimeout,
+        _ => EventKind::IdleTimeout,
+    }
+}
+
+fn event(now: u64, kind: EventKind, s: &Session, client: Option<&Client>) -> AuditEvent {
+    let mut e = AuditEvent::new(now, kind);
     e.user = s.user.clone();
     e.session = Some(s.handle.clone());
     match client {
@@ -150,7 +158,7 @@ impl<S: Store> Engine<S> {
             match expiry.check(now) {
                 Err(reason) => {
                     self.kill(&hash, reason, now, false)?;
-                    events.push(event(now, reason.as_str(), &s, None));
+                    events.push(event(now, timed_out(reason), &s, None));
                 }
                 // Active in memory since the last write: look again at its real deadline.
                 Ok(()) => self.store.put(&hash, &s, expiry.at())?,
@@ -199,7 +207,7 @@ impl<S: Store> Call<'_, S> {
                 except,
                 by,
                 client,
-            } => self.destroy_all(caller.as_deref(), except.as_deref(), &by, &client),
+            } => self.destroy_all(caller.as_deref(), except.as_deref(), by, &client),
             Request::DestroyHandle {
                 caller,
                 handle,
@@ -236,8 +244,8 @@ impl<S: Store> Call<'_, S> {
     }
 
     /// An audit event about `s`, for `client` or, without one, its last client.
-    fn event(&self, name: &str, s: &Session, client: Option<&Client>) -> AuditEvent {
-        event(self.now, name, s, client)
+    fn event(&self, kind: EventKind, s: &Session, client: Option<&Client>) -> AuditEvent {
+        event(self.now, kind, s, client)
     }
 
     /// A live session, or why not. Expired sessions are removed on the way (with their
@@ -249,7 +257,7 @@ impl<S: Store> Call<'_, S> {
         };
         if let Err(reason) = self.engine.expiry(hash, &s).check(self.now) {
             self.engine.kill(hash, reason, self.now, false)?;
-            self.events.push(self.event(reason.as_str(), &s, None));
+            self.events.push(self.event(timed_out(reason), &s, None));
             return Err(Halt::Rejected { reason, replaced: false });
         }
         Ok(s)
@@ -287,8 +295,13 @@ impl<S: Store> Call<'_, S> {
             self.make_room(hash, &session)?;
         }
         self.engine.put(hash, &session)?;
-        let name = if regenerated { "session_regenerated" } else { "session_created" };
-        self.events.push(self.event(name, &session, Some(client)).reason(by::LOGIN));
+        let kind = if regenerated {
+            EventKind::SessionRegenerated
+        } else {
+            EventKind::SessionCreated
+        };
+        self.events
+            .push(self.event(kind, &session, Some(client)).reason(Regeneration::Login.as_str()));
         Ok(Self::done(session))
     }
 
@@ -314,7 +327,8 @@ impl<S: Store> Call<'_, S> {
         live.sort_by(|a, b| (a.0, &a.2.handle).cmp(&(b.0, &b.2.handle)));
         for (_, hash, s) in live.iter().take(live.len() + 1 - max) {
             self.kill(hash)?;
-            self.events.push(self.event("revoked", s, None).reason(by::SESSION_LIMIT));
+            self.events
+                .push(self.event(EventKind::Revoked, s, None).reason(EndedBy::SessionLimit.as_str()));
         }
         Ok(())
     }
@@ -324,7 +338,8 @@ impl<S: Store> Call<'_, S> {
     fn take(&mut self, hash: &str, client: &Client) -> Step<Response> {
         let s = self.live(hash)?;
         self.replace(hash)?;
-        self.events.push(self.event("revoked", &s, Some(client)).reason(by::LOGIN));
+        self.events
+            .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Login.as_str()));
         Ok(Self::done(s))
     }
 
@@ -334,7 +349,7 @@ impl<S: Store> Call<'_, S> {
         &mut self,
         old_hash: &str,
         new_hash: &str,
-        reason: String,
+        reason: Regeneration,
         roles: Option<Vec<String>>,
         elevate: bool,
         client: &Client,
@@ -356,9 +371,10 @@ impl<S: Store> Call<'_, S> {
         }
         s.via_http = !client.https;
         self.engine.put(new_hash, &s)?;
-        self.events.push(self.event("session_regenerated", &s, Some(client)).reason(reason));
+        self.events
+            .push(self.event(EventKind::SessionRegenerated, &s, Some(client)).reason(reason.as_str()));
         if elevate {
-            self.events.push(self.event("session_elevated", &s, Some(client)));
+            self.events.push(self.event(EventKind::SessionElevated, &s, Some(client)));
         }
         Ok(Self::done(s))
     }
@@ -376,15 +392,16 @@ impl<S: Store> Call<'_, S> {
     }
 
     /// Ends one live session (logout).
-    fn destroy(&mut self, hash: &str, by: String, client: &Client) -> Step<Response> {
+    fn destroy(&mut self, hash: &str, by: EndedBy, client: &Client) -> Step<Response> {
         let s = self.live(hash)?;
         self.kill(hash)?;
-        self.events.push(self.event("logout", &s, Some(client)).reason(by));
+        self.events
+            .push(self.event(EventKind::Logout, &s, Some(client)).reason(by.as_str()));
         Ok(Response::Done { count: 1, session: None })
     }
 
     /// Ends every session in the object but `except`.
-    fn destroy_all(&mut self, caller: Option<&str>, except: Option<&str>, by: &str, client: &Client) -> Step<Response> {
+    fn destroy_all(&mut self, caller: Option<&str>, except: Option<&str>, by: EndedBy, client: &Client) -> Step<Response> {
         self.caller_live(caller)?;
         let mut count = 0;
         for (hash, s) in self.store().all()? {
@@ -392,21 +409,23 @@ impl<S: Store> Call<'_, S> {
                 continue;
             }
             self.kill(&hash)?;
-            self.events.push(self.event("revoked", &s, Some(client)).reason(by));
+            self.events
+                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
             count += 1;
         }
         Ok(Response::Done { count, session: None })
     }
 
     /// Ends the session with this public handle (from a session list).
-    fn destroy_handle(&mut self, caller: Option<&str>, handle: &str, by: String, client: &Client) -> Step<Response> {
+    fn destroy_handle(&mut self, caller: Option<&str>, handle: &str, by: EndedBy, client: &Client) -> Step<Response> {
         self.caller_live(caller)?;
         let found = self.store().all()?.into_iter().find(|(_, s)| s.handle == handle);
         let Some((hash, s)) = found else {
             return Ok(Response::NotFound);
         };
         self.kill(&hash)?;
-        self.events.push(self.event("revoked", &s, Some(client)).reason(by));
+        self.events
+            .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
         Ok(Response::Done { count: 1, session: None })
     }
 
@@ -461,7 +480,8 @@ impl<S: Store> Call<'_, S> {
         let b = check_binding(&s, client, p.bind_ip, p.bind_ua);
         if b.reject {
             self.kill(hash)?;
-            self.events.push(self.event("revoked", &s, Some(client)).reason(by::BINDING));
+            self.events
+                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Binding.as_str()));
             return Err(Halt::Rejected {
                 reason: Reason::BindingMismatch,
                 replaced: false,
@@ -501,12 +521,9 @@ impl<S: Store> Call<'_, S> {
         if !b.ip_new && !b.ua_new {
             return false;
         }
-        let what = match (b.ip_new, b.ua_new) {
-            (true, true) => "ip-changed,ua-changed",
-            (true, false) => "ip-changed",
-            _ => "ua-changed",
-        };
-        self.events.push(self.event("binding_changed", s, Some(client)).reason(what));
+        let what = b.since_last_event();
+        self.events
+            .push(self.event(EventKind::BindingChanged, s, Some(client)).reason(what.as_str()));
         if b.ip_new {
             s.last_ip.clone_from(&client.ip);
         }

@@ -145,7 +145,7 @@ fn a_login_past_the_session_limit_ends_the_least_recently_used() {
     let ended: Vec<_> = out.events.iter().filter(|ev| ev.event == "revoked").collect();
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].session.as_deref(), Some("b"));
-    assert_eq!(ended[0].reason.as_deref(), Some(by::SESSION_LIMIT));
+    assert_eq!(ended[0].reason.as_deref(), Some(EndedBy::SessionLimit.as_str()));
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn regenerate_kills_the_old_id_and_keeps_the_data() {
             Request::Regenerate {
                 old_hash: "old".into(),
                 new_hash: "new".into(),
-                reason: "permission_change".into(),
+                reason: Regeneration::PermissionChange,
                 roles: Some(vec!["admin".into()]),
                 elevate: false,
                 client: client(),
@@ -260,7 +260,7 @@ fn regenerate_kills_the_old_id_and_keeps_the_data() {
             Request::Regenerate {
                 old_hash: "old".into(),
                 new_hash: "x".into(),
-                reason: "password_change".into(),
+                reason: Regeneration::PasswordChange,
                 roles: None,
                 elevate: false,
                 client: client(),
@@ -303,7 +303,7 @@ fn logout_others_and_all() {
             Request::DestroyAll {
                 caller: Some("h1".into()),
                 except: Some("h1".into()),
-                by: by::LOGOUT_OTHERS.into(),
+                by: EndedBy::LogoutOthers,
                 client: client(),
             },
             5,
@@ -316,7 +316,7 @@ fn logout_others_and_all() {
         Request::DestroyAll {
             caller: None,
             except: None,
-            by: by::ADMIN.into(),
+            by: EndedBy::Admin,
             client: client(),
         },
         7,
@@ -342,7 +342,7 @@ fn list_and_destroy_by_handle() {
             Request::DestroyHandle {
                 caller: Some("h1".into()),
                 handle: "zz".into(),
-                by: by::USER.into(),
+                by: EndedBy::User,
                 client: client(),
             },
             2,
@@ -354,7 +354,7 @@ fn list_and_destroy_by_handle() {
             Request::DestroyHandle {
                 caller: Some("h1".into()),
                 handle: "b".into(),
-                by: by::USER.into(),
+                by: EndedBy::User,
                 client: client(),
             },
             2,
