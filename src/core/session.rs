@@ -268,12 +268,13 @@ pub fn check_binding(s: &Session, c: &Client, ip_mode: BindMode, ua_mode: BindMo
     }
 }
 
+/// Sessions and timings shared by the unit tests of `core` and `store`.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
-    use proptest::prelude::*;
 
-    const T: Timeouts = Timeouts {
+    /// 30 min idle, 24 h absolute, 15 min elevated, 60 s slide, 2 min warning.
+    pub(crate) const TIMEOUTS: Timeouts = Timeouts {
         idle: 1800,
         absolute: 86_400,
         elevated: 900,
@@ -281,24 +282,54 @@ mod tests {
         warning_window: 120,
     };
 
-    pub fn session(now: u64) -> Session {
+    /// The login's client: 203.0.113.5 with `UA/1`, over HTTPS.
+    pub(crate) fn client() -> Client {
+        Client {
+            ip: "203.0.113.5".into(),
+            ua: "UA/1".into(),
+            https: true,
+        }
+    }
+
+    /// `alice`'s session (role `user`) created and last seen at `now`, bound at login
+    /// to `client()`, with no later client recorded yet.
+    pub(crate) fn session(handle: &str, now: u64) -> Session {
+        let login = client();
         Session {
-            handle: "h".into(),
+            handle: handle.into(),
             user: Some("alice".into()),
-            roles: vec![],
+            roles: vec!["user".into()],
             data: Map::new(),
             created_at: now,
             auth_time: now,
             last_seen: now,
-            absolute_expiry: now + T.absolute,
+            absolute_expiry: now + TIMEOUTS.absolute,
             elevated_until: None,
-            login_ip: "203.0.113.5".into(),
-            login_ua: "UA/1".into(),
-            last_ip: "203.0.113.5".into(),
-            last_ua: "UA/1".into(),
+            login_ip: login.ip,
+            login_ua: login.ua,
+            last_ip: String::new(),
+            last_ua: String::new(),
             flagged: false,
             via_http: false,
             persistent: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{self, TIMEOUTS as T};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A session whose last audited client is its login client.
+    pub fn session(now: u64) -> Session {
+        let s = fixtures::session("h", now);
+        Session {
+            roles: vec![],
+            last_ip: s.login_ip.clone(),
+            last_ua: s.login_ua.clone(),
+            ..s
         }
     }
 

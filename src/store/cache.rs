@@ -116,27 +116,15 @@ impl<S: Store> Store for Cached<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::session::fixtures;
     use crate::store::memory::MemoryStore;
     use proptest::prelude::*;
 
+    /// Only `last_seen` varies: the cache must hand back exactly what was stored.
     fn session(handle: &str, last_seen: u64) -> Session {
         Session {
-            handle: handle.into(),
-            user: Some("ann".into()),
-            roles: vec!["user".into()],
-            data: Default::default(),
-            created_at: 0,
-            auth_time: 0,
             last_seen,
-            absolute_expiry: 1000,
-            elevated_until: None,
-            login_ip: String::new(),
-            login_ua: String::new(),
-            last_ip: String::new(),
-            last_ua: String::new(),
-            flagged: false,
-            via_http: false,
-            persistent: false,
+            ..fixtures::session(handle, 0)
         }
     }
 

@@ -1,14 +1,7 @@
 use super::super::memory::MemoryStore;
 use super::*;
-use serde_json::{json, Map};
-
-const T: Timeouts = Timeouts {
-    idle: 1800,
-    absolute: 86_400,
-    elevated: 900,
-    slide_interval: 60,
-    warning_window: 120,
-};
+use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
+use serde_json::json;
 
 fn engine(bind: BindMode) -> Engine<MemoryStore> {
     limited(bind, 0)
@@ -24,35 +17,6 @@ fn limited(bind: BindMode, max_sessions: u32) -> Engine<MemoryStore> {
             max_sessions,
         },
     )
-}
-
-fn client() -> Client {
-    Client {
-        ip: "203.0.113.5".into(),
-        ua: "UA/1".into(),
-        https: true,
-    }
-}
-
-fn session(handle: &str, now: u64) -> Session {
-    Session {
-        handle: handle.into(),
-        user: Some("alice".into()),
-        roles: vec!["user".into()],
-        data: Map::new(),
-        created_at: now,
-        auth_time: now,
-        last_seen: now,
-        absolute_expiry: now + T.absolute,
-        elevated_until: None,
-        login_ip: "203.0.113.5".into(),
-        login_ua: "UA/1".into(),
-        last_ip: String::new(),
-        last_ua: String::new(),
-        flagged: false,
-        via_http: false,
-        persistent: false,
-    }
 }
 
 fn create(e: &Engine<MemoryStore>, hash: &str, handle: &str, now: u64) {
