@@ -8,6 +8,9 @@
 //! - `api` (Wasm only): the gate's own endpoints under `/.sessiongate/`.
 //! - `objects` (Wasm only): the session Durable Object.
 
+#![forbid(unsafe_code)]
+#![warn(clippy::all)]
+
 pub mod core;
 pub mod store;
 
