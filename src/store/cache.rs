@@ -1,7 +1,7 @@
 //! A read-through cache of decoded sessions in front of any `Store`.
 //!
-//! A session object answers every request of its user; reading the row from SQLite and
-//! decoding its JSON each time was a measurable share of a validation. Sessions change
+//! A session object answers every request of its user; without the cache each validation
+//! would read the row from SQLite and decode its JSON again. Sessions change
 //! only through `put` and `delete`, which update the cache after the store accepted the
 //! write, so a cached session is always the stored one. A failed write drops the entry
 //! (the next read goes to the store). The object's memory goes when it is evicted, and
