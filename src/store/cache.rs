@@ -17,12 +17,14 @@ use std::collections::HashMap;
 /// only an unusual one gets there).
 pub const CAPACITY: usize = 256;
 
+/// A `Store` that keeps decoded sessions in memory in front of `inner`.
 pub struct Cached<S> {
     inner: S,
     sessions: RefCell<HashMap<String, Session>>,
 }
 
 impl<S: Store> Cached<S> {
+    /// An empty cache in front of `inner`.
     pub fn new(inner: S) -> Self {
         Cached {
             inner,
@@ -30,6 +32,7 @@ impl<S: Store> Cached<S> {
         }
     }
 
+    /// The store underneath.
     pub fn inner(&self) -> &S {
         &self.inner
     }

@@ -8,6 +8,7 @@ use crate::core::session::{Reason, Session};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
+/// Sessions, tombstones and audit events in maps; nothing persists.
 #[derive(Default)]
 pub struct MemoryStore {
     sessions: RefCell<BTreeMap<String, (Session, u64)>>,
