@@ -1,6 +1,8 @@
 //! Audit events: stored per user (bounded) and printed as one JSON line each, so that
 //! Workers Logs / Logpush can ship them.
 
+#![warn(missing_docs)]
+
 use super::command::RegenerateReason;
 use serde::{Deserialize, Serialize};
 

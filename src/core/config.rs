@@ -3,15 +3,21 @@
 //! Every bad value is refused with the variable's name, what is wrong and the
 //! accepted form; nothing falls back silently to a weaker default.
 
+#![warn(missing_docs)]
+
 use super::cookie::{self, SameSite};
 use super::duration::{self, parse_duration};
 use super::path::{self, PathSet};
 use std::fmt;
 
+/// A configuration variable that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The variable's name.
     pub variable: &'static str,
+    /// What is wrong with its value.
     pub problem: String,
+    /// The form it accepts.
     pub accepted: String,
 }
 
@@ -34,6 +40,7 @@ fn err(variable: &'static str, problem: impl Into<String>, accepted: impl Into<S
 pub struct Secret(Vec<u8>);
 
 impl Secret {
+    /// The key's bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
@@ -45,22 +52,30 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// What a change of network (`BIND_IP`) or user agent (`BIND_UA`) does to a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BindMode {
+    /// Nothing.
     Off,
+    /// The session is flagged, an audit event written, the origin told (`X-Session-Binding`).
     Flag,
+    /// The session is ended.
     Reject,
 }
 
 /// Base URL of the origin: `scheme://authority` plus an optional path prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginUrl {
+    /// `http` or `https`.
     pub scheme: String,
+    /// Host and port, lower-cased.
     pub authority: String,
+    /// Path prefix without a trailing slash ("" for none).
     pub base_path: String,
 }
 
 impl OriginUrl {
+    /// Parses `ORIGIN_URL` (or an entry of `ALLOWED_ORIGINS`); the error describes the problem.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let (scheme, rest) = raw.split_once("://").ok_or_else(|| format!("{raw:?} has no scheme"))?;
         let scheme = scheme.to_ascii_lowercase();
@@ -89,6 +104,7 @@ impl OriginUrl {
         host_of(&self.authority)
     }
 
+    /// The origin URL for a request's path and query.
     pub fn url_for(&self, path: &str, query: &str) -> String {
         format!("{}://{}{}{}{}", self.scheme, self.authority, self.base_path, path, query)
     }
@@ -105,34 +121,57 @@ pub fn host_of(authority: &str) -> &str {
         .unwrap_or(authority)
 }
 
+/// Every setting, parsed and checked (`from_lookup`). Durations are in seconds.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `ORIGIN_URL`: where validated requests go (none: the gate answers only its own paths).
     pub origin_url: Option<OriginUrl>,
+    /// `IDLE_TIMEOUT`.
     pub idle_timeout: u64,
+    /// `ABSOLUTE_TIMEOUT`.
     pub absolute_timeout: u64,
+    /// `PUBLIC_PATHS`: open without a session.
     pub public_paths: PathSet,
+    /// `LOGIN_URL`: where browsers without a session are sent.
     pub login_url: String,
+    /// `COOKIE_NAME`.
     pub cookie_name: String,
+    /// `COOKIE_SAMESITE` (Strict or Lax).
     pub cookie_samesite: SameSite,
+    /// `REQUIRE_HTTPS`: plain HTTP is redirected.
     pub require_https: bool,
+    /// `SESSION_SECRET`: signs session tokens.
     pub session_secret: Secret,
+    /// `SESSION_SECRET_PREVIOUS`: still verifies tokens during a key rotation.
     pub session_secret_previous: Option<Secret>,
+    /// `ORIGIN_SECRET`: signs the assertion for the origin.
     pub origin_secret: Secret,
+    /// `ELEVATED_TIMEOUT`: how long an elevation lasts.
     pub elevated_timeout: u64,
+    /// `SENSITIVE_PATHS`: need an elevated session.
     pub sensitive_paths: PathSet,
+    /// `BIND_IP`.
     pub bind_ip: BindMode,
+    /// `BIND_UA`.
     pub bind_ua: BindMode,
+    /// `ALLOWED_ORIGINS`: other origins allowed to send state-changing requests.
     pub allowed_origins: Vec<String>,
+    /// `ADMIN_TOKEN`: enables the admin API.
     pub admin_token: Option<Secret>,
+    /// `WARNING_WINDOW`: how long before expiry the client is warned (0: never).
     pub warning_window: u64,
+    /// `SESSION_DATA_MAX`: bytes of session data.
     pub session_data_max: usize,
     /// Live sessions one user may hold; a login past it ends the least recently used.
     /// 0: no limit.
     pub max_sessions_per_user: u32,
+    /// `STORE_TIMEOUT`, in milliseconds.
     pub store_timeout_ms: u64,
+    /// `ORIGIN_TIMEOUT`, in milliseconds.
     pub origin_timeout_ms: u64,
 }
 
+/// Shortest accepted secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// Every variable the gate reads, with its default (`None` = required or unset).
