@@ -9,6 +9,8 @@
 //! - `error`: why a scan could not run (`ScanError`);
 //! - `report`: grade, text and JSON.
 
+#![warn(missing_docs)]
+
 pub mod cookie;
 pub mod entropy;
 mod error;

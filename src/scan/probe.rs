@@ -24,16 +24,23 @@ use std::time::Duration;
 
 /// Sent as the value of spoofed identity headers and searched for in responses.
 pub const PROBE_IDENTITY: &str = "scanner-probe";
+/// Identity headers an origin might trust; the scan sends each from the client.
 pub const IDENTITY_HEADERS: [&str; 3] = ["X-Session-User", "X-Forwarded-User", "Remote-User"];
 const GATE_ONLY_HEADERS: [&str; 2] = ["X-Session-Command", "X-Session-Assertion"];
 const MAX_HOPS: usize = 5;
 
+/// What to scan and how (the command line).
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The site's base URL.
     pub base: String,
+    /// How to log in (`--login`).
     pub login: Option<Recipe>,
+    /// How to log out (`--logout`).
     pub logout: Option<Recipe>,
+    /// Fresh session IDs to collect (`--samples`).
     pub samples: usize,
+    /// `--idle-probe`: how long to leave a session idle.
     pub idle_probe: Option<Duration>,
     /// Name of the session cookie, when the heuristics would not find it.
     pub cookie: Option<String>,
@@ -77,9 +84,11 @@ struct Observation {
 pub struct Jar(Vec<(String, String)>);
 
 impl Jar {
+    /// The cookie's value.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
+    /// Sets a cookie.
     pub fn set(&mut self, name: &str, value: &str) {
         self.0.retain(|(n, _)| n != name);
         self.0.push((name.into(), value.into()));
@@ -90,6 +99,7 @@ impl Jar {
             self.0.push((c.name.clone(), c.value.clone()));
         }
     }
+    /// The `Cookie` header, if any cookie is set.
     pub fn header(&self) -> Option<String> {
         (!self.0.is_empty()).then(|| self.0.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; "))
     }

@@ -7,23 +7,31 @@ use super::entropy::IdAnalysis;
 use super::finding::{Finding, Severity};
 use serde_json::{json, Value};
 
+/// Everything a scan found, checked, and could not check.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The base URL scanned.
     pub target: String,
+    /// The session cookie's name, when one was found.
     pub session_cookie: Option<String>,
+    /// The fresh-ID analysis, when enough IDs were collected.
     pub id_analysis: Option<IdAnalysis>,
+    /// The findings, most severe first once finished.
     pub findings: Vec<Finding>,
     /// Checks that could not run, and why.
     pub skipped: Vec<String>,
     /// What was checked and passed, in a few words each.
     pub passed: Vec<String>,
+    /// Requests sent.
     pub requests: usize,
 }
 
+/// Findings of severity `s`.
 pub fn count(findings: &[Finding], s: Severity) -> usize {
     findings.iter().filter(|f| f.severity == s).count()
 }
 
+/// A to F from the counts of findings by severity (see `Severity`).
 pub fn grade(findings: &[Finding]) -> char {
     let c = |s| count(findings, s);
     if c(Severity::Critical) > 0 || c(Severity::High) >= 2 {
@@ -47,6 +55,7 @@ impl Report {
         self.findings.dedup_by(|a, b| a.id == b.id && a.subject == b.subject);
     }
 
+    /// This report's grade.
     pub fn grade(&self) -> char {
         grade(&self.findings)
     }
@@ -60,6 +69,7 @@ impl Report {
         Severity::ALL.iter().map(|s| (*s, count(&self.findings, *s))).collect()
     }
 
+    /// The report as JSON (`--json`).
     pub fn to_json(&self) -> Value {
         let counts: serde_json::Map<String, Value> = self.counts().into_iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect();
         json!({
