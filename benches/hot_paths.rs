@@ -1,7 +1,7 @@
-//! Native micro-benchmarks of the gate's hot pure functions (issue 6: each under 10 µs).
+//! Native micro-benchmarks of the gate's hot pure functions (the budget: each under 10 µs).
 //! Run by `make bench` (bench/run.sh) as
 //! `cargo bench --bench hot_paths -- --warm-up-time 1 --measurement-time 2`.
-//! The bench profile inherits the release profile (opt-level "z", LTO), the one the
+//! The bench profile inherits the release profile (opt-level 3, LTO), the one the
 //! Wasm ships with; natively compiled, so the figures are a lower bound for Wasm.
 
 use criterion::{criterion_group, criterion_main, Criterion};

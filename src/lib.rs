@@ -10,6 +10,9 @@
 //!   cookie, answers, the session-object client, the log).
 //! - `objects` (Wasm only): the session Durable Object.
 
+#![forbid(unsafe_code)]
+#![warn(clippy::all)]
+
 pub mod core;
 pub mod store;
 

@@ -1,6 +1,7 @@
 //! The admin API: `Authorization: Bearer <ADMIN_TOKEN>`. Without the secret configured
 //! it does not exist (404); a missing or wrong token is 401.
 
+use crate::core::audit::EndedBy;
 use crate::core::config::Config;
 use crate::core::path::decode_segment;
 use crate::core::session::Client;
@@ -9,7 +10,8 @@ use crate::edge::log;
 use crate::edge::request::Incoming;
 use crate::edge::respond;
 use crate::edge::session_object;
-use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -46,7 +48,7 @@ fn admin_client(inc: &Incoming) -> Client {
     }
 }
 
-fn answer(r: std::result::Result<StoreResponse, session_object::StoreDown>) -> Result<Response> {
+fn answer(r: std::result::Result<StoreResponse, StoreError>) -> Result<Response> {
     match r {
         Ok(StoreResponse::Sessions { sessions }) => respond::json(200, &json!({ "sessions": sessions })),
         Ok(StoreResponse::Done { count, .. }) => respond::json(200, &json!({ "revoked": count })),
@@ -85,7 +87,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
             let msg = StoreRequest::DestroyAll {
                 caller: None,
                 except: None,
-                by: by::ADMIN.into(),
+                by: EndedBy::Admin,
                 client: admin_client(inc),
             };
             answer(session_object::call(env, &store_id, &msg, t).await)
@@ -97,7 +99,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
             let msg = StoreRequest::DestroyHandle {
                 caller: None,
                 handle: id.to_string(),
-                by: by::ADMIN.into(),
+                by: EndedBy::Admin,
                 client: admin_client(inc),
             };
             answer(session_object::call(env, &store_id, &msg, t).await)

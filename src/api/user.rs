@@ -1,5 +1,6 @@
 //! Endpoints for the signed-in user: status, refresh, logout, their sessions.
 
+use crate::core::audit::EndedBy;
 use crate::core::config::Config;
 use crate::core::session::Reason;
 use crate::core::token;
@@ -9,7 +10,8 @@ use crate::edge::respond;
 use crate::edge::session_object;
 use crate::edge::validate::{validate, Live, Validation};
 use crate::platform;
-use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use serde_json::{json, Value};
 use worker::{Env, Response, Result};
 
@@ -112,16 +114,10 @@ async fn logout_each(env: &Env, cfg: &Config, inc: &Incoming, values: &[String])
 }
 
 /// Ends one session by its storage hash (a dead or unknown one is already ended).
-async fn destroy(
-    env: &Env,
-    cfg: &Config,
-    inc: &Incoming,
-    store_id: &[u8; 32],
-    hash: String,
-) -> std::result::Result<(), session_object::StoreDown> {
+async fn destroy(env: &Env, cfg: &Config, inc: &Incoming, store_id: &[u8; 32], hash: String) -> std::result::Result<(), StoreError> {
     let msg = StoreRequest::Destroy {
         hash,
-        by: by::USER.into(),
+        by: EndedBy::User,
         client: inc.client.clone(),
     };
     match session_object::stub(env, store_id)? {
@@ -157,7 +153,7 @@ pub async fn revoke(env: &Env, cfg: &Config, inc: &Incoming, id: &str) -> Result
     let msg = StoreRequest::DestroyHandle {
         caller: Some(l.hash.clone()),
         handle: id.to_string(),
-        by: by::USER.into(),
+        by: EndedBy::User,
         client: inc.client.clone(),
     };
     match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
@@ -177,7 +173,7 @@ pub async fn logout_everywhere(env: &Env, cfg: &Config, inc: &Incoming) -> Resul
     let msg = StoreRequest::DestroyAll {
         caller: Some(l.hash.clone()),
         except: None,
-        by: by::LOGOUT_ALL.into(),
+        by: EndedBy::LogoutAll,
         client: inc.client.clone(),
     };
     match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {

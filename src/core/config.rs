@@ -3,16 +3,22 @@
 //! Every bad value is refused with the variable's name, what is wrong and the
 //! accepted form; nothing falls back silently to a weaker default.
 
+#![warn(missing_docs)]
+
 use super::cookie::{self, SameSite};
 use super::cookie_scope::CookieScope;
 use super::duration::{self, parse_duration};
 use super::path::{self, PathSet};
 use std::fmt;
 
+/// A configuration variable that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The variable's name.
     pub variable: &'static str,
+    /// What is wrong with its value.
     pub problem: String,
+    /// The form it accepts.
     pub accepted: String,
 }
 
@@ -56,6 +62,7 @@ fn static_paths(raw: &str, public: &PathSet, sensitive: &PathSet) -> Result<Path
 pub struct Secret(Vec<u8>);
 
 impl Secret {
+    /// The key's bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
@@ -67,22 +74,30 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// What a change of network (`BIND_IP`) or user agent (`BIND_UA`) does to a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BindMode {
+    /// Nothing.
     Off,
+    /// The session is flagged, an audit event written, the origin told (`X-Session-Binding`).
     Flag,
+    /// The session is ended.
     Reject,
 }
 
 /// Base URL of the origin: `scheme://authority` plus an optional path prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginUrl {
+    /// `http` or `https`.
     pub scheme: String,
+    /// Host and port, lower-cased.
     pub authority: String,
+    /// Path prefix without a trailing slash ("" for none).
     pub base_path: String,
 }
 
 impl OriginUrl {
+    /// Parses `ORIGIN_URL` (or an entry of `ALLOWED_ORIGINS`); the error describes the problem.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let (scheme, rest) = raw.split_once("://").ok_or_else(|| format!("{raw:?} has no scheme"))?;
         let scheme = scheme.to_ascii_lowercase();
@@ -111,6 +126,7 @@ impl OriginUrl {
         host_of(&self.authority)
     }
 
+    /// The origin URL for a request's path and query.
     pub fn url_for(&self, path: &str, query: &str) -> String {
         format!("{}://{}{}{}{}", self.scheme, self.authority, self.base_path, path, query)
     }
@@ -127,38 +143,61 @@ pub fn host_of(authority: &str) -> &str {
         .unwrap_or(authority)
 }
 
+/// Every setting, parsed and checked (`from_lookup`). Durations are in seconds.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `ORIGIN_URL`: where validated requests go (none: the gate answers only its own paths).
     pub origin_url: Option<OriginUrl>,
+    /// `IDLE_TIMEOUT`.
     pub idle_timeout: u64,
+    /// `ABSOLUTE_TIMEOUT`.
     pub absolute_timeout: u64,
+    /// `PUBLIC_PATHS`: open without a session.
     pub public_paths: PathSet,
+    /// `LOGIN_URL`: where browsers without a session are sent.
     pub login_url: String,
+    /// `COOKIE_NAME`.
     pub cookie_name: String,
     /// `COOKIE_DOMAIN` / `COOKIE_PATH`: where the cookie applies and where `/.sessiongate/` is.
     pub cookie_scope: CookieScope,
     /// `STATIC_PATHS`: public paths forwarded with no session lookup at all.
     pub static_paths: PathSet,
+    /// `COOKIE_SAMESITE` (Strict or Lax).
     pub cookie_samesite: SameSite,
+    /// `REQUIRE_HTTPS`: plain HTTP is redirected.
     pub require_https: bool,
+    /// `SESSION_SECRET`: signs session tokens.
     pub session_secret: Secret,
+    /// `SESSION_SECRET_PREVIOUS`: still verifies tokens during a key rotation.
     pub session_secret_previous: Option<Secret>,
+    /// `ORIGIN_SECRET`: signs the assertion for the origin.
     pub origin_secret: Secret,
+    /// `ELEVATED_TIMEOUT`: how long an elevation lasts.
     pub elevated_timeout: u64,
+    /// `SENSITIVE_PATHS`: need an elevated session.
     pub sensitive_paths: PathSet,
+    /// `BIND_IP`.
     pub bind_ip: BindMode,
+    /// `BIND_UA`.
     pub bind_ua: BindMode,
+    /// `ALLOWED_ORIGINS`: other origins allowed to send state-changing requests.
     pub allowed_origins: Vec<String>,
+    /// `ADMIN_TOKEN`: enables the admin API.
     pub admin_token: Option<Secret>,
+    /// `WARNING_WINDOW`: how long before expiry the client is warned (0: never).
     pub warning_window: u64,
+    /// `SESSION_DATA_MAX`: bytes of session data.
     pub session_data_max: usize,
     /// Live sessions one user may hold; a login past it ends the least recently used.
     /// 0: no limit.
     pub max_sessions_per_user: u32,
+    /// `STORE_TIMEOUT`, in milliseconds.
     pub store_timeout_ms: u64,
+    /// `ORIGIN_TIMEOUT`, in milliseconds.
     pub origin_timeout_ms: u64,
 }
 
+/// Shortest accepted secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// Every variable the gate reads, with its default (`None` = required or unset).
@@ -191,68 +230,103 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ORIGIN_TIMEOUT", Some("30s")),
 ];
 
-impl Config {
-    /// Parses the configuration from a lookup (the Worker's env in production, a map in
-    /// tests). Empty strings count as unset.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let or_default = |name: &'static str| -> String {
-            var(name).unwrap_or_else(|| {
-                VARIABLES
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .and_then(|(_, d)| *d)
-                    .unwrap_or("")
-                    .to_string()
-            })
-        };
-        let positive_duration = |name: &'static str| -> Result<u64, ConfigError> {
-            let raw = or_default(name);
-            let v = parse_duration(&raw).map_err(|p| err(name, p, duration::ACCEPTED))?;
-            if v == 0 {
-                return Err(err(name, "must be greater than zero", duration::ACCEPTED));
-            }
-            Ok(v)
-        };
-        let secret = |name: &'static str, required: bool| -> Result<Option<Secret>, ConfigError> {
-            match var(name) {
-                None if required => Err(err(name, "is not set", format!("a random string of at least {MIN_SECRET_LEN} bytes, set with `wrangler secret put {name}` (or in .dev.vars locally)"))),
-                None => Ok(None),
-                Some(v) if v.len() < MIN_SECRET_LEN => Err(err(name, format!("is {} bytes long, too short", v.len()), format!("at least {MIN_SECRET_LEN} bytes, e.g. `openssl rand -base64 48`"))),
-                Some(v) => Ok(Some(Secret(v.into_bytes()))),
-            }
-        };
-        let bind = |name: &'static str| -> Result<BindMode, ConfigError> {
-            match or_default(name).trim().to_ascii_lowercase().as_str() {
-                "off" => Ok(BindMode::Off),
-                "flag" => Ok(BindMode::Flag),
-                "reject" => Ok(BindMode::Reject),
-                other => Err(err(name, format!("{other:?} is not a binding mode"), "off, flag or reject")),
-            }
-        };
+/// The keys, read together because they are checked against each other.
+struct Keys {
+    session: Secret,
+    session_previous: Option<Secret>,
+    origin: Secret,
+    admin: Option<Secret>,
+}
 
-        let origin_url = match var("ORIGIN_URL") {
-            None => None,
-            Some(raw) => Some(OriginUrl::parse(raw.trim()).map_err(|p| {
-                err(
-                    "ORIGIN_URL",
-                    p,
-                    "an absolute http(s) URL such as https://origin.example.com or http://127.0.0.1:8788",
-                )
-            })?),
+/// The variable lookup, with one reader per kind of setting. Each reader refuses a bad
+/// value with the variable's name, the problem and the accepted form.
+struct Vars<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    /// A variable's value; empty or blank counts as unset.
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A variable's value, or its default from `VARIABLES` ("" when it has none).
+    fn or_default(&self, name: &'static str) -> String {
+        self.var(name).unwrap_or_else(|| {
+            VARIABLES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, d)| *d)
+                .unwrap_or("")
+                .to_string()
+        })
+    }
+
+    fn duration(&self, name: &'static str) -> Result<u64, ConfigError> {
+        parse_duration(&self.or_default(name)).map_err(|p| err(name, p, duration::ACCEPTED))
+    }
+
+    fn positive_duration(&self, name: &'static str) -> Result<u64, ConfigError> {
+        let v = self.duration(name)?;
+        if v == 0 {
+            return Err(err(name, "must be greater than zero", duration::ACCEPTED));
+        }
+        Ok(v)
+    }
+
+    fn paths(&self, name: &'static str, allow_methods: bool) -> Result<PathSet, ConfigError> {
+        PathSet::parse(&self.or_default(name), allow_methods).map_err(|p| err(name, p, path::PATTERN_FORM))
+    }
+
+    /// A lower-cased, trimmed keyword (booleans, modes, SameSite).
+    fn keyword(&self, name: &'static str) -> String {
+        self.or_default(name).trim().to_ascii_lowercase()
+    }
+
+    fn secret(&self, name: &'static str, required: bool) -> Result<Option<Secret>, ConfigError> {
+        match self.var(name) {
+            None if required => Err(err(
+                name,
+                "is not set",
+                format!(
+                    "a random string of at least {MIN_SECRET_LEN} bytes, set with `wrangler secret put {name}` (or in .dev.vars locally)"
+                ),
+            )),
+            None => Ok(None),
+            Some(v) if v.len() < MIN_SECRET_LEN => Err(err(
+                name,
+                format!("is {} bytes long, too short", v.len()),
+                format!("at least {MIN_SECRET_LEN} bytes, e.g. `openssl rand -base64 48`"),
+            )),
+            Some(v) => Ok(Some(Secret(v.into_bytes()))),
+        }
+    }
+
+    fn bind(&self, name: &'static str) -> Result<BindMode, ConfigError> {
+        match self.keyword(name).as_str() {
+            "off" => Ok(BindMode::Off),
+            "flag" => Ok(BindMode::Flag),
+            "reject" => Ok(BindMode::Reject),
+            other => Err(err(name, format!("{other:?} is not a binding mode"), "off, flag or reject")),
+        }
+    }
+
+    fn origin_url(&self) -> Result<Option<OriginUrl>, ConfigError> {
+        let Some(raw) = self.var("ORIGIN_URL") else {
+            return Ok(None);
         };
-        let idle_timeout = positive_duration("IDLE_TIMEOUT")?;
-        let absolute_timeout = positive_duration("ABSOLUTE_TIMEOUT")?;
-        let elevated_timeout = positive_duration("ELEVATED_TIMEOUT")?;
-        let warning_window = parse_duration(&or_default("WARNING_WINDOW")).map_err(|p| err("WARNING_WINDOW", p, duration::ACCEPTED))?;
-        let store_timeout_ms = positive_duration("STORE_TIMEOUT")? * 1000;
-        let origin_timeout_ms = positive_duration("ORIGIN_TIMEOUT")? * 1000;
+        let url = OriginUrl::parse(raw.trim()).map_err(|p| {
+            err(
+                "ORIGIN_URL",
+                p,
+                "an absolute http(s) URL such as https://origin.example.com or http://127.0.0.1:8788",
+            )
+        })?;
+        Ok(Some(url))
+    }
 
-        let public_paths = PathSet::parse(&or_default("PUBLIC_PATHS"), false).map_err(|p| err("PUBLIC_PATHS", p, path::PATTERN_FORM))?;
-        let sensitive_paths =
-            PathSet::parse(&or_default("SENSITIVE_PATHS"), true).map_err(|p| err("SENSITIVE_PATHS", p, path::PATTERN_FORM))?;
-
-        let login_url = or_default("LOGIN_URL").trim().to_string();
+    /// A site path that `PUBLIC_PATHS` opens (else browsers sent there would loop), or
+    /// an absolute http(s) URL.
+    fn login_url(&self, public_paths: &PathSet) -> Result<String, ConfigError> {
+        let login_url = self.or_default("LOGIN_URL").trim().to_string();
         let login_is_local = login_url.starts_with('/') && !login_url.starts_with("//") && !login_url.starts_with("/\\");
         let login_is_absolute = login_url.starts_with("https://") || login_url.starts_with("http://");
         if !(login_is_local || login_is_absolute) || login_url.chars().any(|c| c.is_control() || c == ' ') {
@@ -273,14 +347,19 @@ impl Config {
                 ));
             }
         }
+        Ok(login_url)
+    }
 
-        let cookie_scope = CookieScope::parse(var("COOKIE_DOMAIN").as_deref(), var("COOKIE_PATH").as_deref())
+    /// `COOKIE_DOMAIN`, `COOKIE_PATH` and the `COOKIE_NAME` that scope allows.
+    fn cookie(&self) -> Result<(String, CookieScope), ConfigError> {
+        let scope = CookieScope::parse(self.var("COOKIE_DOMAIN").as_deref(), self.var("COOKIE_PATH").as_deref())
             .map_err(|(name, e)| err(name, e.to_string(), SCOPE_FORM))?;
-        let cookie_name = var("COOKIE_NAME").map_or_else(|| cookie_scope.default_name().to_string(), |n| n.trim().to_string());
-        cookie_scope
+        let cookie_name = self
+            .var("COOKIE_NAME")
+            .map_or_else(|| scope.default_name().to_string(), |n| n.trim().to_string());
+        scope
             .check_name(&cookie_name)
             .map_err(|e| err("COOKIE_NAME", format!("{cookie_name:?}: {e}"), SCOPE_FORM))?;
-        let static_paths = static_paths(&or_default("STATIC_PATHS"), &public_paths, &sensitive_paths)?;
         if !cookie::valid_name(&cookie_name) {
             return Err(err(
                 "COOKIE_NAME",
@@ -288,32 +367,44 @@ impl Config {
                 "letters, digits and !#$%&'*+-.^_`|~, at most 64 characters (default __Host-session)",
             ));
         }
-        let cookie_samesite = match or_default("COOKIE_SAMESITE").trim().to_ascii_lowercase().as_str() {
-            "strict" => SameSite::Strict,
-            "lax" => SameSite::Lax,
-            "none" => {
-                return Err(err(
-                    "COOKIE_SAMESITE",
-                    "None is refused: it sends the session cookie on cross-site requests",
-                    "Strict or Lax",
-                ))
-            }
-            other => {
-                return Err(err(
-                    "COOKIE_SAMESITE",
-                    format!("{other:?} is not a SameSite value"),
-                    "Strict or Lax",
-                ))
-            }
-        };
-        let require_https = match or_default("REQUIRE_HTTPS").trim().to_ascii_lowercase().as_str() {
-            "true" => true,
-            "false" => false,
-            other => return Err(err("REQUIRE_HTTPS", format!("{other:?} is not a boolean"), "true or false")),
-        };
+        Ok((cookie_name, scope))
+    }
 
+    /// Strict or Lax; None would send the session cookie on cross-site requests.
+    fn same_site(&self) -> Result<SameSite, ConfigError> {
+        match self.keyword("COOKIE_SAMESITE").as_str() {
+            "strict" => Ok(SameSite::Strict),
+            "lax" => Ok(SameSite::Lax),
+            "none" => Err(err(
+                "COOKIE_SAMESITE",
+                "None is refused: it sends the session cookie on cross-site requests",
+                "Strict or Lax",
+            )),
+            other => Err(err(
+                "COOKIE_SAMESITE",
+                format!("{other:?} is not a SameSite value"),
+                "Strict or Lax",
+            )),
+        }
+    }
+
+    fn require_https(&self) -> Result<bool, ConfigError> {
+        match self.keyword("REQUIRE_HTTPS").as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(err("REQUIRE_HTTPS", format!("{other:?} is not a boolean"), "true or false")),
+        }
+    }
+
+    /// Origins (no path) allowed to send state-changing requests, lower-cased.
+    fn allowed_origins(&self) -> Result<Vec<String>, ConfigError> {
         let mut allowed_origins = Vec::new();
-        for o in or_default("ALLOWED_ORIGINS").split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        for o in self
+            .or_default("ALLOWED_ORIGINS")
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
             let parsed = OriginUrl::parse(o).ok().filter(|u| u.base_path.is_empty());
             if parsed.is_none() {
                 return Err(err(
@@ -324,8 +415,11 @@ impl Config {
             }
             allowed_origins.push(o.trim_end_matches('/').to_ascii_lowercase());
         }
+        Ok(allowed_origins)
+    }
 
-        let max_sessions_per_user = or_default("MAX_SESSIONS_PER_USER")
+    fn max_sessions_per_user(&self) -> Result<u32, ConfigError> {
+        self.or_default("MAX_SESSIONS_PER_USER")
             .trim()
             .parse::<u32>()
             .ok()
@@ -336,9 +430,11 @@ impl Config {
                     "is not a whole number between 0 and 10000",
                     "a count such as 5, or 0 for no limit",
                 )
-            })?;
+            })
+    }
 
-        let session_data_max = or_default("SESSION_DATA_MAX")
+    fn session_data_max(&self) -> Result<usize, ConfigError> {
+        self.or_default("SESSION_DATA_MAX")
             .trim()
             .parse::<usize>()
             .ok()
@@ -349,22 +445,60 @@ impl Config {
                     "is not a size in bytes between 1 and 1048576",
                     "a whole number of bytes, e.g. 16384",
                 )
-            })?;
+            })
+    }
 
-        let session_secret =
-            secret("SESSION_SECRET", true)?.ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
-        let session_secret_previous = secret("SESSION_SECRET_PREVIOUS", false)?;
-        let origin_secret =
-            secret("ORIGIN_SECRET", true)?.ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
-        if origin_secret == session_secret {
+    /// The session and origin keys are required and must differ: the origin holding the
+    /// session key could forge sessions.
+    fn keys(&self) -> Result<Keys, ConfigError> {
+        let session = self
+            .secret("SESSION_SECRET", true)?
+            .ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
+        let session_previous = self.secret("SESSION_SECRET_PREVIOUS", false)?;
+        let origin = self
+            .secret("ORIGIN_SECRET", true)?
+            .ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
+        if origin == session {
             return Err(err(
                 "ORIGIN_SECRET",
                 "equals SESSION_SECRET; the origin would hold the key that forges sessions",
                 "a separate random string of at least 32 bytes",
             ));
         }
-        let admin_token = secret("ADMIN_TOKEN", false)?;
+        let admin = self.secret("ADMIN_TOKEN", false)?;
+        Ok(Keys {
+            session,
+            session_previous,
+            origin,
+            admin,
+        })
+    }
+}
 
+impl Config {
+    /// Parses the configuration from a lookup (the Worker's env in production, a map in
+    /// tests). Empty strings count as unset. The first bad variable is reported, in the
+    /// order below (tests and operators rely on which error comes first).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let v = Vars(get);
+        let origin_url = v.origin_url()?;
+        let idle_timeout = v.positive_duration("IDLE_TIMEOUT")?;
+        let absolute_timeout = v.positive_duration("ABSOLUTE_TIMEOUT")?;
+        let elevated_timeout = v.positive_duration("ELEVATED_TIMEOUT")?;
+        let warning_window = v.duration("WARNING_WINDOW")?;
+        let store_timeout_ms = v.positive_duration("STORE_TIMEOUT")? * 1000;
+        let origin_timeout_ms = v.positive_duration("ORIGIN_TIMEOUT")? * 1000;
+        let public_paths = v.paths("PUBLIC_PATHS", false)?;
+        let sensitive_paths = v.paths("SENSITIVE_PATHS", true)?;
+        let login_url = v.login_url(&public_paths)?;
+        let (cookie_name, cookie_scope) = v.cookie()?;
+        let static_paths = static_paths(&v.or_default("STATIC_PATHS"), &public_paths, &sensitive_paths)?;
+        let cookie_samesite = v.same_site()?;
+        let require_https = v.require_https()?;
+        let allowed_origins = v.allowed_origins()?;
+        let max_sessions_per_user = v.max_sessions_per_user()?;
+        let session_data_max = v.session_data_max()?;
+        let keys = v.keys()?;
         Ok(Config {
             origin_url,
             idle_timeout,
@@ -376,15 +510,15 @@ impl Config {
             static_paths,
             cookie_samesite,
             require_https,
-            session_secret,
-            session_secret_previous,
-            origin_secret,
+            session_secret: keys.session,
+            session_secret_previous: keys.session_previous,
+            origin_secret: keys.origin,
             elevated_timeout,
             sensitive_paths,
-            bind_ip: bind("BIND_IP")?,
-            bind_ua: bind("BIND_UA")?,
+            bind_ip: v.bind("BIND_IP")?,
+            bind_ua: v.bind("BIND_UA")?,
             allowed_origins,
-            admin_token,
+            admin_token: keys.admin,
             warning_window,
             session_data_max,
             max_sessions_per_user,

@@ -1,6 +1,8 @@
 //! The server-side session and the rules that age it: idle and absolute expiry,
 //! elevation, binding to the client, expiry warnings. Pure: the clock is an argument.
 
+#![warn(missing_docs)]
+
 use super::client::same_network;
 use super::config::{BindMode, Config};
 use serde::{Deserialize, Serialize};
@@ -13,32 +15,44 @@ pub struct Session {
     pub handle: String,
     /// `None` for an anonymous session (guest data only; opens no protected path).
     pub user: Option<String>,
+    /// Roles the origin gave at login or regeneration.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Data the origin keeps in the session (`set_data`), bounded by `SESSION_DATA_MAX`.
     #[serde(default)]
     pub data: Map<String, Value>,
+    /// Unix seconds.
     pub created_at: u64,
+    /// When the user last authenticated (login or elevation).
     pub auth_time: u64,
+    /// Last activity written to storage (the engine keeps newer activity in memory).
     pub last_seen: u64,
+    /// The hard end, whatever the activity.
     pub absolute_expiry: u64,
+    /// End of the current elevation.
     #[serde(default)]
     pub elevated_until: Option<u64>,
     // The four client fields: empty ones are left out of the JSON (a `Valid` reply
     // carries none, see store::engine), and read back as empty.
+    /// Address at login (or last elevation): the binding's reference.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub login_ip: String,
+    /// User agent at login (or last elevation).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub login_ua: String,
     /// Last address / user agent an audit event was written for (one event per change).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub last_ip: String,
+    /// See `last_ip`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub last_ua: String,
+    /// Used from another network or user agent than at login.
     #[serde(default)]
     pub flagged: bool,
     /// The last request came over plain HTTP: the next HTTPS request gets a new ID.
     #[serde(default)]
     pub via_http: bool,
+    /// The cookie outlives the browser session (`Max-Age`).
     #[serde(default)]
     pub persistent: bool,
 }
@@ -47,15 +61,22 @@ pub struct Session {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
+    /// No session cookie.
     Missing,
+    /// A cookie that is not a valid token, or names no session.
     Invalid,
+    /// Idle longer than `IDLE_TIMEOUT`.
     IdleTimeout,
+    /// Older than `ABSOLUTE_TIMEOUT`.
     AbsoluteTimeout,
+    /// Ended: logout, revocation, or an ID that was replaced.
     Revoked,
+    /// The client no longer matches and `BIND_*` is `reject`.
     BindingMismatch,
 }
 
 impl Reason {
+    /// The public string.
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Missing => "missing",
@@ -71,14 +92,20 @@ impl Reason {
 /// The timing rules, taken from the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeouts {
+    /// Seconds without activity before a session ends.
     pub idle: u64,
+    /// Seconds after login when a session ends, whatever its activity.
     pub absolute: u64,
+    /// Seconds an elevation lasts.
     pub elevated: u64,
+    /// Activity is written at most once per this many seconds.
     pub slide_interval: u64,
+    /// Seconds before the end when the client is warned (0: never).
     pub warning_window: u64,
 }
 
 impl Timeouts {
+    /// The timing settings of a configuration.
     pub fn from_config(c: &Config) -> Self {
         Timeouts {
             idle: c.idle_timeout,
@@ -93,18 +120,24 @@ impl Timeouts {
 /// When a session ends, whichever comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expiry {
+    /// End by inactivity.
     pub idle_at: u64,
+    /// End by age.
     pub absolute_at: u64,
 }
 
+/// Which limit is about to end a session (`X-Session-Warning`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
+    /// The idle timeout.
     Idle,
+    /// The absolute timeout.
     Absolute,
 }
 
 impl Warning {
+    /// The header value.
     pub fn as_str(self) -> &'static str {
         match self {
             Warning::Idle => "idle",
@@ -114,6 +147,7 @@ impl Warning {
 }
 
 impl Expiry {
+    /// A session's deadlines given its latest activity.
     pub fn of(session: &Session, last_seen: u64, t: &Timeouts) -> Self {
         Expiry {
             idle_at: last_seen.saturating_add(t.idle),
@@ -121,10 +155,12 @@ impl Expiry {
         }
     }
 
+    /// The earlier of the two deadlines.
     pub fn at(&self) -> u64 {
         self.idle_at.min(self.absolute_at)
     }
 
+    /// Seconds left at `now` (0 once over).
     pub fn expires_in(&self, now: u64) -> u64 {
         self.at().saturating_sub(now)
     }
@@ -154,6 +190,7 @@ impl Expiry {
 }
 
 impl Session {
+    /// Elevated at `now`.
     pub fn is_elevated(&self, now: u64) -> bool {
         self.elevated_until.is_some_and(|u| u > now)
     }
@@ -173,8 +210,11 @@ impl Session {
 /// Who or what connects now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
+    /// The client's address.
     pub ip: String,
+    /// The client's user agent.
     pub ua: String,
+    /// The request came over HTTPS.
     #[serde(default)]
     pub https: bool,
 }
@@ -182,35 +222,85 @@ pub struct Client {
 /// Result of comparing the client with what the session was bound to at login.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Binding {
+    /// Another network than at login.
     pub ip_changed: bool,
+    /// Another user agent than at login.
     pub ua_changed: bool,
     /// Changed since the last audit event: write one more.
     pub ip_new: bool,
+    /// See `ip_new`.
     pub ua_new: bool,
+    /// A change that `BIND_*=reject` ends the session for.
     pub reject: bool,
 }
 
+/// Which of the client's network and user agent differ from a reference (the login's,
+/// or the last audited one). The strings are the `X-Session-Binding` header, the
+/// assertion's `bind` claim and the reason of `binding_changed` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BindingChange {
+    /// Neither changed.
+    #[serde(rename = "ok")]
+    Unchanged,
+    /// Another network (IPv4 /24, IPv6 /64).
+    #[serde(rename = "ip-changed")]
+    Ip,
+    /// Another user agent.
+    #[serde(rename = "ua-changed")]
+    UserAgent,
+    /// Both.
+    #[serde(rename = "ip-changed,ua-changed")]
+    Both,
+}
+
+impl BindingChange {
+    /// From what changed.
+    pub fn of(ip: bool, ua: bool) -> Self {
+        match (ip, ua) {
+            (false, false) => BindingChange::Unchanged,
+            (true, false) => BindingChange::Ip,
+            (false, true) => BindingChange::UserAgent,
+            (true, true) => BindingChange::Both,
+        }
+    }
+
+    /// The header value, claim and event reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingChange::Unchanged => "ok",
+            BindingChange::Ip => "ip-changed",
+            BindingChange::UserAgent => "ua-changed",
+            BindingChange::Both => "ip-changed,ua-changed",
+        }
+    }
+}
+
 impl Binding {
+    /// Change since login.
+    pub fn since_login(&self) -> BindingChange {
+        BindingChange::of(self.ip_changed, self.ua_changed)
+    }
+
+    /// Change since the last `binding_changed` event: what a new event reports.
+    pub fn since_last_event(&self) -> BindingChange {
+        BindingChange::of(self.ip_new, self.ua_new)
+    }
+
     /// The `X-Session-Binding` value.
     pub fn header(&self) -> &'static str {
-        match (self.ip_changed, self.ua_changed) {
-            (false, false) => "ok",
-            (true, false) => "ip-changed",
-            (false, true) => "ua-changed",
-            (true, true) => "ip-changed,ua-changed",
-        }
+        self.since_login().as_str()
     }
 
     /// The assertion's `bind` claim: absent while nothing changed.
     pub fn claim(&self) -> Option<&'static str> {
-        if self.ip_changed || self.ua_changed {
-            Some(self.header())
-        } else {
-            None
+        match self.since_login() {
+            BindingChange::Unchanged => None,
+            changed => Some(changed.as_str()),
         }
     }
 }
 
+/// Compares the client with the session's binding under the two modes.
 pub fn check_binding(s: &Session, c: &Client, ip_mode: BindMode, ua_mode: BindMode) -> Binding {
     let ip_changed = ip_mode != BindMode::Off && !same_network(&s.login_ip, &c.ip);
     let ua_changed = ua_mode != BindMode::Off && s.login_ua != c.ua;
@@ -223,12 +313,13 @@ pub fn check_binding(s: &Session, c: &Client, ip_mode: BindMode, ua_mode: BindMo
     }
 }
 
+/// Sessions and timings shared by the unit tests of `core` and `store`.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
-    use proptest::prelude::*;
 
-    const T: Timeouts = Timeouts {
+    /// 30 min idle, 24 h absolute, 15 min elevated, 60 s slide, 2 min warning.
+    pub(crate) const TIMEOUTS: Timeouts = Timeouts {
         idle: 1800,
         absolute: 86_400,
         elevated: 900,
@@ -236,24 +327,54 @@ mod tests {
         warning_window: 120,
     };
 
-    pub fn session(now: u64) -> Session {
+    /// The login's client: 203.0.113.5 with `UA/1`, over HTTPS.
+    pub(crate) fn client() -> Client {
+        Client {
+            ip: "203.0.113.5".into(),
+            ua: "UA/1".into(),
+            https: true,
+        }
+    }
+
+    /// `alice`'s session (role `user`) created and last seen at `now`, bound at login
+    /// to `client()`, with no later client recorded yet.
+    pub(crate) fn session(handle: &str, now: u64) -> Session {
+        let login = client();
         Session {
-            handle: "h".into(),
+            handle: handle.into(),
             user: Some("alice".into()),
-            roles: vec![],
+            roles: vec!["user".into()],
             data: Map::new(),
             created_at: now,
             auth_time: now,
             last_seen: now,
-            absolute_expiry: now + T.absolute,
+            absolute_expiry: now + TIMEOUTS.absolute,
             elevated_until: None,
-            login_ip: "203.0.113.5".into(),
-            login_ua: "UA/1".into(),
-            last_ip: "203.0.113.5".into(),
-            last_ua: "UA/1".into(),
+            login_ip: login.ip,
+            login_ua: login.ua,
+            last_ip: String::new(),
+            last_ua: String::new(),
             flagged: false,
             via_http: false,
             persistent: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{self, TIMEOUTS as T};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A session whose last audited client is its login client.
+    pub fn session(now: u64) -> Session {
+        let s = fixtures::session("h", now);
+        Session {
+            roles: vec![],
+            last_ip: s.login_ip.clone(),
+            last_ua: s.login_ua.clone(),
+            ..s
         }
     }
 
@@ -324,6 +445,16 @@ mod tests {
             https: true,
         };
         assert_eq!(check_binding(&s, &other_ua, BindMode::Flag, BindMode::Flag).header(), "ua-changed");
+    }
+
+    #[test]
+    fn binding_change_names_are_the_serde_names() {
+        for ip in [false, true] {
+            for ua in [false, true] {
+                let c = BindingChange::of(ip, ua);
+                assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            }
+        }
     }
 
     proptest! {

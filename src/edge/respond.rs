@@ -4,7 +4,7 @@
 
 use super::log;
 use super::request::Incoming;
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EventKind};
 use crate::core::config::ConfigError;
 use crate::core::policy::Decision;
 use crate::core::session::Reason;
@@ -21,7 +21,7 @@ pub fn raw(resp: Result<Response>) -> Result<web_sys::Response> {
 pub fn cross_site(inc: &Incoming, reason: &str) -> Result<Response> {
     let origin = inc.origin_header.as_deref().unwrap_or_default();
     log::untrusted_event(
-        AuditEvent::new(platform::now(), "cross_site_request")
+        AuditEvent::new(platform::now(), EventKind::CrossSiteRequest)
             .reason(format!("{reason} {origin}").trim_end().to_string())
             .client(&inc.client.ip, &inc.client.ua),
     );

@@ -2,13 +2,15 @@
 //! regeneration that moves a live session to it (login over a session, `regenerate`,
 //! `elevate`, `logout_others`, HTTP -> HTTPS). The old ID is dead once the object answers.
 
-use super::session_object::{self, StoreDown};
+use super::session_object;
 use super::validate::{live_from, Live};
+use crate::core::audit::Regeneration;
 use crate::core::config::Config;
 use crate::core::session::Client;
 use crate::core::token;
 use crate::platform;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use worker::Env;
 
 /// A new token in the given object, signed with the current key, and its storage hash.
@@ -30,16 +32,16 @@ pub async fn regenerate(
     env: &Env,
     cfg: &Config,
     live: &Live,
-    reason: &str,
+    reason: Regeneration,
     roles: Option<Vec<String>>,
     elevate: bool,
     client: &Client,
-) -> Result<Regenerated, StoreDown> {
-    let (tok, hash) = new_token(cfg, &live.store_id).map_err(|e| StoreDown(e.to_string()))?;
+) -> Result<Regenerated, StoreError> {
+    let (tok, hash) = new_token(cfg, &live.store_id).map_err(|e| StoreError::Unexpected(e.to_string()))?;
     let msg = StoreRequest::Regenerate {
         old_hash: live.hash.clone(),
         new_hash: hash.clone(),
-        reason: reason.into(),
+        reason,
         roles,
         elevate,
         client: client.clone(),
@@ -52,6 +54,6 @@ pub async fn regenerate(
             Ok(Regenerated::Done(Box::new(next), tok))
         }
         StoreResponse::Rejected { .. } => Ok(Regenerated::Dead),
-        other => Err(StoreDown(format!("unexpected answer {other:?}"))),
+        other => Err(StoreError::Unexpected(format!("unexpected answer {other:?}"))),
     }
 }

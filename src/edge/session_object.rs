@@ -4,31 +4,23 @@
 use crate::core::token;
 use crate::platform::STORE_BINDING;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Stub};
 
-#[derive(Debug)]
-pub struct StoreDown(pub String);
-
-impl std::fmt::Display for StoreDown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "session store unavailable: {}", self.0)
-    }
-}
-
-fn down(e: impl std::fmt::Display) -> StoreDown {
-    StoreDown(e.to_string())
+fn down(e: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(e)
 }
 
 /// Store id (hex) of a user's object: all of a user's sessions live together.
-pub fn user_store(env: &Env, user: &str) -> Result<[u8; 32], StoreDown> {
+pub fn user_store(env: &Env, user: &str) -> Result<[u8; 32], StoreError> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     let id = ns.id_from_name(&format!("user:{user}")).map_err(down)?;
     token::unhex32(&id.to_string()).ok_or_else(|| down("unexpected object id format"))
 }
 
 /// A fresh object for an anonymous (guest) session.
-pub fn guest_store(env: &Env) -> Result<[u8; 32], StoreDown> {
+pub fn guest_store(env: &Env) -> Result<[u8; 32], StoreError> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     let id = ns.unique_id().map_err(down)?;
     token::unhex32(&id.to_string()).ok_or_else(|| down("unexpected object id format"))
@@ -36,7 +28,7 @@ pub fn guest_store(env: &Env) -> Result<[u8; 32], StoreDown> {
 
 /// The stub of a session object; `Ok(None)` when the id is not one of this namespace's
 /// (a token signed with our key but minted by another deployment): invalid, not down.
-pub fn stub(env: &Env, store_id: &[u8; 32]) -> Result<Option<Stub>, StoreDown> {
+pub fn stub(env: &Env, store_id: &[u8; 32]) -> Result<Option<Stub>, StoreError> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     match ns.id_from_string(&token::hex(store_id)) {
         Ok(id) => id.get_stub().map(Some).map_err(down),
@@ -44,25 +36,25 @@ pub fn stub(env: &Env, store_id: &[u8; 32]) -> Result<Option<Stub>, StoreDown> {
     }
 }
 
-pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
+pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreError> {
     match stub(env, store_id)? {
         Some(stub) => call_stub(stub, msg, timeout_ms).await,
-        None => Err(StoreDown("not an object id of this namespace".into())),
+        None => Err(down("not an object id of this namespace")),
     }
 }
 
-pub async fn call_stub(stub: Stub, msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreDown> {
-    let body = serde_json::to_string(msg).map_err(down)?;
+pub async fn call_stub(stub: Stub, msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreError> {
+    let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("store request", e))?;
     // The call and its deadline run in JS (io.js): a timer and a body read driven from
     // Wasm cost several times as much, on every validated request.
     let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, timeout_ms)
         .await
-        .map_err(StoreDown)?;
-    serde_json::from_str::<StoreResponse>(&text).map_err(down)
+        .map_err(StoreError::Unavailable)?;
+    serde_json::from_str::<StoreResponse>(&text).map_err(|e| StoreError::decode("store reply", e))
 }
 
 /// Rows written by one object (benchmark only; admin API).
-pub async fn stats(env: &Env, store_id: &[u8; 32]) -> Result<serde_json::Value, StoreDown> {
+pub async fn stats(env: &Env, store_id: &[u8; 32]) -> Result<serde_json::Value, StoreError> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     let stub = ns.id_from_string(&token::hex(store_id)).map_err(down)?.get_stub().map_err(down)?;
     let mut resp = stub.fetch_with_str(crate::store::protocol::STATS_URL).await.map_err(down)?;

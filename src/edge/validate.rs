@@ -4,14 +4,15 @@
 use super::log;
 use super::request::{CookieValue, Incoming};
 use super::session_id::{self, Regenerated};
-use super::session_object::{self, StoreDown};
-use crate::core::audit::AuditEvent;
+use super::session_object;
+use crate::core::audit::{AuditEvent, EventKind, Regeneration};
 use crate::core::config::Config;
 use crate::core::policy::SessionState;
 use crate::core::session::{Expiry, Reason, Session, Timeouts};
 use crate::core::token::{self, VerifiedToken};
 use crate::platform;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use worker::Env;
 
 /// A validated, live session.
@@ -104,7 +105,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
         Ok(t) => t,
         Err(e) => {
             log::untrusted_event(
-                AuditEvent::new(platform::now(), "forged_token")
+                AuditEvent::new(platform::now(), EventKind::ForgedToken)
                     .reason(e.as_str())
                     .client(&inc.client.ip, &inc.client.ua),
             );
@@ -156,7 +157,7 @@ async fn ask_object(
     inc: &Incoming,
     verified: &VerifiedToken,
     slide: bool,
-) -> Result<Option<StoreResponse>, StoreDown> {
+) -> Result<Option<StoreResponse>, StoreError> {
     let Some(stub) = session_object::stub(env, &verified.store_id)? else {
         return Ok(None);
     };
@@ -173,7 +174,7 @@ async fn ask_object(
 /// new ID after plain HTTP (the old one may have been seen on the wire).
 async fn renew(env: &Env, cfg: &Config, inc: &Incoming, verified: &VerifiedToken, live: Live, new_id_required: bool) -> Validation {
     if new_id_required {
-        return match session_id::regenerate(env, cfg, &live, "https_upgrade", None, false, &inc.client).await {
+        return match session_id::regenerate(env, cfg, &live, Regeneration::HttpsUpgrade, None, false, &inc.client).await {
             Ok(Regenerated::Done(next, tok)) => Validation::Valid {
                 live: *next,
                 new_token: Some(tok),

@@ -26,6 +26,10 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<Response> {
     Response::ok(body)
 }
 
+fn internal(e: impl std::fmt::Display) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
+
 fn json_error(status: u16, detail: &str) -> Result<Response> {
     Ok(Response::from_json(&serde_json::json!({"error": "store", "detail": detail}))?.with_status(status))
 }
@@ -38,7 +42,7 @@ impl SessionStore {
         let cfg = platform::config(&self.env).map_err(|e| e.to_string())?;
         // Decoded sessions stay in the object's memory (store::cache): a validation
         // then costs no SQLite read and no JSON decode once the session is warm.
-        let store = Cached::new(SqlStore::new(self.state.storage().sql())?);
+        let store = Cached::new(SqlStore::new(self.state.storage().sql()).map_err(|e| e.to_string())?);
         let engine = std::rc::Rc::new(Engine::new(store, Policy::from_config(&cfg)));
         *self.engine.borrow_mut() = Some(engine.clone());
         Ok(engine)
@@ -47,7 +51,7 @@ impl SessionStore {
     /// Makes sure an alarm fires no later than the earliest expiry.
     /// `force` (from the alarm itself) sets it whatever is scheduled now.
     async fn schedule(&self, engine: &Engine<Cached<SqlStore>>, force: bool) -> Result<()> {
-        let Some(next) = engine.store.next_deadline().map_err(worker::Error::RustError)? else {
+        let Some(next) = engine.store.next_deadline().map_err(internal)? else {
             return Ok(());
         };
         let next_ms = (next * 1000) as i64;
@@ -95,7 +99,8 @@ impl DurableObject for SessionStore {
         let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
         let outcome = match engine.handle(msg, platform::now()) {
             Ok(o) => o,
-            Err(detail) => {
+            Err(e) => {
+                let detail = e.to_string();
                 worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
                 return json_error(500, &detail);
             }
@@ -110,8 +115,8 @@ impl DurableObject for SessionStore {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let engine = self.engine().map_err(worker::Error::RustError)?;
-        let (events, _) = engine.sweep(platform::now()).map_err(worker::Error::RustError)?;
+        let engine = self.engine().map_err(internal)?;
+        let (events, _) = engine.sweep(platform::now()).map_err(internal)?;
         for e in &events {
             worker::console_log!("{}", e.log_line());
         }

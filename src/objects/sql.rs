@@ -3,7 +3,7 @@
 
 use crate::core::audit::{self, AuditEvent};
 use crate::core::session::{Reason, Session};
-use crate::store::{Store, StoreResult};
+use crate::store::{Store, StoreError, StoreResult};
 use serde::Deserialize;
 use std::cell::Cell;
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
@@ -52,12 +52,12 @@ fn int(v: u64) -> SqlStorageValue {
     SqlStorageValue::Integer(v.min(1 << 52) as i64)
 }
 
-fn e(err: impl std::fmt::Display) -> String {
-    format!("storage: {err}")
+fn e(err: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(err)
 }
 
 fn decode(body: &str) -> StoreResult<Session> {
-    serde_json::from_str(body).map_err(|err| format!("corrupt session row: {err}"))
+    serde_json::from_str(body).map_err(|err| StoreError::decode("session row", err))
 }
 
 impl SqlStore {
@@ -99,7 +99,7 @@ impl Store for SqlStore {
     }
 
     fn put(&self, hash: &str, session: &Session, expires_at: u64) -> StoreResult<()> {
-        let body = serde_json::to_string(session).map_err(e)?;
+        let body = serde_json::to_string(session).map_err(|err| StoreError::encode("session", err))?;
         let c = self.exec(
             "INSERT INTO sessions (hash, handle, expires_at, body) VALUES (?, ?, ?, ?) \
              ON CONFLICT(hash) DO UPDATE SET handle = excluded.handle, expires_at = excluded.expires_at, body = excluded.body",
@@ -162,7 +162,7 @@ impl Store for SqlStore {
     }
 
     fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        let body = serde_json::to_string(event).map_err(e)?;
+        let body = serde_json::to_string(event).map_err(|err| StoreError::encode("audit event", err))?;
         self.exec("INSERT INTO audit (time, body) VALUES (?, ?)", vec![int(event.time), body.into()])?;
         Ok(())
     }
@@ -179,7 +179,7 @@ impl Store for SqlStore {
             .map(|r| {
                 Ok((
                     r.id as u64,
-                    serde_json::from_str(&r.body).map_err(|err| format!("corrupt audit row: {err}"))?,
+                    serde_json::from_str(&r.body).map_err(|err| StoreError::decode("audit row", err))?,
                 ))
             })
             .collect()

@@ -3,6 +3,7 @@
 //! nothing; each function leaves the session and the cookie change as the next one
 //! needs them.
 
+use crate::core::audit::{EndedBy, Regeneration};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
 use crate::core::session::Session;
@@ -10,10 +11,11 @@ use crate::core::token;
 use crate::edge::cookie::CookieChange;
 use crate::edge::request::Incoming;
 use crate::edge::session_id::{self, new_token, Regenerated};
-use crate::edge::session_object::{self, StoreDown};
+use crate::edge::session_object;
 use crate::edge::validate::{live_from, Live};
 use crate::platform;
-use crate::store::protocol::{by, Request as StoreRequest, Response as StoreResponse};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
+use crate::store::StoreError;
 use serde_json::{Map, Value};
 use worker::Env;
 
@@ -21,17 +23,17 @@ pub enum ApplyError {
     /// 502 `invalid_origin_command`.
     Invalid(String),
     /// 503 `store_unavailable`.
-    Store(StoreDown),
+    Store(StoreError),
 }
 
-impl From<StoreDown> for ApplyError {
-    fn from(e: StoreDown) -> Self {
+impl From<StoreError> for ApplyError {
+    fn from(e: StoreError) -> Self {
         ApplyError::Store(e)
     }
 }
 
 fn internal(e: worker::Error) -> ApplyError {
-    ApplyError::Store(StoreDown(e.to_string()))
+    ApplyError::Store(StoreError::Unexpected(e.to_string()))
 }
 
 /// The session and the cookie change as the commands so far left them.
@@ -71,11 +73,17 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    async fn call(&self, store_id: &[u8; 32], msg: &StoreRequest) -> Result<StoreResponse, StoreDown> {
+    async fn call(&self, store_id: &[u8; 32], msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
         session_object::call(self.env, store_id, msg, self.cfg.store_timeout_ms).await
     }
 
-    async fn regenerate(&self, cur: &Live, reason: &str, roles: Option<Vec<String>>, elevate: bool) -> Result<Regenerated, StoreDown> {
+    async fn regenerate(
+        &self,
+        cur: &Live,
+        reason: Regeneration,
+        roles: Option<Vec<String>>,
+        elevate: bool,
+    ) -> Result<Regenerated, StoreError> {
         session_id::regenerate(self.env, self.cfg, cur, reason, roles, elevate, &self.inc.client).await
     }
 }
@@ -104,12 +112,12 @@ pub async fn apply(
             Command::Logout => logout(&cx, &mut st).await?,
             Command::Regenerate { reason, roles } => {
                 let cur = st.take("regenerate")?;
-                let r = cx.regenerate(&cur, reason.as_str(), roles, false).await?;
+                let r = cx.regenerate(&cur, reason.into(), roles, false).await?;
                 st.moved(r);
             }
             Command::Elevate => {
                 let cur = st.take("elevate")?;
-                let r = cx.regenerate(&cur, "elevation", None, true).await?;
+                let r = cx.regenerate(&cur, Regeneration::Elevation, None, true).await?;
                 st.moved(r);
             }
             Command::LogoutOthers => logout_others(&cx, &mut st).await?,
@@ -146,7 +154,7 @@ async fn login(
     };
     match cx.call(&store_id, &msg).await? {
         StoreResponse::Done { .. } => {}
-        other => return Err(ApplyError::Store(StoreDown(format!("create answered {other:?}")))),
+        other => return Err(ApplyError::Store(StoreError::Unexpected(format!("create answered {other:?}")))),
     }
     st.cookie = CookieChange::set(tok, &session);
     st.live = Some(live_from(store_id, hash, session, cx.cfg));
@@ -209,7 +217,7 @@ async fn logout(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
     if let Some(cur) = st.live.take() {
         let msg = StoreRequest::Destroy {
             hash: cur.hash,
-            by: by::USER.into(),
+            by: EndedBy::User,
             client: cx.inc.client.clone(),
         };
         cx.call(&cur.store_id, &msg).await?;
@@ -222,12 +230,12 @@ async fn logout(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
 /// whoever made the change necessary), then every other session of the user ends.
 async fn logout_others(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
     let cur = st.take("logout_others")?;
-    let r = cx.regenerate(&cur, "logout_others", None, false).await?;
+    let r = cx.regenerate(&cur, Regeneration::LogoutOthers, None, false).await?;
     if let Some(next) = st.moved(r) {
         let msg = StoreRequest::DestroyAll {
             caller: Some(next.hash.clone()),
             except: Some(next.hash.clone()),
-            by: by::LOGOUT_OTHERS.into(),
+            by: EndedBy::LogoutOthers,
             client: cx.inc.client.clone(),
         };
         cx.call(&next.store_id, &msg).await?;
@@ -240,7 +248,7 @@ async fn logout_all(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
         let msg = StoreRequest::DestroyAll {
             caller: None,
             except: None,
-            by: by::LOGOUT_ALL.into(),
+            by: EndedBy::LogoutAll,
             client: cx.inc.client.clone(),
         };
         cx.call(&cur.store_id, &msg).await?;

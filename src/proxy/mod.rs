@@ -6,7 +6,7 @@ mod commands;
 mod finish;
 mod forward;
 
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EventKind};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
 use crate::core::method;
@@ -162,7 +162,7 @@ async fn invalid_command(
     detail: &str,
 ) -> Result<Response> {
     let detail: String = detail.chars().take(300).collect();
-    let mut e = AuditEvent::new(platform::now(), "invalid_origin_command")
+    let mut e = AuditEvent::new(platform::now(), EventKind::InvalidOriginCommand)
         .reason(detail.clone())
         .client(&inc.client.ip, &inc.client.ua);
     match live {

@@ -2,9 +2,12 @@
 
 use super::finding::{redact, Check, Finding, Severity};
 
+/// One `Set-Cookie` header as a browser would read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetCookie {
+    /// The cookie's name.
     pub name: String,
+    /// The cookie's value.
     pub value: String,
     /// Attributes in order, names lower-cased, values trimmed.
     pub attrs: Vec<(String, Option<String>)>,
@@ -44,24 +47,31 @@ impl SetCookie {
     fn attr_value(&self, name: &str) -> Option<&str> {
         self.attr(name).and_then(|v| v.as_deref())
     }
+    /// The `HttpOnly` attribute is present.
     pub fn http_only(&self) -> bool {
         self.attr("httponly").is_some()
     }
+    /// The `Secure` attribute is present.
     pub fn secure(&self) -> bool {
         self.attr("secure").is_some()
     }
+    /// The `SameSite` value, as written.
     pub fn same_site(&self) -> Option<&str> {
         self.attr_value("samesite")
     }
+    /// The `Path` value.
     pub fn path(&self) -> Option<&str> {
         self.attr_value("path")
     }
+    /// The `Domain` value.
     pub fn domain(&self) -> Option<&str> {
         self.attr_value("domain").filter(|d| !d.is_empty())
     }
+    /// The `Max-Age` value, when it parses.
     pub fn max_age(&self) -> Option<i64> {
         self.attr_value("max-age").and_then(|v| v.parse().ok())
     }
+    /// The `Expires` value, as written.
     pub fn expires(&self) -> Option<&str> {
         self.attr_value("expires")
     }

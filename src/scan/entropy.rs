@@ -11,19 +11,26 @@ use super::finding::{redact, Check, Finding, Severity};
 use serde::Serialize;
 use std::collections::HashSet;
 
+/// What a set of fresh session IDs shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IdAnalysis {
+    /// IDs collected.
     pub samples: usize,
+    /// Distinct IDs among them.
     pub distinct: usize,
+    /// Shortest ID length.
     pub min_len: usize,
+    /// Longest ID length.
     pub max_len: usize,
     /// Name of the smallest standard alphabet covering every character seen.
     pub alphabet: &'static str,
+    /// Characters in `alphabet`.
     pub alphabet_size: usize,
     /// Leading characters identical in every sample.
     pub constant_prefix: usize,
     /// Positions (over the shortest sample) that took more than one value.
     pub varying_positions: usize,
+    /// Upper bound on the entropy per ID, from what varied.
     pub estimated_bits: f64,
     /// e.g. "decimal counter, values 4711001..4711020"
     pub sequential: Option<String>,
@@ -57,6 +64,7 @@ fn expected_distinct(a: usize, n: usize) -> f64 {
     a * (1.0 - (1.0 - 1.0 / a).powi(n as i32))
 }
 
+/// Analyses fresh IDs; `now_unix` helps recognise time-based ones.
 pub fn analyze(ids: &[String], now_unix: u64) -> IdAnalysis {
     let chars: Vec<Vec<char>> = ids.iter().map(|s| s.chars().collect()).collect();
     let min_len = chars.iter().map(Vec::len).min().unwrap_or(0);

@@ -5,19 +5,27 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
+/// How serious a finding is; sets the grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; does not lower the grade.
     Info,
+    /// Any one lowers the grade to B.
     Low,
+    /// One gives C, two or more D.
     Medium,
+    /// One gives D, two or more F.
     High,
+    /// Any one gives F.
     Critical,
 }
 
 impl Severity {
+    /// Most severe first.
     pub const ALL: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
+    /// The lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -52,34 +60,60 @@ impl FromStr for Severity {
 /// Every check the scanner can report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Check {
+    /// `cookie-httponly-missing`.
     CookieHttpOnlyMissing,
+    /// `cookie-secure-missing`.
     CookieSecureMissing,
+    /// `cookie-samesite-missing`.
     CookieSameSiteMissing,
+    /// `cookie-samesite-none`.
     CookieSameSiteNone,
+    /// `cookie-prefix-missing`.
     CookiePrefixMissing,
+    /// `cookie-prefix-invalid`.
     CookiePrefixInvalid,
+    /// `cookie-domain-set`.
     CookieDomainSet,
+    /// `cookie-persistent`.
     CookiePersistent,
+    /// `cookie-too-large`.
     CookieTooLarge,
+    /// `session-cookie-not-found`.
     SessionCookieNotFound,
+    /// `session-id-low-entropy`.
     SessionIdLowEntropy,
+    /// `session-id-sequential`.
     SessionIdSequential,
+    /// `session-id-time-based`.
     SessionIdTimeBased,
+    /// `session-id-duplicate`.
     SessionIdDuplicate,
+    /// `login-id-not-regenerated`.
     LoginIdNotRegenerated,
+    /// `login-old-id-alive`.
     LoginOldIdAlive,
+    /// `logout-session-alive`.
     LogoutSessionAlive,
+    /// `idle-timeout-not-enforced`.
     IdleTimeoutNotEnforced,
+    /// `transport-no-https-redirect`.
     TransportNoHttpsRedirect,
+    /// `transport-no-hsts`.
     TransportNoHsts,
+    /// `transport-hsts-weak`.
     TransportHstsWeak,
+    /// `session-id-in-url`.
     SessionIdInUrl,
+    /// `session-id-in-body`.
     SessionIdInBody,
+    /// `identity-header-accepted`.
     IdentityHeaderAccepted,
+    /// `origin-command-exposed`.
     OriginCommandExposed,
 }
 
 impl Check {
+    /// Every check, in report order.
     pub const ALL: [Check; 25] = [
         Check::CookieHttpOnlyMissing,
         Check::CookieSecureMissing,
@@ -109,6 +143,8 @@ impl Check {
     ];
 
     /// (id, title, ASVS 5.0 requirement, why it matters, how to fix it)
+    // Long on purpose: a table with one arm per check, read one check at a time; split
+    // up, a check's text would no longer sit next to its id.
     fn spec(self) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
         match self {
             Check::CookieHttpOnlyMissing => (
@@ -289,27 +325,36 @@ impl Check {
         }
     }
 
+    /// Stable id (`cookie-httponly-missing`).
     pub fn id(self) -> &'static str {
         self.spec().0
     }
+    /// One-line title.
     pub fn title(self) -> &'static str {
         self.spec().1
     }
+    /// OWASP ASVS 5.0 requirement.
     pub fn asvs(self) -> &'static str {
         self.spec().2
     }
+    /// Why it matters.
     pub fn why(self) -> &'static str {
         self.spec().3
     }
+    /// How to fix it.
     pub fn fix(self) -> &'static str {
         self.spec().4
     }
 }
 
+/// One problem the scan found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// The check's id.
     pub id: &'static str,
+    /// How serious it is.
     pub severity: Severity,
+    /// The check's title.
     pub title: &'static str,
     /// What the finding is about: a cookie name, a header name, a page.
     pub subject: String,
@@ -317,13 +362,17 @@ pub struct Finding {
     pub observed: String,
     /// OWASP ASVS 5.0 requirement.
     pub asvs: String,
+    /// Why it matters.
     pub why: &'static str,
+    /// How to fix it.
     pub fix: &'static str,
+    /// The check that found it.
     #[serde(skip)]
     pub check: Check,
 }
 
 impl Finding {
+    /// A finding of `check` about `subject`.
     pub fn new(check: Check, severity: Severity, subject: impl Into<String>, observed: impl Into<String>) -> Self {
         Finding {
             id: check.id(),

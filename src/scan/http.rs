@@ -3,15 +3,21 @@
 
 use std::time::Duration;
 
+/// One HTTP request as the scanner sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// Absolute URL.
     pub url: String,
+    /// Header lines, in order.
     pub headers: Vec<(String, String)>,
+    /// Form body, if any.
     pub body: Option<String>,
 }
 
 impl Request {
+    /// A bare GET.
     pub fn get(url: &str) -> Self {
         Request {
             method: "GET".into(),
@@ -20,27 +26,33 @@ impl Request {
             body: None,
         }
     }
+    /// Adds a header line.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 }
 
+/// One HTTP response, redirects not followed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Response {
+    /// Status code.
     pub status: u16,
     /// Every header line in order; names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body as text.
     pub body: String,
 }
 
 impl Response {
+    /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+    /// Every header with this name (`Set-Cookie`), in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
@@ -48,9 +60,11 @@ impl Response {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+    /// A 3xx with a Location.
     pub fn is_redirect(&self) -> bool {
         matches!(self.status, 301 | 302 | 303 | 307 | 308)
     }
+    /// A 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -58,22 +72,27 @@ impl Response {
 
 /// Sends one request, never following redirects; `sleep` waits (the idle probe).
 pub trait Client {
+    /// Sends one request; the error describes a failure to get any response.
     fn send(&mut self, req: &Request) -> Result<Response, String>;
+    /// Waits (the idle probe; tests only pretend).
     fn sleep(&mut self, d: Duration);
 }
 
 /// A parsed absolute http(s) URL, just what the scanner needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `http` or `https`.
     pub scheme: String,
     /// Host as written, IPv6 with brackets.
     pub host: String,
+    /// Port, when not the scheme's default.
     pub port: Option<u16>,
     /// Path and query, always starting with '/'.
     pub path: String,
 }
 
 impl Url {
+    /// Parses an absolute http(s) URL.
     pub fn parse(s: &str) -> Result<Url, String> {
         let s = s.trim();
         let (scheme, rest) = s.split_once("://").ok_or_else(|| format!("{s:?} is not an absolute URL"))?;
@@ -113,6 +132,7 @@ impl Url {
         })
     }
 
+    /// The port in use.
     pub fn default_port(&self) -> u16 {
         if self.scheme == "https" {
             443
@@ -121,6 +141,7 @@ impl Url {
         }
     }
 
+    /// `scheme://host[:port]`.
     pub fn origin(&self) -> String {
         match self.port {
             Some(p) if p != self.default_port() => format!("{}://{}:{p}", self.scheme, self.host),
@@ -128,10 +149,12 @@ impl Url {
         }
     }
 
+    /// Same scheme, host and port.
     pub fn same_origin(&self, other: &Url) -> bool {
         self.origin() == other.origin()
     }
 
+    /// The URL as text.
     pub fn to_url_string(&self) -> String {
         format!("{}{}", self.origin(), self.path)
     }

@@ -22,17 +22,23 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// A recipe field's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// Read from this environment variable when the scan runs.
     Env(String),
+    /// Given on the command line (never a secret).
     Literal(String),
 }
 
+/// A request that logs in or out (`--login` / `--logout`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipe {
+    /// `POST` or `GET`.
     pub method: String,
     /// A path on the scanned site (`/login`) or an absolute URL.
     pub url: String,
+    /// Form fields, in order.
     pub fields: Vec<(String, Value)>,
 }
 

@@ -7,23 +7,31 @@ use super::entropy::IdAnalysis;
 use super::finding::{Finding, Severity};
 use serde_json::{json, Value};
 
+/// Everything a scan found, checked, and could not check.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The base URL scanned.
     pub target: String,
+    /// The session cookie's name, when one was found.
     pub session_cookie: Option<String>,
+    /// The fresh-ID analysis, when enough IDs were collected.
     pub id_analysis: Option<IdAnalysis>,
+    /// The findings, most severe first once finished.
     pub findings: Vec<Finding>,
     /// Checks that could not run, and why.
     pub skipped: Vec<String>,
     /// What was checked and passed, in a few words each.
     pub passed: Vec<String>,
+    /// Requests sent.
     pub requests: usize,
 }
 
+/// Findings of severity `s`.
 pub fn count(findings: &[Finding], s: Severity) -> usize {
     findings.iter().filter(|f| f.severity == s).count()
 }
 
+/// A to F from the counts of findings by severity (see `Severity`).
 pub fn grade(findings: &[Finding]) -> char {
     let c = |s| count(findings, s);
     if c(Severity::Critical) > 0 || c(Severity::High) >= 2 {
@@ -47,6 +55,7 @@ impl Report {
         self.findings.dedup_by(|a, b| a.id == b.id && a.subject == b.subject);
     }
 
+    /// This report's grade.
     pub fn grade(&self) -> char {
         grade(&self.findings)
     }
@@ -60,6 +69,7 @@ impl Report {
         Severity::ALL.iter().map(|s| (*s, count(&self.findings, *s))).collect()
     }
 
+    /// The report as JSON (`--json`).
     pub fn to_json(&self) -> Value {
         let counts: serde_json::Map<String, Value> = self.counts().into_iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect();
         json!({
@@ -77,58 +87,22 @@ impl Report {
         })
     }
 
+    /// The report for a terminal: header, findings with their fix, then what passed
+    /// and what could not be checked.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!("sessiongate-scan report for {}\n", self.target));
-        let counts: Vec<String> = self
-            .counts()
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(sev, n)| format!("{n} {sev}"))
-            .collect();
-        s.push_str(&format!(
-            "Grade: {}  ({})\n",
-            self.grade(),
-            if counts.is_empty() {
-                "no findings".to_string()
-            } else {
-                counts.join(", ")
-            }
-        ));
+        s.push_str(&format!("Grade: {}  ({})\n", self.grade(), self.counts_text()));
         match &self.session_cookie {
             Some(c) => s.push_str(&format!("Session cookie: {c}\n")),
             None => s.push_str("Session cookie: none observed\n"),
         }
         if let Some(a) = &self.id_analysis {
-            s.push_str(&format!(
-                "Session IDs: {} samples, {} distinct, length {}{}, {} alphabet, constant prefix {} chars, ~{} bits estimated{}{}\n",
-                a.samples,
-                a.distinct,
-                a.min_len,
-                if a.max_len != a.min_len {
-                    format!("-{}", a.max_len)
-                } else {
-                    String::new()
-                },
-                a.alphabet,
-                a.constant_prefix,
-                a.estimated_bits,
-                a.sequential.as_deref().map(|x| format!(", sequential: {x}")).unwrap_or_default(),
-                a.time_based.as_deref().map(|x| format!(", time-based: {x}")).unwrap_or_default(),
-            ));
+            s.push_str(&id_analysis_text(a));
         }
         s.push_str(&format!("Requests sent: {}\n", self.requests));
         for f in &self.findings {
-            s.push_str(&format!(
-                "\n[{}] {}: {} ({})\n",
-                f.severity.as_str().to_ascii_uppercase(),
-                f.id,
-                f.title,
-                f.subject
-            ));
-            s.push_str(&format!("  observed: {}\n", f.observed));
-            s.push_str(&format!("  why:      {} ({})\n", f.why, f.asvs));
-            s.push_str(&format!("  fix:      {}\n", f.fix));
+            s.push_str(&finding_text(f));
         }
         if !self.passed.is_empty() {
             s.push_str("\nPassed:\n");
@@ -144,6 +118,57 @@ impl Report {
         }
         s
     }
+
+    /// "2 high, 1 low", or "no findings".
+    fn counts_text(&self) -> String {
+        let counts: Vec<String> = self
+            .counts()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(sev, n)| format!("{n} {sev}"))
+            .collect();
+        if counts.is_empty() {
+            "no findings".to_string()
+        } else {
+            counts.join(", ")
+        }
+    }
+}
+
+/// One line on the fresh session IDs.
+fn id_analysis_text(a: &IdAnalysis) -> String {
+    format!(
+        "Session IDs: {} samples, {} distinct, length {}{}, {} alphabet, constant prefix {} chars, ~{} bits estimated{}{}\n",
+        a.samples,
+        a.distinct,
+        a.min_len,
+        if a.max_len != a.min_len {
+            format!("-{}", a.max_len)
+        } else {
+            String::new()
+        },
+        a.alphabet,
+        a.constant_prefix,
+        a.estimated_bits,
+        a.sequential.as_deref().map(|x| format!(", sequential: {x}")).unwrap_or_default(),
+        a.time_based.as_deref().map(|x| format!(", time-based: {x}")).unwrap_or_default(),
+    )
+}
+
+/// A finding: severity, id, title and subject, then what was observed, why it
+/// matters and how to fix it.
+fn finding_text(f: &Finding) -> String {
+    let mut s = format!(
+        "\n[{}] {}: {} ({})\n",
+        f.severity.as_str().to_ascii_uppercase(),
+        f.id,
+        f.title,
+        f.subject
+    );
+    s.push_str(&format!("  observed: {}\n", f.observed));
+    s.push_str(&format!("  why:      {} ({})\n", f.why, f.asvs));
+    s.push_str(&format!("  fix:      {}\n", f.fix));
+    s
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! A read-through cache of decoded sessions in front of any `Store`.
 //!
-//! A session object answers every request of its user; reading the row from SQLite and
-//! decoding its JSON each time was a measurable share of a validation. Sessions change
+//! A session object answers every request of its user; without the cache each validation
+//! would read the row from SQLite and decode its JSON again. Sessions change
 //! only through `put` and `delete`, which update the cache after the store accepted the
 //! write, so a cached session is always the stored one. A failed write drops the entry
 //! (the next read goes to the store). The object's memory goes when it is evicted, and
@@ -17,12 +17,14 @@ use std::collections::HashMap;
 /// only an unusual one gets there).
 pub const CAPACITY: usize = 256;
 
+/// A `Store` that keeps decoded sessions in memory in front of `inner`.
 pub struct Cached<S> {
     inner: S,
     sessions: RefCell<HashMap<String, Session>>,
 }
 
 impl<S: Store> Cached<S> {
+    /// An empty cache in front of `inner`.
     pub fn new(inner: S) -> Self {
         Cached {
             inner,
@@ -30,6 +32,7 @@ impl<S: Store> Cached<S> {
         }
     }
 
+    /// The store underneath.
     pub fn inner(&self) -> &S {
         &self.inner
     }
@@ -116,27 +119,15 @@ impl<S: Store> Store for Cached<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::session::fixtures;
     use crate::store::memory::MemoryStore;
     use proptest::prelude::*;
 
+    /// Only `last_seen` varies: the cache must hand back exactly what was stored.
     fn session(handle: &str, last_seen: u64) -> Session {
         Session {
-            handle: handle.into(),
-            user: Some("ann".into()),
-            roles: vec!["user".into()],
-            data: Default::default(),
-            created_at: 0,
-            auth_time: 0,
             last_seen,
-            absolute_expiry: 1000,
-            elevated_until: None,
-            login_ip: String::new(),
-            login_ua: String::new(),
-            last_ip: String::new(),
-            last_ua: String::new(),
-            flagged: false,
-            via_http: false,
-            persistent: false,
+            ..fixtures::session(handle, 0)
         }
     }
 

@@ -2,12 +2,13 @@
 //! way the Durable Object's SQL cursor does, so slide-write limits can be asserted; counts
 //! session reads, and can be told to fail session writes, so the cache can be tested.
 
-use super::{Store, StoreResult};
+use super::{Store, StoreError, StoreResult};
 use crate::core::audit::{self, AuditEvent};
 use crate::core::session::{Reason, Session};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
+/// Sessions, tombstones and audit events in maps; nothing persists.
 #[derive(Default)]
 pub struct MemoryStore {
     sessions: RefCell<BTreeMap<String, (Session, u64)>>,
@@ -37,7 +38,7 @@ impl MemoryStore {
 
     fn writable(&self) -> StoreResult<()> {
         if self.fail_writes.get() {
-            return Err("storage: disk full".into());
+            return Err(StoreError::backend("disk full"));
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Messages between the gate and a session Durable Object (JSON over the stub's fetch).
 
-use crate::core::audit::AuditEvent;
+use crate::core::audit::{AuditEvent, EndedBy, Regeneration};
 use crate::core::session::{Client, Expiry, Reason, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,18 +12,12 @@ pub const MESSAGE_HEADER: &str = "x-store-message";
 /// The object's row-write counter (benchmark, admin API); every other call carries a `Request`.
 pub const STATS_URL: &str = "https://session-store/stats";
 
-/// Who ended a session, for the `revoked` audit event.
-pub mod by {
-    pub const USER: &str = "user";
-    pub const ADMIN: &str = "admin";
-    pub const LOGOUT_ALL: &str = "logout_all";
-    pub const LOGOUT_OTHERS: &str = "logout_others";
-    pub const BINDING: &str = "binding";
-    pub const LOGIN: &str = "login";
-    /// Ended by a newer login past `MAX_SESSIONS_PER_USER`.
-    pub const SESSION_LIMIT: &str = "session_limit";
-}
-
+/// A request to a session object. Every `hash` is the storage hash of a token's secret
+/// (never the token); `client` is who makes the request, for binding and audit.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one Request per object call, serialised at once: a box would only add an allocation"
+)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 // Externally tagged (`{"validate": {...}}`): serde reads it in one pass, where an
 // internally tagged enum buffers the whole message first, on every request, both ways.
@@ -31,121 +25,220 @@ pub mod by {
 pub enum Request {
     /// Check a session; with `slide`, count this request as activity.
     Validate {
+        /// The session.
         hash: String,
+        /// Checked against the session's binding.
         client: Client,
+        /// Count the request as activity (not for the gate's own status calls).
         slide: bool,
     },
     /// Store a new session; `replaces` (same object) dies in the same transaction.
     Create {
+        /// The new session's key.
         hash: String,
+        /// The session as the gate built it at login.
         session: Session,
+        /// The session this login supersedes in the same object, if any.
         replaces: Option<String>,
+        /// The client the session is bound to.
         client: Client,
     },
     /// Remove a session and hand it back (login moving a guest's data to another object).
     Take {
+        /// The session.
         hash: String,
+        /// The client logging in.
         client: Client,
     },
-    /// Move a live session to a new ID. `reason` is the audit reason.
+    /// Move a live session to a new ID.
     Regenerate {
+        /// The current ID's hash; dead once this succeeds.
         old_hash: String,
+        /// The new ID's hash.
         new_hash: String,
-        reason: String,
+        /// The audit reason.
+        reason: Regeneration,
+        /// New roles, if they change.
         roles: Option<Vec<String>>,
+        /// Elevate the session and bind it to `client` anew.
         elevate: bool,
+        /// The client asking.
         client: Client,
     },
+    /// Merge the origin's `set_data` into a live session's data.
     SetData {
+        /// The session.
         hash: String,
+        /// Keys to set; a `null` value removes its key.
         data: Map<String, Value>,
+        /// `SESSION_DATA_MAX`: a merge past it changes nothing.
         max_bytes: usize,
     },
     /// End one session (logout).
     Destroy {
+        /// The session.
         hash: String,
-        by: String,
+        /// Who ends it, for the audit event.
+        by: EndedBy,
+        /// The client asking.
         client: Client,
     },
-    /// End every session, or every one but `except`. `caller` must be live when given.
+    /// End every session, or every one but `except`.
     DestroyAll {
+        /// The session asking; must be live when given (admin calls have none).
         caller: Option<String>,
+        /// A session to keep.
         except: Option<String>,
-        by: String,
+        /// Who ends them, for the audit events.
+        by: EndedBy,
+        /// The client asking.
         client: Client,
     },
-    /// End the session with this public handle. `caller` must be live when given.
+    /// End the session with this public handle.
     DestroyHandle {
+        /// The session asking; must be live when given (admin calls have none).
         caller: Option<String>,
+        /// The public handle of the session to end.
         handle: String,
-        by: String,
+        /// Who ends it, for the audit event.
+        by: EndedBy,
+        /// The client asking.
         client: Client,
     },
-    /// Live sessions. `caller` must be live when given; it is marked `current`.
+    /// The live sessions.
     List {
+        /// The session asking, marked `current`; must be live when given.
         caller: Option<String>,
     },
+    /// A page of the object's audit log, newest first.
     Audit {
+        /// Events per page (clamped to 1..=1000).
         limit: u32,
+        /// Only events with a smaller id (the previous page's `next_before`).
         before: Option<u64>,
     },
+    /// Store an event the gate observed.
     Record {
+        /// The event.
         event: AuditEvent,
     },
 }
 
+/// One live session in a session list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
+    /// The public handle.
     pub id: String,
+    /// Unix seconds.
     pub created_at: u64,
+    /// Unix seconds of the last activity.
     pub last_seen_at: u64,
+    /// The last client's address.
     pub ip: String,
+    /// The last client's user agent.
     pub user_agent: String,
+    /// The session that asked for the list.
     pub current: bool,
+    /// Used from another network or user agent since login.
     pub flagged: bool,
+    /// End of the elevation, while elevated.
     pub elevated_until: Option<u64>,
 }
 
+/// An audit event with its row id (the cursor for the next page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEvent {
+    /// Row id, increasing.
     pub id: u64,
+    /// The event, its fields inline.
     #[serde(flatten)]
     pub event: AuditEvent,
 }
 
+/// A session object's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
+    /// The session is live for this client.
     Valid {
+        /// The session, without its client fields.
         session: Session,
+        /// When it ends.
         expiry: Expiry,
-        /// `X-Session-Binding` value and the assertion's `bind` claim.
+        /// `X-Session-Binding` value (a `BindingChange` name).
         binding: String,
+        /// The assertion's `bind` claim: the binding when it is not `ok`.
         bind_claim: Option<String>,
         /// The session's last request was plain HTTP and this one is HTTPS.
         new_id_required: bool,
     },
-    /// `replaced`: the ID was regenerated and the session lives on under a new one. The
-    /// gate still clears the cookie (the contract: an invalid cookie is cleared); the flag
-    /// tells the two cases apart for diagnostics.
+    /// The session is not live. `replaced`: the ID was regenerated and the session lives
+    /// on under a new one. The gate still clears the cookie (the contract: an invalid
+    /// cookie is cleared); the flag tells the two cases apart for diagnostics.
     Rejected {
+        /// Why.
         reason: Reason,
+        /// The ID was replaced by a new one.
         #[serde(default)]
         replaced: bool,
     },
+    /// A write succeeded.
     Done {
+        /// Sessions affected.
         count: u32,
+        /// The session as stored now, for requests that return one.
         session: Option<Session>,
     },
+    /// Answer to `List`.
     Sessions {
+        /// Most recently used first.
         sessions: Vec<SessionSummary>,
     },
+    /// Answer to `Audit`.
     Events {
+        /// Newest first.
         events: Vec<StoredEvent>,
+        /// `before` for the next page; none on the last page.
         next_before: Option<u64>,
     },
+    /// No session has that handle.
     NotFound,
+    /// The request cannot be applied (session data over its limit).
     Invalid {
+        /// What is wrong.
         detail: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_reasons_keep_their_wire_strings() {
+        let client = Client {
+            ip: "203.0.113.5".into(),
+            ua: "UA/1".into(),
+            https: true,
+        };
+        let destroy = Request::Destroy {
+            hash: "h".into(),
+            by: EndedBy::LogoutAll,
+            client: client.clone(),
+        };
+        assert_eq!(
+            serde_json::to_string(&destroy).unwrap(),
+            r#"{"destroy":{"hash":"h","by":"logout_all","client":{"ip":"203.0.113.5","ua":"UA/1","https":true}}}"#
+        );
+        let regenerate = r#"{"regenerate":{"old_hash":"a","new_hash":"b","reason":"https_upgrade","roles":null,"elevate":false,"client":{"ip":"203.0.113.5","ua":"UA/1","https":true}}}"#;
+        let parsed: Request = serde_json::from_str(regenerate).unwrap();
+        assert!(matches!(
+            parsed,
+            Request::Regenerate {
+                reason: Regeneration::HttpsUpgrade,
+                ..
+            }
+        ));
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), regenerate);
+    }
 }

@@ -1,0 +1,550 @@
+//! Applies the session rules to a `Store`. One call = one request to a Durable Object,
+//! run without awaiting, so it is atomic with respect to every other call.
+//!
+//! `Engine` holds what outlives a call (the store, the policy, recent activity); a
+//! `Call` is one request being applied, with its clock and the audit events it writes,
+//! and has one method per kind of store request.
+
+use super::protocol::{Request, Response, SessionSummary, StoredEvent};
+use super::{Store, StoreError, StoreResult};
+use crate::core::audit::{AuditEvent, EndedBy, EventKind, Regeneration};
+use crate::core::command::{check_data, merge_data};
+use crate::core::config::{BindMode, Config};
+use crate::core::session::{check_binding, Binding, Client, Expiry, Reason, Session, Timeouts};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// The parts of the configuration the store needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Idle, absolute and elevation limits, slide interval, warning window.
+    pub timeouts: Timeouts,
+    /// What a change of network does to a session.
+    pub bind_ip: BindMode,
+    /// What a change of user agent does to a session.
+    pub bind_ua: BindMode,
+    /// Live sessions per user; 0 for no limit.
+    pub max_sessions: u32,
+}
+
+impl Policy {
+    /// The store's share of the gate's configuration.
+    pub fn from_config(c: &Config) -> Self {
+        Policy {
+            timeouts: Timeouts::from_config(c),
+            bind_ip: c.bind_ip,
+            bind_ua: c.bind_ua,
+            max_sessions: c.max_sessions_per_user,
+        }
+    }
+}
+
+/// The session rules over one object's storage.
+pub struct Engine<S: Store> {
+    /// The object's storage (SQLite behind a cache in the Durable Object).
+    pub store: S,
+    /// The rules, from the configuration.
+    pub policy: Policy,
+    /// Activity newer than the stored `last_seen` (which is written at most once per
+    /// slide interval). Lost if the object is evicted, so idle expiry is exact to
+    /// within one slide interval, and exact while the object stays in memory.
+    recent: RefCell<HashMap<String, u64>>,
+}
+
+/// What an engine call produced: the answer and the audit events it wrote.
+pub struct Outcome {
+    /// The reply to the gate.
+    pub response: Response,
+    /// Audit events written by this call, to be logged too.
+    pub events: Vec<AuditEvent>,
+}
+
+/// Why a request stops before it has done its work.
+enum Halt {
+    /// The session it acts on (or on whose behalf it acts) is not live: the request is
+    /// answered `Rejected`, and the call still succeeds (with its audit events).
+    Rejected { reason: Reason, replaced: bool },
+    /// Storage failed: the whole call fails.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Halt {
+    fn from(e: StoreError) -> Self {
+        Halt::Store(e)
+    }
+}
+
+/// A request's result before `Halt::Rejected` becomes an answer.
+type Step<T> = Result<T, Halt>;
+
+/// The event of a session that timed out (`Expiry::check` fails with the two timeouts only).
+fn timed_out(reason: Reason) -> EventKind {
+    match reason {
+        Reason::AbsoluteTimeout => EventKind::AbsoluteTimeout,
+        _ => EventKind::IdleTimeout,
+    }
+}
+
+fn event(now: u64, kind: EventKind, s: &Session, client: Option<&Client>) -> AuditEvent {
+    let mut e = AuditEvent::new(now, kind);
+    e.user = s.user.clone();
+    e.session = Some(s.handle.clone());
+    match client {
+        Some(c) => e.client(&c.ip, &c.ua),
+        None => e.client(&s.last_ip, &s.last_ua),
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// An engine over `store` with no recent activity in memory.
+    pub fn new(store: S, policy: Policy) -> Self {
+        Engine {
+            store,
+            policy,
+            recent: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn t(&self) -> &Timeouts {
+        &self.policy.timeouts
+    }
+
+    fn last_seen(&self, hash: &str, s: &Session) -> u64 {
+        let recent = self.recent.borrow().get(hash).copied().unwrap_or(0);
+        s.last_seen.max(recent)
+    }
+
+    fn expiry(&self, hash: &str, s: &Session) -> Expiry {
+        Expiry::of(s, self.last_seen(hash, s), self.t())
+    }
+
+    fn put(&self, hash: &str, s: &Session) -> StoreResult<()> {
+        self.store.put(hash, s, Expiry::of(s, s.last_seen, self.t()).at())
+    }
+
+    /// Removes a session and leaves a tombstone that keeps the reason for later requests.
+    /// `replaced`: the session moves on under a new ID.
+    fn kill(&self, hash: &str, reason: Reason, now: u64, replaced: bool) -> StoreResult<()> {
+        self.store.delete(hash)?;
+        self.recent.borrow_mut().remove(hash);
+        self.store.tombstone(hash, reason, now.saturating_add(self.t().absolute), replaced)
+    }
+
+    /// Applies one request: its answer, and its audit events appended to storage.
+    pub fn handle(&self, req: Request, now: u64) -> StoreResult<Outcome> {
+        let mut call = Call {
+            engine: self,
+            now,
+            events: Vec::new(),
+        };
+        let response = call.apply(req)?;
+        let events = call.events;
+        for e in &events {
+            self.store.append_audit(e)?;
+        }
+        if !events.is_empty() {
+            self.store.trim_audit(now)?;
+        }
+        Ok(Outcome { response, events })
+    }
+
+    /// The alarm: ends every session whose time has come (writing its timeout event at
+    /// that moment), drops old tombstones, and says when to run next.
+    pub fn sweep(&self, now: u64) -> StoreResult<(Vec<AuditEvent>, Option<u64>)> {
+        let mut events = Vec::new();
+        for (hash, s) in self.store.due(now)? {
+            let expiry = self.expiry(&hash, &s);
+            match expiry.check(now) {
+                Err(reason) => {
+                    self.kill(&hash, reason, now, false)?;
+                    events.push(event(now, timed_out(reason), &s, None));
+                }
+                // Active in memory since the last write: look again at its real deadline.
+                Ok(()) => self.store.put(&hash, &s, expiry.at())?,
+            }
+        }
+        self.store.purge_tombstones(now)?;
+        for e in &events {
+            self.store.append_audit(e)?;
+        }
+        self.store.trim_audit(now)?;
+        Ok((events, self.store.next_deadline()?))
+    }
+}
+
+/// One request being applied: the engine, the clock, and the audit events so far.
+struct Call<'e, S: Store> {
+    engine: &'e Engine<S>,
+    now: u64,
+    events: Vec<AuditEvent>,
+}
+
+impl<S: Store> Call<'_, S> {
+    /// Dispatches to the request's method; a `Halt::Rejected` becomes the answer here.
+    fn apply(&mut self, req: Request) -> StoreResult<Response> {
+        let step = match req {
+            Request::Validate { hash, client, slide } => self.validate(&hash, &client, slide),
+            Request::Create {
+                hash,
+                session,
+                replaces,
+                client,
+            } => self.create(&hash, session, replaces, &client),
+            Request::Take { hash, client } => self.take(&hash, &client),
+            Request::Regenerate {
+                old_hash,
+                new_hash,
+                reason,
+                roles,
+                elevate,
+                client,
+            } => self.regenerate(&old_hash, &new_hash, reason, roles, elevate, &client),
+            Request::SetData { hash, data, max_bytes } => self.set_data(&hash, &data, max_bytes),
+            Request::Destroy { hash, by, client } => self.destroy(&hash, by, &client),
+            Request::DestroyAll {
+                caller,
+                except,
+                by,
+                client,
+            } => self.destroy_all(caller.as_deref(), except.as_deref(), by, &client),
+            Request::DestroyHandle {
+                caller,
+                handle,
+                by,
+                client,
+            } => self.destroy_handle(caller.as_deref(), &handle, by, &client),
+            Request::List { caller } => self.list(caller.as_deref()),
+            Request::Audit { limit, before } => self.audit(limit, before),
+            Request::Record { event } => Ok(self.record(event)),
+        };
+        match step {
+            Ok(response) => Ok(response),
+            Err(Halt::Rejected { reason, replaced }) => Ok(Response::Rejected { reason, replaced }),
+            Err(Halt::Store(e)) => Err(e),
+        }
+    }
+
+    fn t(&self) -> &Timeouts {
+        self.engine.t()
+    }
+
+    fn store(&self) -> &S {
+        &self.engine.store
+    }
+
+    /// Ends a session for good (logout, revocation, binding mismatch).
+    fn kill(&self, hash: &str) -> StoreResult<()> {
+        self.engine.kill(hash, Reason::Revoked, self.now, false)
+    }
+
+    /// Ends a session that lives on under another ID (or in another object, after a login).
+    fn replace(&self, hash: &str) -> StoreResult<()> {
+        self.engine.kill(hash, Reason::Revoked, self.now, true)
+    }
+
+    /// An audit event about `s`, for `client` or, without one, its last client.
+    fn event(&self, kind: EventKind, s: &Session, client: Option<&Client>) -> AuditEvent {
+        event(self.now, kind, s, client)
+    }
+
+    /// A live session, or why not. Expired sessions are removed on the way (with their
+    /// audit event), so the reason given later stays accurate.
+    fn live(&mut self, hash: &str) -> Step<Session> {
+        let Some(s) = self.store().get(hash)? else {
+            let (reason, replaced) = self.store().tombstone_reason(hash, self.now)?.unwrap_or((Reason::Invalid, false));
+            return Err(Halt::Rejected { reason, replaced });
+        };
+        if let Err(reason) = self.engine.expiry(hash, &s).check(self.now) {
+            self.engine.kill(hash, reason, self.now, false)?;
+            self.events.push(self.event(timed_out(reason), &s, None));
+            return Err(Halt::Rejected { reason, replaced: false });
+        }
+        Ok(s)
+    }
+
+    /// Requests made on behalf of a session (`caller`) need it live; admin ones have none.
+    fn caller_live(&mut self, caller: Option<&str>) -> Step<()> {
+        if let Some(c) = caller {
+            self.live(c)?;
+        }
+        Ok(())
+    }
+
+    /// A session handed back after a write.
+    fn done(session: Session) -> Response {
+        Response::Done {
+            count: 1,
+            session: Some(session),
+        }
+    }
+
+    /// Stores a new session bound to `client`. A login's `replaces` (the guest or older
+    /// session it supersedes, in this object) dies in the same transaction.
+    fn create(&mut self, hash: &str, mut session: Session, replaces: Option<String>, client: &Client) -> Step<Response> {
+        let mut regenerated = false;
+        if let Some(old) = replaces.filter(|o| o != hash) {
+            if self.store().get(&old)?.is_some() {
+                self.replace(&old)?;
+                regenerated = true;
+            }
+        }
+        session.last_ip.clone_from(&client.ip);
+        session.last_ua.clone_from(&client.ua);
+        if session.user.is_some() {
+            self.make_room(hash, &session)?;
+        }
+        self.engine.put(hash, &session)?;
+        let kind = if regenerated {
+            EventKind::SessionRegenerated
+        } else {
+            EventKind::SessionCreated
+        };
+        self.events
+            .push(self.event(kind, &session, Some(client)).reason(Regeneration::Login.as_str()));
+        Ok(Self::done(session))
+    }
+
+    /// Before a login adds `new` to this (per-user) object: with a session limit, ends the
+    /// user's least recently used live sessions until the new one fits.
+    fn make_room(&mut self, new_hash: &str, new: &Session) -> StoreResult<()> {
+        let max = self.engine.policy.max_sessions as usize;
+        if max == 0 {
+            return Ok(());
+        }
+        let engine = self.engine;
+        let mut live: Vec<(u64, String, Session)> = self
+            .store()
+            .all()?
+            .into_iter()
+            .filter(|(h, s)| h != new_hash && s.user == new.user && engine.expiry(h, s).check(self.now).is_ok())
+            .map(|(h, s)| (engine.last_seen(&h, &s), h, s))
+            .collect();
+        if live.len() < max {
+            return Ok(());
+        }
+        // Oldest activity first; the handle breaks ties so the order is stable.
+        live.sort_by(|a, b| (a.0, &a.2.handle).cmp(&(b.0, &b.2.handle)));
+        for (_, hash, s) in live.iter().take(live.len() + 1 - max) {
+            self.kill(hash)?;
+            self.events
+                .push(self.event(EventKind::Revoked, s, None).reason(EndedBy::SessionLimit.as_str()));
+        }
+        Ok(())
+    }
+
+    /// Removes a live session and hands it back: a login elsewhere replaces it (another
+    /// user's session, or a guest's whose data moves to the user's object).
+    fn take(&mut self, hash: &str, client: &Client) -> Step<Response> {
+        let s = self.live(hash)?;
+        self.replace(hash)?;
+        self.events
+            .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Login.as_str()));
+        Ok(Self::done(s))
+    }
+
+    /// Moves a live session to `new_hash`, with new roles if given. `elevate`: the user
+    /// just proved presence from this client, so the session is elevated and bound to it.
+    fn regenerate(
+        &mut self,
+        old_hash: &str,
+        new_hash: &str,
+        reason: Regeneration,
+        roles: Option<Vec<String>>,
+        elevate: bool,
+        client: &Client,
+    ) -> Step<Response> {
+        let mut s = self.live(old_hash)?;
+        let last = self.engine.last_seen(old_hash, &s);
+        self.replace(old_hash)?;
+        s.last_seen = last;
+        if let Some(r) = roles {
+            s.roles = r;
+        }
+        if elevate {
+            s.elevate(self.now, self.t());
+            // The user just proved presence from here: bind to this client anew.
+            s.login_ip.clone_from(&client.ip);
+            s.login_ua.clone_from(&client.ua);
+            s.last_ip.clone_from(&client.ip);
+            s.last_ua.clone_from(&client.ua);
+        }
+        s.via_http = !client.https;
+        self.engine.put(new_hash, &s)?;
+        self.events
+            .push(self.event(EventKind::SessionRegenerated, &s, Some(client)).reason(reason.as_str()));
+        if elevate {
+            self.events.push(self.event(EventKind::SessionElevated, &s, Some(client)));
+        }
+        Ok(Self::done(s))
+    }
+
+    /// Merges `data` into a live session's data; too big a result changes nothing.
+    fn set_data(&mut self, hash: &str, data: &Map<String, Value>, max_bytes: usize) -> Step<Response> {
+        let mut s = self.live(hash)?;
+        merge_data(&mut s.data, data);
+        if let Err(detail) = check_data(&s.data, max_bytes) {
+            return Ok(Response::Invalid { detail });
+        }
+        s.last_seen = self.engine.last_seen(hash, &s);
+        self.engine.put(hash, &s)?;
+        Ok(Self::done(s))
+    }
+
+    /// Ends one live session (logout).
+    fn destroy(&mut self, hash: &str, by: EndedBy, client: &Client) -> Step<Response> {
+        let s = self.live(hash)?;
+        self.kill(hash)?;
+        self.events
+            .push(self.event(EventKind::Logout, &s, Some(client)).reason(by.as_str()));
+        Ok(Response::Done { count: 1, session: None })
+    }
+
+    /// Ends every session in the object but `except`.
+    fn destroy_all(&mut self, caller: Option<&str>, except: Option<&str>, by: EndedBy, client: &Client) -> Step<Response> {
+        self.caller_live(caller)?;
+        let mut count = 0;
+        for (hash, s) in self.store().all()? {
+            if except == Some(hash.as_str()) {
+                continue;
+            }
+            self.kill(&hash)?;
+            self.events
+                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
+            count += 1;
+        }
+        Ok(Response::Done { count, session: None })
+    }
+
+    /// Ends the session with this public handle (from a session list).
+    fn destroy_handle(&mut self, caller: Option<&str>, handle: &str, by: EndedBy, client: &Client) -> Step<Response> {
+        self.caller_live(caller)?;
+        let found = self.store().all()?.into_iter().find(|(_, s)| s.handle == handle);
+        let Some((hash, s)) = found else {
+            return Ok(Response::NotFound);
+        };
+        self.kill(&hash)?;
+        self.events
+            .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
+        Ok(Response::Done { count: 1, session: None })
+    }
+
+    /// The live sessions, most recently used first; `caller`'s is marked `current`.
+    fn list(&mut self, caller: Option<&str>) -> Step<Response> {
+        self.caller_live(caller)?;
+        let (engine, now) = (self.engine, self.now);
+        let mut sessions = Vec::new();
+        for (hash, s) in self.store().all()? {
+            if engine.expiry(&hash, &s).check(now).is_err() {
+                continue;
+            }
+            sessions.push(SessionSummary {
+                id: s.handle.clone(),
+                created_at: s.created_at,
+                last_seen_at: engine.last_seen(&hash, &s),
+                ip: s.last_ip.clone(),
+                user_agent: s.last_ua.clone(),
+                current: caller == Some(hash.as_str()),
+                flagged: s.flagged,
+                elevated_until: s.elevated_until.filter(|u| *u > now),
+            });
+        }
+        sessions.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at).then(a.id.cmp(&b.id)));
+        Ok(Response::Sessions { sessions })
+    }
+
+    /// A page of the audit log, newest first, with the cursor for the next page.
+    fn audit(&self, limit: u32, before: Option<u64>) -> Step<Response> {
+        let limit = limit.clamp(1, 1000);
+        let page = self.store().audit_page(limit, before)?;
+        let next_before = if page.len() as u32 == limit {
+            page.last().map(|(id, _)| *id)
+        } else {
+            None
+        };
+        let events = page.into_iter().map(|(id, event)| StoredEvent { id, event }).collect();
+        Ok(Response::Events { events, next_before })
+    }
+
+    /// An event the gate observed (it is written with the call's other events).
+    fn record(&mut self, event: AuditEvent) -> Response {
+        self.events.push(event);
+        Response::Done { count: 1, session: None }
+    }
+
+    /// Checks a session for this client and request: binding, HTTP -> HTTPS, activity.
+    /// The answer carries the session without its client fields.
+    fn validate(&mut self, hash: &str, client: &Client, slide: bool) -> Step<Response> {
+        let mut s = self.live(hash)?;
+        let p = self.engine.policy;
+        let b = check_binding(&s, client, p.bind_ip, p.bind_ua);
+        if b.reject {
+            self.kill(hash)?;
+            self.events
+                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Binding.as_str()));
+            return Err(Halt::Rejected {
+                reason: Reason::BindingMismatch,
+                replaced: false,
+            });
+        }
+        let mut dirty = self.note_binding_change(&mut s, &b, client);
+        let new_id_required = s.via_http && client.https;
+        if !client.https && !s.via_http {
+            s.via_http = true;
+            dirty = true;
+        }
+        if slide {
+            dirty |= self.slide(hash, &mut s);
+        }
+        if dirty {
+            s.last_seen = s.last_seen.max(self.engine.last_seen(hash, &s));
+            self.engine.put(hash, &s)?;
+        }
+        let expiry = self.engine.expiry(hash, &s);
+        // The binding's addresses and user agents stay here: the gate never reads them,
+        // and they are most of a session's bytes (two user agents) on every request.
+        for field in [&mut s.login_ip, &mut s.login_ua, &mut s.last_ip, &mut s.last_ua] {
+            field.clear();
+        }
+        Ok(Response::Valid {
+            session: s,
+            expiry,
+            binding: b.header().into(),
+            bind_claim: b.claim().map(Into::into),
+            new_id_required,
+        })
+    }
+
+    /// A network or user agent not seen before on this session: one `binding_changed`
+    /// event per change, and the session is flagged. True when `s` changed.
+    fn note_binding_change(&mut self, s: &mut Session, b: &Binding, client: &Client) -> bool {
+        if !b.ip_new && !b.ua_new {
+            return false;
+        }
+        let what = b.since_last_event();
+        self.events
+            .push(self.event(EventKind::BindingChanged, s, Some(client)).reason(what.as_str()));
+        if b.ip_new {
+            s.last_ip.clone_from(&client.ip);
+        }
+        if b.ua_new {
+            s.last_ua.clone_from(&client.ua);
+        }
+        s.flagged = true;
+        true
+    }
+
+    /// Counts this request as activity: written at most once per slide interval, kept in
+    /// memory in between. True when `s` changed.
+    fn slide(&self, hash: &str, s: &mut Session) -> bool {
+        if s.needs_slide_write(self.now, self.t()) {
+            s.last_seen = self.now;
+            return true;
+        }
+        self.engine.recent.borrow_mut().insert(hash.to_string(), self.now);
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests;

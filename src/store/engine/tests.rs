@@ -1,0 +1,397 @@
+use super::super::memory::MemoryStore;
+use super::*;
+use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
+use serde_json::json;
+
+fn engine(bind: BindMode) -> Engine<MemoryStore> {
+    limited(bind, 0)
+}
+
+fn limited(bind: BindMode, max_sessions: u32) -> Engine<MemoryStore> {
+    Engine::new(
+        MemoryStore::default(),
+        Policy {
+            timeouts: T,
+            bind_ip: bind,
+            bind_ua: bind,
+            max_sessions,
+        },
+    )
+}
+
+fn create(e: &Engine<MemoryStore>, hash: &str, handle: &str, now: u64) {
+    let r = e
+        .handle(
+            Request::Create {
+                hash: hash.into(),
+                session: session(handle, now),
+                replaces: None,
+                client: client(),
+            },
+            now,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Done { .. }));
+}
+
+/// A sliding validation, with its audit events.
+fn validated(e: &Engine<MemoryStore>, hash: &str, c: Client, now: u64) -> Outcome {
+    e.handle(
+        Request::Validate {
+            hash: hash.into(),
+            client: c,
+            slide: true,
+        },
+        now,
+    )
+    .unwrap()
+}
+
+fn validate(e: &Engine<MemoryStore>, hash: &str, c: Client, now: u64) -> Response {
+    validated(e, hash, c, now).response
+}
+
+fn reason(r: Response) -> Option<Reason> {
+    match r {
+        Response::Rejected { reason, .. } => Some(reason),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_valid_reply_leaves_the_client_fields_in_the_object() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 1000);
+    let moved = Client {
+        ip: "198.51.100.7".into(),
+        ..client()
+    };
+    let moved_again = moved.clone();
+    let Response::Valid { session, .. } = validate(&e, "h1", moved, 1010) else {
+        panic!("expected Valid");
+    };
+    assert_eq!((session.handle.as_str(), session.user.as_deref()), ("a", Some("alice")));
+    for f in [&session.login_ip, &session.login_ua, &session.last_ip, &session.last_ua] {
+        assert!(f.is_empty(), "client field sent to the gate: {f}");
+    }
+    let json = serde_json::to_string(&session).unwrap();
+    assert!(!json.contains("_ip") && !json.contains("_ua"), "{json}");
+    // Storage still has them: the binding is checked against them next time, and a
+    // second request from the new address writes no second binding_changed event.
+    let stored = e.store.get("h1").unwrap().unwrap();
+    assert_eq!((stored.login_ip.as_str(), stored.last_ip.as_str()), ("203.0.113.5", "198.51.100.7"));
+    assert_eq!(stored.login_ua, "UA/1");
+    let again = validated(&e, "h1", moved_again, 1011);
+    assert!(again.events.is_empty(), "{:?}", again.events);
+}
+
+#[test]
+fn a_login_past_the_session_limit_ends_the_least_recently_used() {
+    let e = limited(BindMode::Flag, 2);
+    create(&e, "h1", "a", 1000);
+    create(&e, "h2", "b", 1010);
+    // h1 is used after h2 was created: h2 is now the least recently used.
+    assert!(matches!(validate(&e, "h1", client(), 1020), Response::Valid { .. }));
+    let out = e
+        .handle(
+            Request::Create {
+                hash: "h3".into(),
+                session: session("c", 1030),
+                replaces: None,
+                client: client(),
+            },
+            1030,
+        )
+        .unwrap();
+    assert_eq!(reason(validate(&e, "h2", client(), 1031)), Some(Reason::Revoked));
+    assert!(matches!(validate(&e, "h1", client(), 1031), Response::Valid { .. }));
+    assert!(matches!(validate(&e, "h3", client(), 1031), Response::Valid { .. }));
+    let ended: Vec<_> = out.events.iter().filter(|ev| ev.event == "revoked").collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].session.as_deref(), Some("b"));
+    assert_eq!(ended[0].reason.as_deref(), Some(EndedBy::SessionLimit.as_str()));
+}
+
+#[test]
+fn expired_sessions_do_not_count_toward_the_limit_and_no_limit_means_none() {
+    let e = limited(BindMode::Flag, 2);
+    create(&e, "h1", "a", 1000);
+    create(&e, "h2", "b", 1000 + T.idle + 10);
+    // h1 idled out before the third login: only h2 is live, so nothing is ended.
+    create(&e, "h3", "c", 1000 + T.idle + 20);
+    assert!(matches!(validate(&e, "h2", client(), 1000 + T.idle + 21), Response::Valid { .. }));
+    assert!(matches!(validate(&e, "h3", client(), 1000 + T.idle + 21), Response::Valid { .. }));
+
+    let free = engine(BindMode::Flag);
+    for i in 0..20u64 {
+        create(&free, &format!("h{i}"), &format!("s{i}"), 1000 + i);
+    }
+    assert!(matches!(validate(&free, "h0", client(), 1030), Response::Valid { .. }));
+}
+
+#[test]
+fn slides_with_at_most_one_write_per_interval() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 1000);
+    let writes = e.store.writes();
+    for t in 1001..1060 {
+        assert!(matches!(validate(&e, "h1", client(), t), Response::Valid { .. }));
+    }
+    assert_eq!(e.store.writes(), writes, "no writes inside the slide interval");
+    validate(&e, "h1", client(), 1060);
+    assert_eq!(e.store.writes(), writes + 1);
+    // Idle timeout counts from the last activity, even the unwritten one (1100).
+    validate(&e, "h1", client(), 1100);
+    assert_eq!(e.store.writes(), writes + 1);
+    assert!(matches!(validate(&e, "h1", client(), 1100 + 1799), Response::Valid { .. }));
+    assert_eq!(reason(validate(&e, "h1", client(), 2899 + 1800)), Some(Reason::IdleTimeout));
+    assert_eq!(
+        reason(validate(&e, "h1", client(), 5000)),
+        Some(Reason::IdleTimeout),
+        "tombstone keeps the reason"
+    );
+}
+
+#[test]
+fn absolute_timeout_wins_over_activity() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    let mut t = 0;
+    while t < 86_400 - 100 {
+        t += 1000;
+        validate(&e, "h1", client(), t);
+    }
+    assert_eq!(reason(validate(&e, "h1", client(), 86_400)), Some(Reason::AbsoluteTimeout));
+}
+
+#[test]
+fn sweep_writes_timeout_events_and_schedules_the_next_run() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    create(&e, "h2", "b", 500);
+    let (events, next) = e.sweep(1800).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, "idle_timeout");
+    assert_eq!(events[0].session.as_deref(), Some("a"));
+    assert_eq!(next, Some(2300));
+    assert_eq!(reason(validate(&e, "h1", client(), 1801)), Some(Reason::IdleTimeout));
+    // A session active only in memory is not killed by the alarm.
+    validate(&e, "h2", client(), 520);
+    let (events, next) = e.sweep(2300).unwrap();
+    assert!(events.is_empty());
+    assert_eq!(next, Some(2320));
+}
+
+#[test]
+fn regenerate_kills_the_old_id_and_keeps_the_data() {
+    let e = engine(BindMode::Flag);
+    create(&e, "old", "a", 0);
+    e.handle(
+        Request::SetData {
+            hash: "old".into(),
+            data: json!({"cart": [1]}).as_object().cloned().unwrap(),
+            max_bytes: 100,
+        },
+        10,
+    )
+    .unwrap();
+    let r = e
+        .handle(
+            Request::Regenerate {
+                old_hash: "old".into(),
+                new_hash: "new".into(),
+                reason: Regeneration::PermissionChange,
+                roles: Some(vec!["admin".into()]),
+                elevate: false,
+                client: client(),
+            },
+            20,
+        )
+        .unwrap();
+    assert_eq!(r.events[0].event, "session_regenerated");
+    assert_eq!(reason(validate(&e, "old", client(), 21)), Some(Reason::Revoked));
+    match validate(&e, "new", client(), 21) {
+        Response::Valid { session, .. } => {
+            assert_eq!(session.roles, vec!["admin".to_string()]);
+            assert_eq!(session.data["cart"], json!([1]));
+            assert_eq!(session.handle, "a");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A second regeneration from the dead ID cannot bring it back.
+    let again = e
+        .handle(
+            Request::Regenerate {
+                old_hash: "old".into(),
+                new_hash: "x".into(),
+                reason: Regeneration::PasswordChange,
+                roles: None,
+                elevate: false,
+                client: client(),
+            },
+            22,
+        )
+        .unwrap();
+    assert_eq!(reason(again.response), Some(Reason::Revoked));
+}
+
+#[test]
+fn binding_flags_once_per_change_or_rejects() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h", "a", 0);
+    let moved = Client {
+        ip: "198.51.100.9".into(),
+        ..client()
+    };
+    let r = validated(&e, "h", moved.clone(), 1);
+    assert_eq!(r.events.len(), 1);
+    assert!(matches!(r.response, Response::Valid { ref binding, .. } if binding == "ip-changed"));
+    let r = validated(&e, "h", moved.clone(), 2);
+    assert!(r.events.is_empty(), "no second event for the same change");
+    assert!(matches!(r.response, Response::Valid { ref session, .. } if session.flagged));
+
+    let e = engine(BindMode::Reject);
+    create(&e, "h", "a", 0);
+    assert_eq!(reason(validate(&e, "h", moved, 1)), Some(Reason::BindingMismatch));
+    assert_eq!(reason(validate(&e, "h", client(), 2)), Some(Reason::Revoked));
+}
+
+#[test]
+fn logout_others_and_all() {
+    let e = engine(BindMode::Flag);
+    for (h, n) in [("h1", "a"), ("h2", "b"), ("h3", "c")] {
+        create(&e, h, n, 0);
+    }
+    let r = e
+        .handle(
+            Request::DestroyAll {
+                caller: Some("h1".into()),
+                except: Some("h1".into()),
+                by: EndedBy::LogoutOthers,
+                client: client(),
+            },
+            5,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Done { count: 2, .. }));
+    assert!(matches!(validate(&e, "h1", client(), 6), Response::Valid { .. }));
+    assert_eq!(reason(validate(&e, "h2", client(), 6)), Some(Reason::Revoked));
+    e.handle(
+        Request::DestroyAll {
+            caller: None,
+            except: None,
+            by: EndedBy::Admin,
+            client: client(),
+        },
+        7,
+    )
+    .unwrap();
+    assert_eq!(reason(validate(&e, "h1", client(), 8)), Some(Reason::Revoked));
+}
+
+#[test]
+fn list_and_destroy_by_handle() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    create(&e, "h2", "b", 0);
+    match e.handle(Request::List { caller: Some("h1".into()) }, 1).unwrap().response {
+        Response::Sessions { sessions } => {
+            assert_eq!(sessions.len(), 2);
+            assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    let r = e
+        .handle(
+            Request::DestroyHandle {
+                caller: Some("h1".into()),
+                handle: "zz".into(),
+                by: EndedBy::User,
+                client: client(),
+            },
+            2,
+        )
+        .unwrap();
+    assert_eq!(r.response, Response::NotFound);
+    let r = e
+        .handle(
+            Request::DestroyHandle {
+                caller: Some("h1".into()),
+                handle: "b".into(),
+                by: EndedBy::User,
+                client: client(),
+            },
+            2,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Done { count: 1, .. }));
+    assert_eq!(reason(validate(&e, "h2", client(), 3)), Some(Reason::Revoked));
+}
+
+#[test]
+fn set_data_is_bounded_and_changes_nothing_when_too_big() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h", "a", 0);
+    let big = json!({"x": "y".repeat(200)}).as_object().cloned().unwrap();
+    let r = e
+        .handle(
+            Request::SetData {
+                hash: "h".into(),
+                data: big,
+                max_bytes: 100,
+            },
+            1,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Invalid { .. }));
+    match validate(&e, "h", client(), 2) {
+        Response::Valid { session, .. } => assert!(session.data.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn audit_pages_newest_first() {
+    let e = engine(BindMode::Flag);
+    for i in 0..5 {
+        create(&e, &format!("h{i}"), &format!("s{i}"), i);
+    }
+    let Response::Events { events, next_before } = e.handle(Request::Audit { limit: 2, before: None }, 10).unwrap().response else {
+        panic!()
+    };
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].event.session.as_deref(), Some("s4"));
+    let Response::Events { events, .. } = e
+        .handle(
+            Request::Audit {
+                limit: 10,
+                before: next_before,
+            },
+            10,
+        )
+        .unwrap()
+        .response
+    else {
+        panic!()
+    };
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0].event.session.as_deref(), Some("s2"));
+}
+
+#[test]
+fn http_then_https_requires_a_new_id() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h", "a", 0);
+    let http = Client { https: false, ..client() };
+    assert!(matches!(
+        validate(&e, "h", http, 1),
+        Response::Valid {
+            new_id_required: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        validate(&e, "h", client(), 2),
+        Response::Valid { new_id_required: true, .. }
+    ));
+}
