@@ -4,6 +4,9 @@
 /// Every `X-Session-*` header is the gate's to set: a client's copy is dropped.
 pub const RESERVED_PREFIX: &str = "x-session-";
 
+/// The origin's response header that carries its commands (`core::command`).
+pub const COMMAND_HEADER: &str = "x-session-command";
+
 pub fn is_reserved(name: &str) -> bool {
     // Bytes, not a str slice: a non-ASCII name must not split a character (a panic).
     let (name, prefix) = (name.as_bytes(), RESERVED_PREFIX.as_bytes());

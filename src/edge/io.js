@@ -33,10 +33,10 @@ export function readRequest(req, prefix, listed, names) {
   return out.join("\n");
 }
 
-/** The names present among `prefix`/`listed`, then X-Session-Command, then each Set-Cookie. */
-export function readResponse(resp, prefix, listed) {
+/** The names present among `prefix`/`listed`, then the command header's value, then each Set-Cookie. */
+export function readResponse(resp, prefix, listed, command) {
   const h = resp.headers;
-  return [present(h, prefix, listed.split(",")), h.get("x-session-command") ?? ABSENT, ...h.getSetCookie()].join("\n");
+  return [present(h, prefix, listed.split(",")), h.get(command) ?? ABSENT, ...h.getSetCookie()].join("\n");
 }
 
 function edit(source, drop, set, append) {
@@ -53,16 +53,13 @@ function edit(source, drop, set, append) {
   return h;
 }
 
-/** The rejection value of `readBody` when the body is longer than allowed. */
-export const BODY_TOO_LARGE = "sessiongate:body_too_large";
-
 /**
  * The request body as text, read from a clone so the original still streams to the
- * origin; rejects with BODY_TOO_LARGE past `max` bytes (declared or read).
+ * origin; rejects with `tooLarge` past `max` bytes (declared or read).
  */
-export async function readBody(req, max) {
+export async function readBody(req, max, tooLarge) {
   const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) throw BODY_TOO_LARGE;
+  if (declared !== null && Number(declared) > max) throw tooLarge;
   if (req.body === null) return "";
   const reader = req.clone().body.getReader();
   const chunks = [];
@@ -73,7 +70,7 @@ export async function readBody(req, max) {
     size += value.byteLength;
     if (size > max) {
       reader.cancel().catch(() => {});
-      throw BODY_TOO_LARGE;
+      throw tooLarge;
     }
     chunks.push(value);
   }
@@ -86,23 +83,20 @@ export async function readBody(req, max) {
   return new TextDecoder().decode(all);
 }
 
-/** Thrown (as the rejection value) when the origin's headers do not arrive in time. */
-export const ORIGIN_TIMEOUT = "sessiongate:origin_timeout";
-
 /**
  * The request to the origin: the client's headers minus `drop`, plus `set`; body and
  * method as sent; redirects passed through. The deadline covers the time to the
  * response headers only: the timer is cleared once they arrive, so a long body
  * (a download, a stream) is never cut.
  */
-export function forward(req, url, drop, set, timeoutMs) {
+export function forward(req, url, drop, set, timeoutMs, timedOut) {
   const ctl = new AbortController();
   const init = { method: req.method, headers: edit(req.headers, drop, set, ""), redirect: "manual", signal: ctl.signal };
   if (req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ctl.abort();
-      reject(ORIGIN_TIMEOUT);
+      reject(timedOut);
     }, timeoutMs);
     fetch(url, init).then(
       (resp) => {
@@ -111,7 +105,7 @@ export function forward(req, url, drop, set, timeoutMs) {
       },
       (e) => {
         clearTimeout(timer);
-        reject(ctl.signal.aborted ? ORIGIN_TIMEOUT : String(e && e.message ? e.message : e));
+        reject(ctl.signal.aborted ? timedOut : String(e && e.message ? e.message : e));
       },
     );
   });
@@ -131,14 +125,11 @@ export function finish(resp, drop, set, append, replaceCookies) {
   return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers: h });
 }
 
-/** Carries a store message when `inHeader`: store::protocol::MESSAGE_HEADER, which the object reads. */
-const MESSAGE_HEADER = "x-store-message";
-
 /**
- * One call to a session object: `body` in a header (`inHeader`) or as a POST body, resolve with the reply text, reject with a
+ * One call to a session object: `body` in the header `messageHeader` (when given) or as a POST body; resolve with the reply text, reject with a
  * description when the object errors, answers non-200 or does not answer in time.
  */
-export function storeCall(stub, body, inHeader, timeoutMs) {
+export function storeCall(stub, body, messageHeader, timeoutMs) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
     const fail = (e) => {
@@ -146,7 +137,7 @@ export function storeCall(stub, body, inHeader, timeoutMs) {
       reject(typeof e === "string" ? e : String(e && e.message ? e.message : e));
     };
     // A small ASCII message rides in a header: no body stream to create and read.
-    const init = inHeader ? { headers: { [MESSAGE_HEADER]: body } } : { method: "POST", body };
+    const init = messageHeader ? { headers: { [messageHeader]: body } } : { method: "POST", body };
     stub
       .fetch("https://session-store/", init)
       .then((r) =>

@@ -2,7 +2,8 @@
 //! (read the request, forward it, read the origin's answer, finish it, call the store)
 //! instead of one per header. What to read, drop and set is decided here, in Rust.
 
-use crate::core::headers::{FROM_CLIENT_DROPPED, RESERVED_PREFIX};
+use crate::core::headers::{COMMAND_HEADER, FROM_CLIENT_DROPPED, RESERVED_PREFIX};
+use crate::store::protocol::MESSAGE_HEADER;
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
@@ -12,22 +13,24 @@ extern "C" {
     #[wasm_bindgen(js_name = readRequest)]
     fn read_request_js(req: &web_sys::Request, prefix: &str, listed: &str, names: &str) -> String;
     #[wasm_bindgen(js_name = readResponse)]
-    fn read_response_js(resp: &web_sys::Response, prefix: &str, listed: &str) -> String;
+    fn read_response_js(resp: &web_sys::Response, prefix: &str, listed: &str, command: &str) -> String;
     #[wasm_bindgen(js_name = forward)]
-    fn forward_js(req: &web_sys::Request, url: &str, drop: &str, set: &str, timeout_ms: f64) -> js_sys::Promise;
+    fn forward_js(req: &web_sys::Request, url: &str, drop: &str, set: &str, timeout_ms: f64, timed_out: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = finish)]
     fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
     #[wasm_bindgen(js_name = readBody)]
-    fn read_body_js(req: &web_sys::Request, max: f64) -> js_sys::Promise;
+    fn read_body_js(req: &web_sys::Request, max: f64, too_large: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storeCall)]
-    fn store_call_js(stub: &JsValue, body: &str, in_header: bool, timeout_ms: f64) -> js_sys::Promise;
+    fn store_call_js(stub: &JsValue, body: &str, message_header: Option<&str>, timeout_ms: f64) -> js_sys::Promise;
 }
 
 const SEP: char = '\n';
 const ABSENT: &str = "\0";
-/// The rejection value of `forward` when the origin's headers are late (see io.js).
+// Every constant the JS side needs is passed in from here, so that no value is written
+// on both sides of the boundary.
+/// The rejection value `forward` is told to use when the origin's headers are late.
 const ORIGIN_TIMEOUT: &str = "sessiongate:origin_timeout";
-/// The rejection value of `readBody` past its bound (see io.js).
+/// The rejection value `readBody` is told to use past its bound.
 const BODY_TOO_LARGE: &str = "sessiongate:body_too_large";
 
 /// Header edits, built in Rust and applied in one call (or onto a `worker::Headers`
@@ -128,7 +131,7 @@ pub struct RawResponse {
 }
 
 pub fn read_response(resp: &web_sys::Response) -> RawResponse {
-    let joined = read_response_js(resp, RESERVED_PREFIX, "strict-transport-security");
+    let joined = read_response_js(resp, RESERVED_PREFIX, "strict-transport-security", COMMAND_HEADER);
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
@@ -153,7 +156,7 @@ pub enum BodyError {
 
 /// The request body as text, at most `max` bytes, without consuming it for `forward`.
 pub async fn read_body(req: &web_sys::Request, max: usize) -> Result<String, BodyError> {
-    match JsFuture::from(read_body_js(req, max as f64)).await {
+    match JsFuture::from(read_body_js(req, max as f64, BODY_TOO_LARGE)).await {
         Ok(v) => v.as_string().ok_or_else(|| BodyError::Unreadable("body is not text".into())),
         Err(e) => match e.as_string() {
             Some(s) if s == BODY_TOO_LARGE => Err(BodyError::TooLarge),
@@ -169,7 +172,14 @@ pub enum ForwardError {
 }
 
 pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, ForwardError> {
-    let call = forward_js(req, url, &edits.drop.join(","), &pairs(&edits.set), timeout_ms as f64);
+    let call = forward_js(
+        req,
+        url,
+        &edits.drop.join(","),
+        &pairs(&edits.set),
+        timeout_ms as f64,
+        ORIGIN_TIMEOUT,
+    );
     match JsFuture::from(call).await {
         Ok(v) => v
             .dyn_into::<web_sys::Response>()
@@ -197,8 +207,8 @@ pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Ve
 /// printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
 /// either side, a measurable share of a validation); anything else as a POST body.
 pub async fn store_call(stub: &JsValue, body: &str, timeout_ms: u64) -> Result<String, String> {
-    let in_header = fits_in_header(body);
-    match JsFuture::from(store_call_js(stub, body, in_header, timeout_ms as f64)).await {
+    let header = fits_in_header(body).then_some(MESSAGE_HEADER);
+    match JsFuture::from(store_call_js(stub, body, header, timeout_ms as f64)).await {
         Ok(v) => v.as_string().ok_or_else(|| "store reply is not text".to_string()),
         Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
     }

@@ -1,4 +1,4 @@
-// The expiry warning in a real browser (issue 5, parts 3 and 5): /.sessiongate/client.js
+// The expiry warning in a real browser: /.sessiongate/client.js
 // on the demo's /app, with IDLE_TIMEOUT 20s and WARNING_WINDOW 15s.
 import { test } from "node:test";
 import assert from "node:assert/strict";

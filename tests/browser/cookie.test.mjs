@@ -1,4 +1,4 @@
-// The session cookie as a real browser stores it (issue 5, part 5): log in through the
+// The session cookie as a real browser stores it: log in through the
 // demo's form in headless Chromium and read the cookie the way DevTools shows it.
 import { test } from "node:test";
 import assert from "node:assert/strict";

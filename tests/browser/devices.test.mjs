@@ -1,4 +1,4 @@
-// "Your devices" in a real browser (issue 5, parts 4-5): every session of the user with
+// "Your devices" in a real browser: every session of the user with
 // a revoke button, and "Log out everywhere" in one browser context ending the session in
 // another.
 import { test } from "node:test";

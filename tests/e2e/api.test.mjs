@@ -1,4 +1,4 @@
-// The gate's own endpoints under /.sessiongate/ (issue 5, parts 1-3), end to end: built
+// The gate's own endpoints under /.sessiongate/ end to end: built
 // Wasm in workerd, SQLite Durable Objects, a recording origin on loopback, real HTTP.
 // Nothing under /.sessiongate/ may ever reach the origin.
 import { test, before, after, describe } from "node:test";

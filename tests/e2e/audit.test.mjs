@@ -1,4 +1,4 @@
-// Issue 4 §5: the audit log. Events stored per user (bounded), read through the admin
+// The audit log. Events stored per user (bounded), read through the admin
 // API, each also one JSON line in the Worker's log; timeout events written by the
 // Durable Object alarm at the moment of expiry even if the user never returns.
 import { test, before, after } from "node:test";

@@ -1,4 +1,4 @@
-// Issue 7 part 2: a table-driven bad-input suite against the real runtime (built Wasm in
+// A table-driven bad-input suite against the real runtime (built Wasm in
 // workerd via miniflare, SQLite Durable Objects, recording origin on loopback).
 //
 // Every case names a request, the expected status and the expected JSON body (or a

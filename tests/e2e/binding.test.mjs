@@ -1,4 +1,4 @@
-// Issue 4 §3: binding to the client. BIND_IP / BIND_UA = off | flag | reject; IPv4
+// Binding to the client. BIND_IP / BIND_UA = off | flag | reject; IPv4
 // compares by /24, IPv6 by /64. The client address is CF-Connecting-IP.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Issue 7 part 4: concurrency and load, against the built Wasm in workerd with real SQLite
+// Concurrency and load, against the built Wasm in workerd with real SQLite
 // Durable Objects and the recording origin.
 //
 // (a) Many parallel requests race a regeneration, a logout, a log-out-everywhere and an

@@ -1,4 +1,4 @@
-// Issue 7 part 3: faults. (a) The session store errors or hangs: protected paths fail
+// Faults. (a) The session store errors or hangs: protected paths fail
 // closed with 503 store_unavailable and are never forwarded; public paths are still
 // served, without identity. (b) The origin is down or slow: 502 / 504 with a clear body,
 // and the session is untouched. (Restart with persisted storage: timeouts.test.mjs.)

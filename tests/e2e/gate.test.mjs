@@ -1,4 +1,4 @@
-// The gate's core contract (issue 3), end to end: built Wasm in workerd, SQLite Durable
+// The gate's core contract, end to end: built Wasm in workerd, SQLite Durable
 // Objects, a recording origin on loopback, real HTTP.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Shared helpers for the issue-4 end-to-end tests (lifecycle, step-up, binding, CSRF,
+// Shared helpers for the end-to-end tests (lifecycle, step-up, binding, CSRF,
 // audit). Not a test file itself (node --test only picks up *.test.mjs here).
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";

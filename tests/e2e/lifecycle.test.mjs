@@ -1,4 +1,4 @@
-// Issue 4 §1: a new session ID on every change of privilege, end to end (built Wasm in
+// A new session ID on every change of privilege, end to end (built Wasm in
 // workerd, SQLite Durable Objects, recording origin, real HTTP). Includes the races:
 // requests with the old ID racing a regeneration / logout / logout_all.
 import { test, before, after } from "node:test";
@@ -144,7 +144,7 @@ test("logout_others keeps the current session and ends every other session of th
   assert.deepEqual(revoked.map((e) => e.session).sort(), [ha, hc].sort());
 });
 
-test("logout_others also issues a new ID for the kept session (issue 4 §1: 'each of which issues a new ID')", async () => {
+test("logout_others also issues a new ID for the kept session", async () => {
   const a = await gate.login("multi2");
   const b = await gate.login("multi2");
   const r = await command(gate, b, { action: "logout_others" });

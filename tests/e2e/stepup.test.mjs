@@ -1,4 +1,4 @@
-// Issue 4 §2: step-up. SENSITIVE_PATHS need an elevated session; elevation lasts
+// Step-up. SENSITIVE_PATHS need an elevated session; elevation lasts
 // ELEVATED_TIMEOUT, does not slide, and never outlives the absolute timeout.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

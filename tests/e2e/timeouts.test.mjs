@@ -1,4 +1,4 @@
-// Idle and absolute timeouts enforced together, sliding, alarms and restarts (issue 3).
+// Idle and absolute timeouts enforced together, sliding, alarms and restarts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
