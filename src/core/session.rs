@@ -254,6 +254,14 @@ pub enum BindingChange {
 }
 
 impl BindingChange {
+    /// The assertion's `bind` claim: absent while nothing changed.
+    pub fn claim(self) -> Option<&'static str> {
+        match self {
+            BindingChange::Unchanged => None,
+            changed => Some(changed.as_str()),
+        }
+    }
+
     /// From what changed.
     pub fn of(ip: bool, ua: bool) -> Self {
         match (ip, ua) {
@@ -293,10 +301,7 @@ impl Binding {
 
     /// The assertion's `bind` claim: absent while nothing changed.
     pub fn claim(&self) -> Option<&'static str> {
-        match self.since_login() {
-            BindingChange::Unchanged => None,
-            changed => Some(changed.as_str()),
-        }
+        self.since_login().claim()
     }
 }
 

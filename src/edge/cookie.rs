@@ -25,16 +25,16 @@ impl CookieChange {
             Validation::Valid {
                 live,
                 new_token: Some(token),
-            } => CookieChange::set(token.clone(), &live.session),
+            } => CookieChange::set(token.clone(), &live.session, platform::now()),
             Validation::Invalid(_) => CookieChange::Clear,
             _ => CookieChange::Keep,
         }
     }
 
     /// The cookie for `session`'s (new) token: a browser-session cookie, or the
-    /// session's remaining absolute life when it is persistent.
-    pub fn set(token: String, session: &Session) -> Self {
-        let now = platform::now();
+    /// session's remaining absolute life at `now` when it is persistent (the `now` the
+    /// session was created with, so a new session's cookie lives exactly as long).
+    pub fn set(token: String, session: &Session, now: u64) -> Self {
         CookieChange::Set {
             token,
             max_age: session.persistent.then(|| session.absolute_expiry.saturating_sub(now)),

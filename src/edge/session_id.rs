@@ -49,8 +49,7 @@ pub async fn regenerate(
     match session_object::call(env, &live.store_id, &msg, cfg.store_timeout_ms).await? {
         StoreResponse::Done { session: Some(s), .. } => {
             let mut next = live_from(live.store_id, hash, s, cfg);
-            next.binding = live.binding.clone();
-            next.bind_claim = live.bind_claim.clone();
+            next.binding = live.binding;
             Ok(Regenerated::Done(Box::new(next), tok))
         }
         StoreResponse::Rejected { .. } => Ok(Regenerated::Dead),

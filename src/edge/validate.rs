@@ -8,7 +8,7 @@ use super::session_object;
 use crate::core::audit::{AuditEvent, EventKind, Regeneration};
 use crate::core::config::Config;
 use crate::core::policy::SessionState;
-use crate::core::session::{Expiry, Reason, Session, Timeouts};
+use crate::core::session::{BindingChange, Expiry, Reason, Session, Timeouts};
 use crate::core::token::{self, VerifiedToken};
 use crate::platform;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
@@ -22,8 +22,7 @@ pub struct Live {
     pub hash: String,
     pub session: Session,
     pub expiry: Expiry,
-    pub binding: String,
-    pub bind_claim: Option<String>,
+    pub binding: BindingChange,
 }
 
 impl Live {
@@ -90,8 +89,7 @@ pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Confi
         hash,
         session,
         expiry,
-        binding: "ok".into(),
-        bind_claim: None,
+        binding: BindingChange::Unchanged,
     }
 }
 
@@ -127,7 +125,6 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             session,
             expiry,
             binding,
-            bind_claim,
             new_id_required,
         } => {
             let live = Live {
@@ -136,7 +133,6 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
                 session,
                 expiry,
                 binding,
-                bind_claim,
             };
             renew(env, cfg, inc, &verified, live, new_id_required).await
         }

@@ -44,10 +44,10 @@ pub struct Applied {
 
 impl Applied {
     /// After a regeneration: the new ID in the cookie, or the session ended meanwhile.
-    fn moved(&mut self, r: Regenerated) -> Option<Live> {
+    fn moved(&mut self, r: Regenerated, now: u64) -> Option<Live> {
         match r {
             Regenerated::Done(next, tok) => {
-                self.cookie = CookieChange::set(tok, &next.session);
+                self.cookie = CookieChange::set(tok, &next.session, now);
                 self.live = Some(*next);
                 self.live.clone()
             }
@@ -65,11 +65,12 @@ impl Applied {
     }
 }
 
-/// What every command needs from the request.
+/// What every command needs from the request, and one clock reading for the whole list.
 struct Ctx<'a> {
     env: &'a Env,
     cfg: &'a Config,
     inc: &'a Incoming,
+    now: u64,
 }
 
 impl Ctx<'_> {
@@ -98,7 +99,12 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let signed_in = live.as_ref().is_some_and(|l| l.session.user.is_some());
     command::check_sequence(&cmds, signed_in).map_err(ApplyError::Invalid)?;
-    let cx = Ctx { env, cfg, inc };
+    let cx = Ctx {
+        env,
+        cfg,
+        inc,
+        now: platform::now(),
+    };
     let mut st = Applied { live, cookie };
     for cmd in cmds {
         match cmd {
@@ -113,12 +119,12 @@ pub async fn apply(
             Command::Regenerate { reason, roles } => {
                 let cur = st.take("regenerate")?;
                 let r = cx.regenerate(&cur, reason.into(), roles, false).await?;
-                st.moved(r);
+                st.moved(r, cx.now);
             }
             Command::Elevate => {
                 let cur = st.take("elevate")?;
                 let r = cx.regenerate(&cur, Regeneration::Elevation, None, true).await?;
-                st.moved(r);
+                st.moved(r, cx.now);
             }
             Command::LogoutOthers => logout_others(&cx, &mut st).await?,
             Command::LogoutAll => logout_all(&cx, &mut st).await?,
@@ -156,7 +162,7 @@ async fn login(
         StoreResponse::Done { .. } => {}
         other => return Err(ApplyError::Store(StoreError::Unexpected(format!("create answered {other:?}")))),
     }
-    st.cookie = CookieChange::set(tok, &session);
+    st.cookie = CookieChange::set(tok, &session, cx.now);
     st.live = Some(live_from(store_id, hash, session, cx.cfg));
     Ok(())
 }
@@ -192,7 +198,7 @@ async fn set_data(cx: &Ctx<'_>, st: &mut Applied, data: Map<String, Value>) -> R
             client: cx.inc.client.clone(),
         };
         cx.call(&store_id, &msg).await?;
-        st.cookie = CookieChange::set(tok, &session);
+        st.cookie = CookieChange::set(tok, &session, cx.now);
         st.live = Some(live_from(store_id, hash, session, cx.cfg));
         return Ok(());
     };
@@ -231,7 +237,7 @@ async fn logout(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
 async fn logout_others(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
     let cur = st.take("logout_others")?;
     let r = cx.regenerate(&cur, Regeneration::LogoutOthers, None, false).await?;
-    if let Some(next) = st.moved(r) {
+    if let Some(next) = st.moved(r, cx.now) {
         let msg = StoreRequest::DestroyAll {
             caller: Some(next.hash.clone()),
             except: Some(next.hash.clone()),
@@ -265,7 +271,7 @@ fn new_session(
     data: Map<String, Value>,
     persistent: bool,
 ) -> worker::Result<Session> {
-    let now = platform::now();
+    let now = cx.now;
     let client = &cx.inc.client;
     Ok(Session {
         handle: token::handle(&platform::random::<16>()?),

@@ -49,11 +49,11 @@ pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str
             out.set("x-session-user", &identity_value(user));
             out.set("x-session-roles", &roles_value(&s.roles));
             out.set("x-session-auth-time", &s.auth_time.to_string());
-            out.set("x-session-binding", &live.binding);
+            out.set("x-session-binding", live.binding.as_str());
             claims.sub = Some(user.clone());
             claims.roles = Some(s.roles.clone());
             claims.auth_time = Some(s.auth_time);
-            claims.bind = live.bind_claim.clone();
+            claims.bind = live.binding.claim().map(str::to_string);
             if let Some(until) = s.elevated_until.filter(|u| *u > now) {
                 out.set("x-session-elevated-until", &until.to_string());
                 claims.elev = Some(until);

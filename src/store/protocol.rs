@@ -1,7 +1,7 @@
 //! Messages between the gate and a session Durable Object (JSON over the stub's fetch).
 
 use crate::core::audit::{AuditEvent, EndedBy, Regeneration};
-use crate::core::session::{Client, Expiry, Reason, Session};
+use crate::core::session::{BindingChange, Client, Expiry, Reason, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -165,10 +165,9 @@ pub enum Response {
         session: Session,
         /// When it ends.
         expiry: Expiry,
-        /// `X-Session-Binding` value (a `BindingChange` name).
-        binding: String,
-        /// The assertion's `bind` claim: the binding when it is not `ok`.
-        bind_claim: Option<String>,
+        /// What changed of the client since login: `X-Session-Binding`, and the
+        /// assertion's `bind` claim when anything did.
+        binding: BindingChange,
         /// The session's last request was plain HTTP and this one is HTTPS.
         new_id_required: bool,
     },

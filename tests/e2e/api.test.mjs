@@ -4,20 +4,13 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, sessionCookie, isCleared, SECRETS, COOKIE, sleep } from "./harness.mjs";
+import { body } from "./session-helpers.mjs";
 
 const JSON_ACCEPT = { accept: "application/json" };
 const ADMIN = { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` };
 const SESSION_FIELDS = ["created_at", "current", "elevated_until", "flagged", "id", "ip", "last_seen_at", "user_agent"];
 const STATUS_FIELDS = ["absolute_expires_at", "authenticated", "elevated_until", "idle_expires_at", "session", "user", "warning", "warning_window"];
 
-async function body(res) {
-  const t = await res.text();
-  try {
-    return JSON.parse(t);
-  } catch {
-    return t;
-  }
-}
 
 const now = () => Math.floor(Date.now() / 1000);
 

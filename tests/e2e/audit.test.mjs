@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, COOKIE, SECRETS, sleep } from "./harness.mjs";
-import { body, command, audit, auditEvents, handleOf, tokenOf, nowSec } from "./helpers-lifecycle.mjs";
+import { body, command, audit, auditEvents, handleOf, tokenOf, nowSec } from "./session-helpers.mjs";
 
 const logs = [];
 const capture = { handleStructuredLogs: (l) => { logs.push(l); } };

@@ -828,8 +828,16 @@ test("the table has at least 40 cases", () => {
   assert.ok(CASES.length >= 40, `${CASES.length} cases`);
 });
 
-CASES.forEach((c, i) => {
-  test(`bad input ${String(i + 1).padStart(2, "0")}: ${c.name}`, c.todo ? { todo: c.todo } : {}, async () => {
+test("every case has its own name (the test is named by what it tries)", () => {
+  const seen = new Set();
+  for (const c of CASES) {
+    assert.ok(!seen.has(c.name), `two cases named ${c.name}`);
+    seen.add(c.name);
+  }
+});
+
+for (const c of CASES) {
+  test(`bad input: ${c.name}`, c.todo ? { todo: c.todo } : {}, async () => {
     const ctx = {};
     if (c.prepare) await c.prepare(ctx);
     gate.origin.clear();
@@ -871,4 +879,4 @@ CASES.forEach((c, i) => {
     await checkOthersAlive(c.name);
     gate.origin.clear();
   });
-});
+}

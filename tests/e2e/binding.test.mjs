@@ -3,7 +3,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, identity, isCleared } from "./harness.mjs";
-import { body, assertion, expect401, auditEvents, adminSessions, handleOf } from "./helpers-lifecycle.mjs";
+import { body, assertion, expect401, auditEvents, adminSessions, handleOf } from "./session-helpers.mjs";
 
 const gates = [];
 async function gateWith(vars) {

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate } from "./harness.mjs";
-import { body, handleOf } from "./helpers-lifecycle.mjs";
+import { body, handleOf } from "./session-helpers.mjs";
 
 const PARTNER = "https://partner.example";
 let gate;

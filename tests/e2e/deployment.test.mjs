@@ -4,7 +4,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { jwtVerify } from "jose";
 import { startGate, rawFetch, SECRETS } from "./harness.mjs";
-import { body } from "./helpers-lifecycle.mjs";
+import { body } from "./session-helpers.mjs";
 
 const ADMIN = { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` };
 const JSON_ACCEPT = { accept: "application/json" };

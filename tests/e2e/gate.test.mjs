@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { jwtVerify } from "jose";
 import { startGate, sessionCookie, setCookieHeader, isCleared, identity, tmpdir, SECRETS, COOKIE } from "./harness.mjs";
+import { body } from "./session-helpers.mjs";
 
 let gate;
 let persist;
@@ -18,10 +19,6 @@ after(async () => {
   await gate?.dispose();
 });
 
-async function body(res) {
-  const t = await res.text();
-  try { return JSON.parse(t); } catch { return t; }
-}
 
 test("protected paths are denied by default: JSON 401 for APIs, 302 to login for navigations", async () => {
   gate.origin.clear();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startGate, sessionCookie, setCookieHeader, isCleared, identity, sleep, COOKIE } from "./harness.mjs";
 import {
   body, assertion, expect401, command, auditEvents, adminSessions, handleOf, tokenOf, race, assertRace,
-} from "./helpers-lifecycle.mjs";
+} from "./session-helpers.mjs";
 
 let gate;
 before(async () => {

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startGate, COOKIE, identity, isCleared, sessionCookie } from "./harness.mjs";
-import { body, command, assertion } from "./helpers-lifecycle.mjs";
+import { body, command, assertion } from "./session-helpers.mjs";
 
 const SENSITIVE = "/admin/*,POST /account/password,DELETE /account,GET /reports/*";
 const PARTNER = "https://partner.example";

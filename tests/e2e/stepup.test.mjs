@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, identity, isCleared, sleep } from "./harness.mjs";
-import { body, assertion, expect401, command, auditEvents, nowSec } from "./helpers-lifecycle.mjs";
+import { body, assertion, expect401, command, auditEvents, nowSec } from "./session-helpers.mjs";
 
 const SENSITIVE = "POST /account/password,/payments/*";
 let gate;

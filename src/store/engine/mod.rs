@@ -509,8 +509,7 @@ impl<S: Store> Call<'_, S> {
         Ok(Response::Valid {
             session: s,
             expiry,
-            binding: b.header().into(),
-            bind_claim: b.claim().map(Into::into),
+            binding: b.since_login(),
             new_id_required,
         })
     }

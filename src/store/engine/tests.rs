@@ -245,7 +245,7 @@ fn binding_flags_once_per_change_or_rejects() {
     };
     let r = validated(&e, "h", moved.clone(), 1);
     assert_eq!(r.events.len(), 1);
-    assert!(matches!(r.response, Response::Valid { ref binding, .. } if binding == "ip-changed"));
+    assert!(matches!(r.response, Response::Valid { binding, .. } if binding == crate::core::session::BindingChange::Ip));
     let r = validated(&e, "h", moved.clone(), 2);
     assert!(r.events.is_empty(), "no second event for the same change");
     assert!(matches!(r.response, Response::Valid { ref session, .. } if session.flagged));

@@ -1,5 +1,5 @@
-// Shared helpers for the end-to-end tests (lifecycle, step-up, binding, CSRF,
-// audit). Not a test file itself (node --test only picks up *.test.mjs here).
+// Helpers that drive and inspect sessions through the gate, for the end-to-end tests.
+// Not a test file itself (node --test only picks up *.test.mjs here).
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { jwtVerify } from "jose";
