@@ -43,8 +43,8 @@ async fn fetch(req: worker::web_sys::Request, env: worker::Env, _ctx: worker::Co
         Ok(resp) => Ok(resp),
         Err(e) => {
             // Fail closed: nothing was forwarded on this path.
-            worker::console_error!("{}", serde_json::json!({"sessiongate": "internal_error", "detail": e.to_string()}));
-            edge::respond::error(500, "internal").map(worker::web_sys::Response::from)
+            edge::log::failure("internal_error", &e.to_string());
+            edge::respond::raw(edge::respond::error(500, "internal"))
         }
     }
 }
