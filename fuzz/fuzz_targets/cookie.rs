@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(count, 1);
             assert!(contains_sub(header, v), "value is not part of the header");
         }
-        SessionCookie::Several => assert!(count >= 2),
+        SessionCookie::Several(_) => assert!(count >= 2),
     }
 
     // strip
@@ -88,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(cookie::set_cookie_name(&set), name);
         assert_eq!(
             cookie::find(set.split(';').next().unwrap_or(""), name),
-            SessionCookie::One(value.as_str())
+            SessionCookie::One(value.clone())
         );
         let clear = cookie::clear(name, ss);
         assert_eq!(cookie::set_cookie_name(&clear), name);

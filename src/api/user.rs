@@ -2,10 +2,11 @@
 
 use crate::core::audit::EndedBy;
 use crate::core::config::Config;
+use crate::core::cookie::SessionCookie;
 use crate::core::session::Reason;
 use crate::core::token;
 use crate::edge::cookie::{stamp, CookieChange};
-use crate::edge::request::{CookieValue, Incoming};
+use crate::edge::request::Incoming;
 use crate::edge::respond;
 use crate::edge::session_object;
 use crate::edge::validate::{validate, Live, Validation};
@@ -86,7 +87,7 @@ pub async fn refresh(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response
 }
 
 pub async fn logout(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
-    if let CookieValue::Several(values) = &inc.session_cookie {
+    if let SessionCookie::Several(values) = &inc.session_cookie {
         return logout_each(env, cfg, inc, values).await;
     }
     match validate(env, cfg, inc, false).await {

@@ -19,15 +19,16 @@ impl SameSite {
 
 /// What the request's `Cookie` header says about the gate's cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionCookie<'a> {
+pub enum SessionCookie {
     Absent,
-    One(&'a str),
-    /// More than one cookie with the gate's name: ambiguous, so none is trusted
-    /// (cookie tossing from a sibling path or subdomain looks like this).
-    Several,
+    One(String),
+    /// More than one cookie with the gate's name: ambiguous, so none is trusted for
+    /// validation (cookie tossing from a sibling path or subdomain looks like this);
+    /// logout still ends each value that is ours.
+    Several(Vec<String>),
 }
 
-impl SessionCookie<'_> {
+impl SessionCookie {
     pub fn is_present(&self) -> bool {
         !matches!(self, SessionCookie::Absent)
     }
@@ -47,17 +48,15 @@ pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// Finds the gate's cookie in the (possibly several, joined) Cookie headers.
-pub fn find<'a>(header: &'a str, name: &str) -> SessionCookie<'a> {
-    let mut found = SessionCookie::Absent;
-    for (n, v) in pairs(header) {
-        if n == name {
-            found = match found {
-                SessionCookie::Absent => SessionCookie::One(v),
-                _ => return SessionCookie::Several,
-            };
-        }
+pub fn find(header: &str, name: &str) -> SessionCookie {
+    let mut found = values(header, name);
+    let Some(first) = found.next() else {
+        return SessionCookie::Absent;
+    };
+    match found.next() {
+        None => SessionCookie::One(first.to_string()),
+        Some(second) => SessionCookie::Several([first, second].into_iter().chain(found).map(str::to_string).collect()),
     }
-    found
 }
 
 /// Every value the gate's cookie has in the header, in order.
@@ -139,13 +138,16 @@ mod tests {
 
     #[test]
     fn finds_one_none_or_several() {
-        assert_eq!(find("a=1; __Host-session=tok; b=2", N), SessionCookie::One("tok"));
+        assert_eq!(find("a=1; __Host-session=tok; b=2", N), SessionCookie::One("tok".into()));
         assert_eq!(find("a=1;b=2", N), SessionCookie::Absent);
         assert_eq!(find("", N), SessionCookie::Absent);
-        assert_eq!(find("__Host-session=x; __Host-session=y", N), SessionCookie::Several);
+        assert_eq!(
+            find("__Host-session=x; __Host-session=y", N),
+            SessionCookie::Several(vec!["x".into(), "y".into()])
+        );
         assert_eq!(find("__host-session=x", N), SessionCookie::Absent);
         assert_eq!(find("x__Host-session=y", N), SessionCookie::Absent);
-        assert_eq!(find("__Host-session=\"q\"", N), SessionCookie::One("q"));
+        assert_eq!(find("__Host-session=\"q\"", N), SessionCookie::One("q".into()));
     }
 
     #[test]
@@ -159,10 +161,13 @@ mod tests {
     #[test]
     fn repeated_cookie_headers_joined_with_commas() {
         // Two `Cookie` headers, as the runtime joins them.
-        assert_eq!(find("a=1, __Host-session=tok", N), SessionCookie::One("tok"));
+        assert_eq!(find("a=1, __Host-session=tok", N), SessionCookie::One("tok".into()));
         assert_eq!(strip("a=1, __Host-session=tok", N).as_deref(), Some("a=1"));
         assert_eq!(strip("a=1; b=2, __Host-session=tok; c=3", N).as_deref(), Some("a=1; b=2; c=3"));
-        assert_eq!(find("__Host-session=x, __Host-session=y", N), SessionCookie::Several);
+        assert_eq!(
+            find("__Host-session=x, __Host-session=y", N),
+            SessionCookie::Several(vec!["x".into(), "y".into()])
+        );
         // A comma inside another cookie's value stays where it was.
         assert_eq!(strip("prefs=a,b; __Host-session=t", N).as_deref(), Some("prefs=a,b"));
         assert_eq!(values("__Host-session=x; a=1, __Host-session=y", N).collect::<Vec<_>>(), ["x", "y"]);

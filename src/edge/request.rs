@@ -31,24 +31,10 @@ pub struct Incoming {
     pub navigation: bool,
     pub cookie_header: Option<String>,
     /// The gate's cookie: absent, one value, or several (ambiguous).
-    pub session_cookie: CookieValue,
+    pub session_cookie: SessionCookie,
     pub sec_fetch_site: Option<String>,
     pub origin_header: Option<String>,
     pub content_type: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CookieValue {
-    Absent,
-    One(String),
-    /// Every value sent, none trusted for validation; logout ends each that is ours.
-    Several(Vec<String>),
-}
-
-impl CookieValue {
-    pub fn is_present(&self) -> bool {
-        *self != CookieValue::Absent
-    }
 }
 
 pub enum ParseError {
@@ -143,16 +129,8 @@ pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
     })
 }
 
-fn session_cookie(header: Option<&str>, name: &str) -> CookieValue {
-    match header.map(|h| cookie::find(h, name)) {
-        None | Some(SessionCookie::Absent) => CookieValue::Absent,
-        Some(SessionCookie::One(v)) => CookieValue::One(v.to_string()),
-        Some(SessionCookie::Several) => CookieValue::Several(
-            header
-                .map(|h| cookie::values(h, name).map(str::to_string).collect())
-                .unwrap_or_default(),
-        ),
-    }
+fn session_cookie(header: Option<&str>, name: &str) -> SessionCookie {
+    header.map_or(SessionCookie::Absent, |h| cookie::find(h, name))
 }
 
 impl Incoming {

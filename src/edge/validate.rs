@@ -2,11 +2,12 @@
 //! token costs no storage access; a genuine one costs one Durable Object call.
 
 use super::log;
-use super::request::{CookieValue, Incoming};
+use super::request::Incoming;
 use super::session_id::{self, Regenerated};
 use super::session_object;
 use crate::core::audit::{AuditEvent, EventKind, Regeneration};
 use crate::core::config::Config;
+use crate::core::cookie::SessionCookie;
 use crate::core::policy::SessionState;
 use crate::core::session::{BindingChange, Expiry, Reason, Session, Timeouts};
 use crate::core::token::{self, VerifiedToken};
@@ -95,9 +96,9 @@ pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Confi
 
 pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
     let raw = match &inc.session_cookie {
-        CookieValue::Absent => return Validation::NoCookie,
-        CookieValue::Several(_) => return Validation::Invalid(Reason::Invalid),
-        CookieValue::One(v) => v,
+        SessionCookie::Absent => return Validation::NoCookie,
+        SessionCookie::Several(_) => return Validation::Invalid(Reason::Invalid),
+        SessionCookie::One(v) => v,
     };
     let verified = match token::verify(raw, &cfg.token_keys()) {
         Ok(t) => t,
