@@ -15,6 +15,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sessiongate::core::cookie::{self, SameSite, SessionCookie};
+use sessiongate::core::cookie_scope::CookieScope;
 
 const DEFAULT: &str = "__Host-session";
 
@@ -83,14 +84,15 @@ fuzz_target!(|data: &[u8]| {
         .take(200)
         .map(char::from)
         .collect();
+    let host_only = CookieScope::host_only();
     for ss in [SameSite::Lax, SameSite::Strict] {
-        let set = cookie::set(name, &value, ss, None);
+        let set = cookie::set(name, &host_only, &value, ss, None);
         assert_eq!(cookie::set_cookie_name(&set), name);
         assert_eq!(
             cookie::find(set.split(';').next().unwrap_or(""), name),
             SessionCookie::One(value.clone())
         );
-        let clear = cookie::clear(name, ss);
+        let clear = cookie::clear(name, &host_only, ss);
         assert_eq!(cookie::set_cookie_name(&clear), name);
         assert!(clear.ends_with("Max-Age=0") && !clear.contains("Domain"));
     }
