@@ -36,7 +36,7 @@ fn eight_commands_are_accepted_and_nine_are_not() {
 }
 
 #[test]
-fn a_user_of_256_bytes_is_accepted_and_257_is_not() {
+fn a_command_user_of_256_bytes_is_accepted_and_257_is_not() {
     assert!(parse(&login(&"u".repeat(256), &[]), DATA_MAX).is_ok());
     let e = parse(&login(&"u".repeat(257), &[]), DATA_MAX).unwrap_err();
     assert!(e.contains("user is longer than 256 bytes"), "{e}");
@@ -47,7 +47,7 @@ fn a_user_of_256_bytes_is_accepted_and_257_is_not() {
 }
 
 #[test]
-fn sixty_four_roles_are_accepted_and_sixty_five_are_not() {
+fn a_command_with_64_roles_is_accepted_and_65_is_not() {
     assert!(parse(&login("alice", &roles(64, 3)), DATA_MAX).is_ok());
     let e = parse(&login("alice", &roles(65, 3)), DATA_MAX).unwrap_err();
     assert!(e.contains("more than 64 roles"), "{e}");
@@ -58,7 +58,7 @@ fn sixty_four_roles_are_accepted_and_sixty_five_are_not() {
 }
 
 #[test]
-fn a_role_of_64_bytes_is_accepted_and_65_is_not() {
+fn a_command_role_of_64_bytes_is_accepted_and_65_is_not() {
     assert!(parse(&login("alice", &roles(1, 64)), DATA_MAX).is_ok());
     let e = parse(&login("alice", &roles(1, 65)), DATA_MAX).unwrap_err();
     assert!(e.contains("a role is longer than 64 bytes"), "{e}");
@@ -68,7 +68,7 @@ fn a_role_of_64_bytes_is_accepted_and_65_is_not() {
 }
 
 #[test]
-fn session_data_at_the_bound_is_accepted_and_one_byte_more_is_not() {
+fn command_data_at_the_bound_is_accepted_and_one_byte_more_is_not() {
     // {"x":"aaa…"} serialises to 8 bytes plus the string.
     let data = |n: usize| format!(r#"{{"action":"set_data","data":{{"x":"{}"}}}}"#, "a".repeat(n));
     assert!(parse(&data(DATA_MAX - 8), DATA_MAX).is_ok());

@@ -21,7 +21,7 @@ fn parse(m: &HashMap<&'static str, String>) -> Result<Config, sessiongate::core:
 /// A value nothing else in the configuration or the messages contains, at every length
 /// a short secret can have, for every secret variable.
 #[test]
-fn a_short_secret_is_refused_without_printing_it() {
+fn config_refuses_a_short_secret_without_printing_it() {
     for var in SECRETS {
         for len in 1..32 {
             let value: String = "Qx7#kV9!mZ2@wR5$tY8%nB4^hJ6&pL3*".chars().take(len).collect();
@@ -42,7 +42,7 @@ fn a_short_secret_is_refused_without_printing_it() {
 }
 
 #[test]
-fn the_secret_length_bound_is_32_bytes() {
+fn config_secret_length_bound_is_32_bytes() {
     for var in SECRETS {
         let mut m = base();
         m.insert(var, format!("{var}-").repeat(8)[..31].to_string());
@@ -53,7 +53,7 @@ fn the_secret_length_bound_is_32_bytes() {
 }
 
 #[test]
-fn an_origin_secret_equal_to_the_session_secret_is_refused_without_printing_it() {
+fn config_refuses_an_origin_secret_equal_to_the_session_secret_without_printing_it() {
     let mut m = base();
     let shared = "shared-secret-value-of-40-bytes-0123456".to_string();
     m.insert("SESSION_SECRET", shared.clone());
@@ -64,7 +64,7 @@ fn an_origin_secret_equal_to_the_session_secret_is_refused_without_printing_it()
 }
 
 #[test]
-fn a_valid_configuration_does_not_print_its_secrets_in_debug() {
+fn config_debug_does_not_print_secrets() {
     let mut m = base();
     m.insert("SESSION_SECRET_PREVIOUS", "previous-secret-of-at-least-32-bytes".into());
     m.insert("ADMIN_TOKEN", "admin-token-of-at-least-32-bytes-000".into());

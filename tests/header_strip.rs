@@ -44,7 +44,7 @@ fn casings(name: &str) -> Vec<String> {
 }
 
 #[test]
-fn forwarding_headers_are_dropped_in_every_letter_case() {
+fn headers_forwarding_ones_are_dropped_in_every_letter_case() {
     for name in MUST_DROP {
         for c in casings(name) {
             assert!(dropped_from_client(&c), "{c}");
@@ -56,7 +56,7 @@ fn forwarding_headers_are_dropped_in_every_letter_case() {
 }
 
 #[test]
-fn near_misses_are_kept() {
+fn headers_near_misses_are_kept() {
     for name in [
         "x-forwarded-hosts",
         "x-forwarded-prot",
@@ -77,7 +77,7 @@ proptest! {
     /// (and must be dropped), the rest differ by one suffix (and must be kept unless
     /// they are `X-Session-*`).
     #[test]
-    fn dropped_exactly_when_listed_or_reserved(
+    fn headers_dropped_exactly_when_listed_or_reserved(
         idx in 0..MUST_DROP.len(),
         upper in prop::collection::vec(any::<bool>(), 20),
         suffix in prop::option::of("[a-z0-9-]{1,4}"),
