@@ -15,6 +15,8 @@ tier() {
     echo "== $name: FAILED"
   fi
 }
+tier "tier 0: every test README.md and SECURITY.md cite exists" \
+  node --test --test-reporter=spec tests/docs/
 tier "tier 1: unit and property tests (native cargo test)" cargo test --all-targets
 # The fuzz targets are their own crate, so `cargo test` never compiles them; checking
 # them on stable catches a target that no longer matches the parsers' API (running
