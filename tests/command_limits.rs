@@ -134,3 +134,43 @@ fn one_command_out_of_sequence_refuses_the_whole_list() {
     assert!(check_sequence(&cmds, false).is_err(), "logout_all ends the session the login made");
     assert!(check_sequence(&cmds[..2], false).is_ok());
 }
+
+/// Session data may nest 32 levels, counting the data object itself: `{"x":1}` is one
+/// level, each array or object inside it one more. Both kinds of container count.
+#[test]
+fn command_data_nesting_of_32_levels_is_accepted_and_33_is_not() {
+    let arrays = |levels: usize| format!("{}1{}", "[".repeat(levels - 1), "]".repeat(levels - 1));
+    let objects = |levels: usize| format!("{}1{}", r#"{"y":"#.repeat(levels - 1), "}".repeat(levels - 1));
+    let mixed = |levels: usize| {
+        let (open, close): (String, String) = (1..levels).map(|i| if i % 2 == 0 { ("[", "]") } else { (r#"{"y":"#, "}") }).unzip();
+        format!("{open}1{}", close.chars().rev().collect::<String>())
+    };
+    for (kind, inner) in [
+        ("arrays", &arrays as &dyn Fn(usize) -> String),
+        ("objects", &objects),
+        ("mixed", &mixed),
+    ] {
+        let data = |levels: usize| format!(r#"{{"action":"set_data","data":{{"x":{}}}}}"#, inner(levels));
+        assert!(parse(&data(32), DATA_MAX).is_ok(), "{kind}: 32 levels");
+        let e = parse(&data(33), DATA_MAX).unwrap_err();
+        assert!(e.contains("nested 33 levels deep, more than 32"), "{kind}: {e}");
+    }
+}
+
+/// The reason a regeneration is recorded under (audit events, the store) is the name
+/// the origin sent.
+#[test]
+fn command_regenerate_reasons_keep_their_wire_names() {
+    for (json, name) in [
+        (r#"{"action":"regenerate","reason":"password_change"}"#, "password_change"),
+        (
+            r#"{"action":"regenerate","reason":"permission_change","roles":["a"]}"#,
+            "permission_change",
+        ),
+    ] {
+        match &parse(json, DATA_MAX).unwrap()[0] {
+            Command::Regenerate { reason, .. } => assert_eq!(reason.as_str(), name),
+            other => panic!("{other:?}"),
+        }
+    }
+}
