@@ -133,3 +133,28 @@ test('"all N tests" of a file is the number of tests in it', () => {
   });
   assert.deepEqual(wrong.map((c) => `${c.doc}:${c.line} ${c.file}: "all ${c.value} tests" but it has ${jsTitles(c.file).titles.length}`), []);
 });
+
+test('"N-case properties in `file.rs`" and "all N targets in `fuzz/`" match the code', () => {
+  const wrong = [];
+  for (const doc of DOCS) {
+    read(doc).split("\n").forEach((text, i) => {
+      const where = `${doc}:${i + 1}`;
+      const cases = text.match(/\b(\d{1,3}(?:,\d{3})*)-case\b/);
+      if (cases) {
+        const n = cases[1].replace(/,/g, "_");
+        const after = text.slice(cases.index).split(";")[0];
+        for (const m of after.matchAll(/`([\w/]+\.rs)`/g)) {
+          const file = m[1].includes("/") ? m[1] : `src/core/${m[1]}`;
+          if (!fs.existsSync(path.join(ROOT, file))) wrong.push(`${where}: ${file} does not exist`);
+          else if (!rustSources(file).includes(`with_cases(${n})`)) wrong.push(`${where}: no ${cases[1]}-case property in ${file}`);
+        }
+      }
+      const targets = text.match(/\ball (\w+) targets in `fuzz\/`/);
+      if (targets) {
+        const have = fs.readdirSync(path.join(ROOT, "fuzz/fuzz_targets")).filter((f) => f.endsWith(".rs")).length;
+        if (NUMBERS[targets[1]] !== have) wrong.push(`${where}: "all ${targets[1]} targets" but fuzz/fuzz_targets has ${have}`);
+      }
+    });
+  }
+  assert.deepEqual(wrong, []);
+});
