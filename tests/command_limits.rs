@@ -174,3 +174,24 @@ fn command_regenerate_reasons_keep_their_wire_names() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+    /// Around every bound: a login is accepted exactly when its user, role count and role
+    /// length are all within the documented bounds. Each is drawn from 0 to twice its
+    /// bound independently, so a quarter of the cases are within all three and each
+    /// bound alone decides some of the others.
+    #[test]
+    fn command_login_is_accepted_exactly_within_the_bounds(
+        user_len in 1usize..=512,
+        multibyte in proptest::prelude::any::<bool>(),
+        role_count in 0usize..=128,
+        role_len in 1usize..=128,
+    ) {
+        let user = if multibyte { "é".repeat(user_len / 2) + &"u".repeat(user_len % 2) } else { "u".repeat(user_len) };
+        let roles = roles(role_count, role_len);
+        let within = user.len() <= 256 && role_count <= 64 && (role_count == 0 || role_len <= 64);
+        let accepted = parse(&login(&user, &roles), DATA_MAX).is_ok();
+        proptest::prop_assert_eq!(accepted, within, "user {} bytes, {} roles of {} bytes", user.len(), role_count, role_len);
+    }
+}
