@@ -450,7 +450,8 @@ const CASES = [
     },
     reaches: true,
     status: 502,
-    body: (b) => assert.ok(["invalid_origin_command", "origin_unreachable"].includes(b.error), JSON.stringify(b)),
+    // workerd passes the raw byte through; the gate's JSON parser refuses it.
+    body: (b) => { assert.equal(b.error, "invalid_origin_command"); assert.match(b.detail, /control character/); },
     noCookie: true,
   },
   {
@@ -741,7 +742,8 @@ const CASES = [
     req: () => ({ path: "/public/cart", opts: { method: "POST" } }),
     origin: originCommand({ action: "set_data", data: { blob: "z".repeat(70_000) } }),
     reaches: true, status: 502, noCookie: true,
-    body: (b) => assert.ok(["invalid_origin_command", "origin_unreachable"].includes(b.error), JSON.stringify(b)),
+    // Refused by the 64 KiB header bound itself, before the data could meet SESSION_DATA_MAX.
+    body: (b) => { assert.equal(b.error, "invalid_origin_command"); assert.match(b.detail, /longer than 65536 bytes/); },
   },
 ];
 
