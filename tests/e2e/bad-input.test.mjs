@@ -31,8 +31,11 @@ const REVOKED = { error: "unauthenticated", reason: "revoked" };
 const CROSS_SITE = { error: "cross_site_request" };
 const UNAUTHORIZED = { error: "unauthorized" };
 const BAD_PERCENT = { error: "bad_request", detail: "path has a malformed percent-encoding" };
-/** Refusals a runtime may give for a request it will not parse or pass on. */
-const RUNTIME_REFUSALS = [400, 413, 414, 431, 494, 500];
+// Refusals by the runtime (workerd's HTTP parser) of a request it will not parse or pass
+// on: plain-text or empty bodies. Every refusal of the gate is JSON, so a case that
+// expects one of these fails when the gate answers instead (a gate panic is a 500 with
+// {"error":"internal"}, not the runtime's "Internal Server Error").
+const HEADERS_NOT_VALID = "ERROR: The headers sent by your client are not valid.";
 const SPOOF_MARKERS = /mallory|6\.6\.6\.6/i;
 
 let origin;
@@ -265,8 +268,8 @@ const CASES = [
   {
     name: "128 KB Cookie (runtime: 431 header too large)",
     req: () => ({ path: "/app", opts: { cookie: junk(128 * 1024) + "; " + oscar().cookie } }),
-    status: RUNTIME_REFUSALS,
-    body: () => {},
+    status: 431,
+    body: "ERROR: header too large.",
   },
   {
     name: "8 KB of other cookies around a valid session cookie: forwarded, gate cookie stripped",
@@ -393,20 +396,20 @@ const CASES = [
   {
     name: "bare CR inside a header value (runtime: 400)",
     req: () => ({ raw: [`GET /app HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Connection: close", `Cookie: a=1\r${oscar().cookie}`].join("\r\n") + "\r\n\r\n" }),
-    status: RUNTIME_REFUSALS,
-    body: () => {},
+    status: 400,
+    body: HEADERS_NOT_VALID,
   },
-  { name: "NUL in a header value (runtime: 400)", rawReq: () => rawRequest("/public/x", ["X-Foo: a\x00b"]), status: RUNTIME_REFUSALS, body: () => {} },
-  { name: "\\x01 in a header value (runtime: 400)", rawReq: () => rawRequest("/public/x", ["X-Foo: a\x01b"]), status: RUNTIME_REFUSALS, body: () => {} },
-  { name: "DEL in a header value (runtime: 400)", rawReq: () => rawRequest("/public/x", ["X-Foo: a\x7fb"]), status: RUNTIME_REFUSALS, body: () => {} },
-  { name: "NUL inside the session token (runtime: 400)", rawReq: () => rawRequest("/app", [`Cookie: ${COOKIE}=${token(oscar().cookie).slice(0, 60)}\x00${token(oscar().cookie).slice(60)}`]), status: RUNTIME_REFUSALS, body: () => {} },
+  { name: "NUL in a header value (runtime: 400)", rawReq: () => rawRequest("/public/x", ["X-Foo: a\x00b"]), status: 400, body: HEADERS_NOT_VALID },
+  { name: "\\x01 in a header value (runtime: 400)", rawReq: () => rawRequest("/public/x", ["X-Foo: a\x01b"]), status: 400, body: "" },
+  { name: "DEL in a header value (runtime: 400)", rawReq: () => rawRequest("/public/x", ["X-Foo: a\x7fb"]), status: 400, body: "" },
+  { name: "NUL inside the session token (runtime: 400)", rawReq: () => rawRequest("/app", [`Cookie: ${COOKIE}=${token(oscar().cookie).slice(0, 60)}\x00${token(oscar().cookie).slice(60)}`]), status: 400, body: HEADERS_NOT_VALID },
   {
     name: "control character appended to a valid session cookie (observed: 401)",
     rawReq: () => rawRequest("/app", [`Cookie: ${oscar().cookie}\x01`]),
-    status: [401, ...RUNTIME_REFUSALS],
-    body: (b, res) => { if (res.status === 401) assert.deepEqual(b, INVALID); },
+    status: 401,
+    body: INVALID,
   },
-  { name: "CRLF injected into the request line (runtime: 400)", rawReq: () => rawRequest("/public/x\r\nX-Session-User: mallory"), status: RUNTIME_REFUSALS, body: () => {} },
+  { name: "CRLF injected into the request line (runtime: 400)", rawReq: () => rawRequest("/public/x\r\nX-Session-User: mallory"), status: 400, body: "ERROR: Invalid request line." },
   { name: "encoded CRLF in a protected path", req: () => ({ path: "/app/%0d%0aX-Session-User:%20mallory" }), status: 401, body: MISSING },
   {
     name: "encoded CRLF in a public path stays encoded",
@@ -415,7 +418,7 @@ const CASES = [
     reaches: true,
     body: originEcho((b) => assert.equal(b.path, "/public/%0D%0AX-Session-User:%20mallory")),
   },
-  { name: "absolute-form request target (runtime: workerd answers 500 invalid URL)", rawReq: () => rawRequest("http://evil.example/login/../app"), status: RUNTIME_REFUSALS, body: () => {} },
+  { name: "absolute-form request target (runtime: workerd answers 500 invalid URL)", rawReq: () => rawRequest("http://evil.example/login/../app"), status: 500, body: "Internal Server Error" },
 
   // -- control characters and CRLF in origin commands
   {
