@@ -35,15 +35,15 @@ for f in "${files[@]}"; do
   out=mutants/$name
   mkdir -p "$out"
   t0=$(date +%s)
-  # --copy-target reuses the compiled dependencies; --gitignore leaves out what git
-  # ignores (fuzz/target and fuzz/corpus, which a running fuzzer changes under the copy,
-  # node_modules, build/); --jobs 1 and nice leave the other core to whoever else uses
-  # the machine.
+  # --copy-target reuses the compiled dependencies (cargo-mutants refuses it together with
+  # --gitignore, so git-ignored files are copied too: do not run `make fuzz` at the same
+  # time, a fuzzer rewriting fuzz/corpus during the copy fails the run); --jobs 1 and
+  # nice leave the other core to whoever else uses the machine.
   # The file's tests: the lib's (filtered by name below) and tests/<name>_*.rs. Building
   # only those test targets saves relinking every other one for each mutant.
   targets=(--lib)
   for t in tests/"$name"_*.rs; do [ -f "$t" ] && targets+=(--test "$(basename "$t" .rs)"); done
-  nice cargo mutants --jobs 1 --copy-target=true --gitignore=true --no-shuffle --file "$f" --output "$out" \
+  nice cargo mutants --jobs 1 --copy-target=true --no-shuffle --file "$f" --output "$out" \
     -- "${targets[@]}" -- "$name"
   rc=$?
   # 0: all caught, 2: some missed, 3: some timed out; anything else is a failed run
