@@ -6,12 +6,14 @@ SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy bench profile scan fmt lint clean
+.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy test-docs test-fuzz-build fuzz mutants bench profile scan fmt lint clean
 
 help:
 	@echo "make dev    run the gate on http://127.0.0.1:8787 in front of the demo origin"
 	@echo "make test   run every test tier (unit/property, end-to-end, browser, deploy dry-run)"
 	@echo "make bench  benchmarks (see README: Performance)"
+	@echo "make fuzz   run every fuzz target for FUZZ_SECONDS (default 60; installs nightly + cargo-fuzz on first use)"
+	@echo "make mutants  mutation testing of src/core, src/store and the scanner's parsers (long; see docs/testing.md)"
 	@echo "make profile  CPU profile of the gate in workerd under load (ARGS='--target c|d|e --tree')"
 
 setup:
@@ -41,6 +43,18 @@ test-browser:
 test-scan:
 	@echo "== tier 4: sessiongate-scan against the demo origin, the gate and a weak server"
 	node --test --test-concurrency=1 --test-reporter=spec tests/scan/
+
+test-docs:
+	node --test --test-reporter=spec tests/docs/
+
+test-fuzz-build:
+	cargo check --manifest-path fuzz/Cargo.toml --bins
+
+fuzz:
+	@bash scripts/fuzz.sh
+
+mutants:
+	@bash scripts/mutants.sh $(ARGS)
 
 bench: build
 	@bash bench/run.sh

@@ -15,7 +15,15 @@ tier() {
     echo "== $name: FAILED"
   fi
 }
+tier "tier 0: every test README.md and SECURITY.md cite exists" \
+  node --test --test-reporter=spec tests/docs/
 tier "tier 1: unit and property tests (native cargo test)" cargo test --all-targets
+# The fuzz targets are their own crate, so `cargo test` never compiles them; checking
+# them on stable catches a target that no longer matches the parsers' API (running
+# them needs nightly: `make fuzz`). Not --locked: the main crate is a path dependency,
+# so a dependency added there must not fail this tier; cargo records it in fuzz/Cargo.lock.
+tier "tier 1b: the fuzz targets compile (cargo check, stable)" \
+  cargo check --manifest-path fuzz/Cargo.toml --bins
 tier "tier 2: end-to-end in workerd (miniflare) with real Durable Objects and a real origin" \
   node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 tier "tier 3: real Chromium against the gate and the demo origin" \
@@ -25,12 +33,13 @@ tier "tier 4: sessiongate-scan against the demo origin, the gate and a weak serv
 tier "tier 5: wrangler deploy --dry-run" bash scripts/deploy-dry-run.sh
 
 # Sum the runners' own counts: cargo's "test result: ... N passed; M failed" and node's
-# "ℹ pass N" / "ℹ fail M"; the dry run counts as one check.
+# "ℹ pass N" / "ℹ fail M"; the fuzz-target check and the dry run count as one check each.
 read -r passed failed < <(cat "$log"/*.log | awk '
   /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i } }
   /^ℹ pass [0-9]+$/ { p += $3 }
   /^ℹ fail [0-9]+$/ { f += $3 }
   END { print p + 0, f + 0 }')
+if grep -q "^ *Finished" "$log"/tier_1b*.log 2>/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if grep -q "deploy dry-run ok" "$log"/tier_5*.log 2>/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 [ "$failed" -eq 0 ] || status=1
 echo "make test: $passed passed, $failed failed"

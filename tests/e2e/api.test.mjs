@@ -616,9 +616,21 @@ describe("expiry headers and warnings (IDLE_TIMEOUT 10s, ABSOLUTE_TIMEOUT 12s, W
       assert.equal(res.headers.get("x-session-warning"), null);
       await res.arrayBuffer();
     }
-    // The origin can't fake them.
-    const spoof = await gate.fetch("/public/page", { headers: { "x-test-set-cookie": "a=b" } });
-    assert.equal(spoof.headers.get("x-session-expires-in"), null);
+    // The origin can't fake them: it sends both, and the gate drops them.
+    gate.origin.setHandler((req, res) => {
+      res.setHeader("x-session-expires-in", "99999");
+      res.setHeader("x-session-warning", "idle");
+      return false;
+    });
+    try {
+      const spoof = await gate.fetch("/public/page");
+      assert.equal(spoof.status, 200);
+      assert.equal(spoof.headers.get("x-session-expires-in"), null);
+      assert.equal(spoof.headers.get("x-session-warning"), null);
+      await spoof.arrayBuffer();
+    } finally {
+      gate.origin.setHandler(null);
+    }
   });
 
   test("inside the window: X-Session-Warning: idle, status warning idle; refresh clears it", async () => {

@@ -131,16 +131,27 @@ async function handleOfDead(events, ua) {
   return e.session;
 }
 
+/**
+ * Log lines reach the test asynchronously (workerd -> miniflare -> this process), so a
+ * test waits for the lines it needs, polling, under a deadline generous enough for a
+ * loaded machine, instead of sleeping a fixed time that a slow machine may overrun.
+ */
+async function until(done, what, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) assert.fail(`after ${ms} ms still waiting for ${typeof what === "function" ? what() : what}`);
+    await sleep(20);
+  }
+}
+
 test("every stored event is also one JSON line in the Worker's log", async () => {
-  await sleep(300);
-  const lines = auditLines();
   const stored = await auditEvents(gate, "aud-user");
   assert.ok(stored.length > 10);
-  for (const e of stored) {
-    const { id, ...rest } = e;
-    const match = lines.find((l) => Object.entries(rest).every(([k, v]) => JSON.stringify(l[k]) === JSON.stringify(v)));
-    assert.ok(match, `no log line for ${JSON.stringify(e)}`);
-  }
+  const unlogged = () => {
+    const lines = auditLines();
+    return stored.filter(({ id, ...rest }) => !lines.some((l) => Object.entries(rest).every(([k, v]) => JSON.stringify(l[k]) === JSON.stringify(v))));
+  };
+  await until(() => unlogged().length === 0, () => `log lines for ${JSON.stringify(unlogged())}`);
   for (const l of logs) assert.ok(!String(l.message).includes("\n{"), "one event per line");
   const dump = logs.map((l) => l.message).join("\n");
   for (const t of tokens.filter(Boolean)) assert.ok(!dump.includes(tokenOf(t)), "no token in the log");
@@ -153,7 +164,7 @@ test("forged_token goes to the Worker log only (it has no user)", async () => {
   const before = auditLines().filter((l) => l.event === "forged_token").length;
   const res = await gate.fetch("/app", { cookie: `${COOKIE}=${altered}`, ip: "192.0.2.99", ua: "Forger/1" });
   assert.equal(res.status, 401);
-  await sleep(300);
+  await until(() => auditLines().filter((l) => l.event === "forged_token").length > before, "the forged_token log line");
   const forged = auditLines().filter((l) => l.event === "forged_token");
   assert.equal(forged.length, before + 1);
   const line = forged.at(-1);
@@ -233,7 +244,7 @@ test("timeout events are written by the alarm at the moment of expiry, even if t
     assert.equal(ev.length, 1, "idle_timeout written by the alarm");
     assert.equal(ev[0].session, idleCreated.session);
     assert.ok(ev[0].time >= idleCreated.time + 2 && ev[0].time <= idleCreated.time + 3, `idle_timeout at ${ev[0].time}, created ${idleCreated.time}`);
-    assert.ok(auditLines().some((l) => l.event === "idle_timeout" && l.user === "aud-idle"), "and logged");
+    await until(() => auditLines().some((l) => l.event === "idle_timeout" && l.user === "aud-idle"), "the idle_timeout log line");
     // Coming back now: the tombstone (kept ABSOLUTE_TIMEOUT after the end) gives the reason.
     let res = await g.fetch("/app", { cookie: idle, ...o });
     assert.deepEqual(await body(res), { error: "unauthenticated", reason: "idle_timeout" });
@@ -242,7 +253,7 @@ test("timeout events are written by the alarm at the moment of expiry, even if t
     ev = (await auditEvents(g, "aud-abs")).filter((e) => e.event === "absolute_timeout" || e.event === "idle_timeout");
     assert.deepEqual(ev.map((e) => e.event), ["absolute_timeout"], JSON.stringify(ev));
     assert.ok(ev[0].time >= absCreated.time + 4 && ev[0].time <= absCreated.time + 5, `absolute_timeout at ${ev[0].time}, created ${absCreated.time}`);
-    assert.ok(auditLines().some((l) => l.event === "absolute_timeout" && l.user === "aud-abs"));
+    await until(() => auditLines().some((l) => l.event === "absolute_timeout" && l.user === "aud-abs"), "the absolute_timeout log line");
     // The rejection reason matches, and coming back writes no second event.
     res = await g.fetch("/app", { cookie: active, ...o });
     assert.deepEqual(await body(res), { error: "unauthenticated", reason: "absolute_timeout" });

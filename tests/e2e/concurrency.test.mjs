@@ -78,6 +78,10 @@ async function race({ victims, user, fire, waves = [28, 12] }) {
       `401: ${results.filter((r) => r.status === 401).length}`,
   );
   assert.equal(errors.length, 0, `5xx: ${JSON.stringify(errors.map((r) => r.body))}`);
+  // Without requests in flight while the command ran, this would test no race at all.
+  // Requests fired after the command started (everything after the first third of the
+  // first wave) are in flight before its round trip to the origin can have finished.
+  assert.ok(overlapping.length >= 1, "some requests overlapped the command");
   assert.equal(stale.length, 0, `requests that started after the command's response validated the dead ID: ${stale.map((r) => r.i)}`);
   assert.ok(later.length >= waves[1], "the second wave started after the command's response");
   for (const r of later) assert.deepEqual(r.body, { error: "unauthenticated", reason: "revoked" }, `request ${r.i}`);

@@ -3,8 +3,9 @@
 // plain-HTTP loopback, where the harness runs the gate with REQUIRE_HTTPS=false:
 //   - transport-no-https-redirect (info): the gate answers http:// itself instead of a 308;
 //     in production REQUIRE_HTTPS=true (the default) sends the 308;
-//   - transport-no-hsts (info): over http:// an HSTS header would be ignored by browsers anyway
-//     (and the gate sends none; see the README's note on HSTS at the Cloudflare edge).
+//   - transport-no-hsts (info): over http:// an HSTS header would be ignored by browsers anyway;
+//     with REQUIRE_HTTPS=true the gate adds max-age=31536000 to HTTPS responses
+//     (tests/e2e/hsts.test.mjs).
 // The scanner reports both as info on loopback hosts and as high/medium anywhere else.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
