@@ -2,7 +2,7 @@
 //! older than 30 days (`core::audit`, applied by the store's `trim_audit`; the
 //! in-memory store here, the Durable Object's SQLite with the same constants).
 
-use sessiongate::core::audit::AuditEvent;
+use sessiongate::core::audit::{AuditEvent, EventKind};
 use sessiongate::store::memory::MemoryStore;
 use sessiongate::store::Store;
 
@@ -12,7 +12,7 @@ const DAY: u64 = 86_400;
 fn audit_events_are_kept_30_days_and_not_a_second_longer() {
     let store = MemoryStore::default();
     let t = 1_000_000;
-    store.append_audit(&AuditEvent::new(t, "session_created")).unwrap();
+    store.append_audit(&AuditEvent::new(t, EventKind::SessionCreated)).unwrap();
     store.trim_audit(t + 30 * DAY).unwrap();
     assert_eq!(store.audit_page(10, None).unwrap().len(), 1, "kept at exactly 30 days");
     store.trim_audit(t + 30 * DAY + 1).unwrap();
@@ -23,7 +23,7 @@ fn audit_events_are_kept_30_days_and_not_a_second_longer() {
 fn audit_keeps_the_newest_1000_events() {
     let store = MemoryStore::default();
     for i in 0..1001 {
-        store.append_audit(&AuditEvent::new(1_000 + i, "session_created")).unwrap();
+        store.append_audit(&AuditEvent::new(1_000 + i, EventKind::SessionCreated)).unwrap();
     }
     store.trim_audit(2_000).unwrap();
     let kept = store.audit_page(2000, None).unwrap();

@@ -88,7 +88,7 @@ fn one_invalid_command_refuses_the_whole_list_wherever_it_is() {
         r#"{"action":"elevate"}"#,
     ];
     let invalid = [
-        (r#"{"action":"fly"}"#, "unknown variant"),
+        (r#"{"action":"fly"}"#, "unknown action"),
         (r#"{"action":"login","user":""}"#, "user is empty"),
         (r#"{"action":"login","user":"a\r\nb"}"#, "control characters"),
         (r#"{"action":"login","user":"a","roles":["x,y"]}"#, "comma"),

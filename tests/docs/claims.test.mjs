@@ -44,9 +44,10 @@ function citesATest(cited, { titles, cases }) {
   );
 }
 
-/** The Rust files a module's functions may live in: the file, or its directory (tests moved to a sibling file). */
+/** The Rust files a module's functions may live in: the file, or its directory (tests moved
+ *  to a sibling file; for `x/mod.rs`, the other files of `x/`). */
 function rustSources(file) {
-  const dir = file.replace(/\.rs$/, "");
+  const dir = file.endsWith("/mod.rs") ? path.dirname(file) : file.replace(/\.rs$/, "");
   const files = [file];
   if (fs.existsSync(path.join(ROOT, dir))) {
     for (const f of fs.readdirSync(path.join(ROOT, dir), { recursive: true })) if (f.endsWith(".rs")) files.push(path.join(dir, f));
