@@ -20,6 +20,7 @@ fn config() -> Config {
     let vars = HashMap::from([
         ("SESSION_SECRET", SESSION_SECRET.to_string()),
         ("ORIGIN_SECRET", ORIGIN_SECRET.to_string()),
+        ("ASSERTION_ALG", "HS256".to_string()),
         ("ORIGIN_URL", "https://origin.example.com".to_string()),
         // A realistic mix of exact and prefix patterns; the benchmarked path matches none
         // of them (protected), so every pattern is tried.

@@ -7,6 +7,7 @@ use super::cookie::{self, SameSite};
 use super::cookie_scope::CookieScope;
 use super::duration::{self, parse_duration};
 use super::path::{self, PathSet};
+use super::signing::{self, AssertionKeys};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +144,9 @@ pub struct Config {
     pub require_https: bool,
     pub session_secret: Secret,
     pub session_secret_previous: Option<Secret>,
-    pub origin_secret: Secret,
+    /// Set exactly when `assertion.alg` is HS256, the only algorithm that uses it.
+    pub origin_secret: Option<Secret>,
+    pub assertion: AssertionKeys,
     pub elevated_timeout: u64,
     pub sensitive_paths: PathSet,
     pub bind_ip: BindMode,
@@ -178,6 +181,9 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("SESSION_SECRET", None),
     ("SESSION_SECRET_PREVIOUS", None),
     ("ORIGIN_SECRET", None),
+    ("ASSERTION_ALG", Some("ES256")),
+    ("ASSERTION_SIGNING_KEY", None),
+    ("ASSERTION_SIGNING_KEY_PREVIOUS", None),
     ("ELEVATED_TIMEOUT", Some("15m")),
     ("SENSITIVE_PATHS", Some("")),
     ("BIND_IP", Some("flag")),
@@ -354,9 +360,9 @@ impl Config {
         let session_secret =
             secret("SESSION_SECRET", true)?.ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
         let session_secret_previous = secret("SESSION_SECRET_PREVIOUS", false)?;
-        let origin_secret =
-            secret("ORIGIN_SECRET", true)?.ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
-        if origin_secret == session_secret {
+        let assertion = signing::from_lookup(&get)?;
+        let origin_secret = secret("ORIGIN_SECRET", assertion.alg == signing::Algorithm::Hs256)?.filter(|_| assertion.current.is_none());
+        if origin_secret.as_ref() == Some(&session_secret) {
             return Err(err(
                 "ORIGIN_SECRET",
                 "equals SESSION_SECRET; the origin would hold the key that forges sessions",
@@ -379,6 +385,7 @@ impl Config {
             session_secret,
             session_secret_previous,
             origin_secret,
+            assertion,
             elevated_timeout,
             sensitive_paths,
             bind_ip: bind("BIND_IP")?,
@@ -415,7 +422,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn base() -> HashMap<&'static str, String> {
-        HashMap::from([("SESSION_SECRET", "s".repeat(32)), ("ORIGIN_SECRET", "o".repeat(32))])
+        // HS256: these tests exercise ORIGIN_SECRET; the key forms are tested in `signing`.
+        HashMap::from([("SESSION_SECRET", "s".repeat(32)), ("ORIGIN_SECRET", "o".repeat(32)), ("ASSERTION_ALG", "HS256".into())])
     }
 
     fn parse(m: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
