@@ -1,6 +1,7 @@
 //! The gate's own endpoints under `/.sessiongate/`: answered here, never forwarded.
 
 mod admin;
+mod jwks;
 mod user;
 
 use crate::core::audit::AuditEvent;
@@ -31,6 +32,10 @@ pub async fn route(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: 
 }
 
 async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Response> {
+    // Public keys: readable from anywhere, before the cross-site check.
+    if (inc.method(), rest) == ("GET", "jwks.json") {
+        return jwks::answer(cfg).await;
+    }
     if inc.is_cross_site(cfg) {
         log_untrusted_event(
             AuditEvent::new(platform::now(), "cross_site_request")
@@ -62,7 +67,7 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
         ("DELETE", ["sessions"]) => user::logout_everywhere(env, cfg, inc).await,
         ("DELETE", ["sessions", id]) => user::revoke(env, cfg, inc, id).await,
         (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await,
-        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js", ..]) => reject::error(405, "method_not_allowed"),
+        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js" | "jwks.json", ..]) => reject::error(405, "method_not_allowed"),
         _ => reject::error(404, "not_found"),
     }
 }

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod forward;
 pub mod io;
+pub mod keys;
 pub mod parse;
 pub mod reject;
 pub mod router;

@@ -2,6 +2,7 @@
 
 use super::apply::{self, ApplyError, CookieChange};
 use super::forward::{self, OriginFailure};
+use super::keys::KeyFailure;
 use super::io::{self, BodyError};
 use super::parse::{self, ParseError};
 use super::reject;
@@ -136,7 +137,11 @@ async fn proxy(req: web_sys::Request, env: &Env, cfg: &Config, inc: parse::Incom
 
     let now = platform::now();
     let (url, aud) = forward::target(cfg, &inc);
-    let edits = forward::origin_edits(&inc, cfg, v.live.as_ref(), &url, &aud, now);
+    let edits = match forward::origin_edits(&inc, cfg, v.live.as_ref(), &url, &aud, now).await {
+        Ok(edits) => edits,
+        Err(KeyFailure::Config(e)) => return raw(reject::config_error(&e)),
+        Err(KeyFailure::Sign(detail)) => return Err(worker::Error::RustError(detail)),
+    };
     let resp = match forward::forward(&req, &url, &edits, cfg.origin_timeout_ms).await {
         Ok(r) => r,
         Err(failure) => return raw(stamped(origin_failed(cfg, failure)?, cfg, v.live.as_ref(), &cookie)),

@@ -8,9 +8,11 @@
 //! (`key.rs`).
 
 use super::Algorithm;
-use pkcs8::der::pem;
-use pkcs8::spki::SubjectPublicKeyInfoRef;
-use pkcs8::{ObjectIdentifier, PrivateKeyInfo};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use pkcs8::der::{Decode, Reader, SliceReader};
+use pkcs8::spki::AlgorithmIdentifierRef;
+use pkcs8::ObjectIdentifier;
 use std::fmt;
 
 /// What a key turned out to be, named in config errors (never its bytes).
@@ -201,16 +203,50 @@ fn kind_of(alg: ObjectIdentifier, curve: Option<ObjectIdentifier>) -> KeyKind {
     }
 }
 
-fn read_pem(text: &str) -> Result<KeyMaterial, KeyError> {
-    let (label, der) = pem::decode_vec(text.as_bytes()).map_err(|_| KeyError::MalformedPem)?;
-    let (kind, private) = match label {
-        "PRIVATE KEY" => {
-            let info = PrivateKeyInfo::try_from(der.as_slice()).map_err(|_| KeyError::Invalid)?;
-            (kind_of(info.algorithm.oid, info.algorithm.parameters_oid().ok()), true)
+/// The label and DER bytes of one PEM block (RFC 7468: armor lines around base64).
+/// Only the armor is read here; the DER is checked by `algorithm_of` and the importer.
+fn pem_block(text: &str) -> Result<(&str, Vec<u8>), KeyError> {
+    let mut lines = text.lines().map(str::trim);
+    let label = lines
+        .next()
+        .and_then(|l| l.strip_prefix("-----BEGIN "))
+        .and_then(|l| l.strip_suffix("-----"))
+        .ok_or(KeyError::MalformedPem)?;
+    let end = format!("-----END {label}-----");
+    let mut body = String::new();
+    for line in lines.by_ref() {
+        if line == end {
+            return STANDARD.decode(body).map(|der| (label, der)).map_err(|_| KeyError::MalformedPem);
         }
-        "PUBLIC KEY" => {
-            let info = SubjectPublicKeyInfoRef::try_from(der.as_slice()).map_err(|_| KeyError::Invalid)?;
-            (kind_of(info.algorithm.oid, info.algorithm.parameters_oid().ok()), false)
+        body.push_str(line);
+    }
+    Err(KeyError::MalformedPem)
+}
+
+/// The algorithm identifier (OID and curve OID) of a PKCS#8 `PrivateKeyInfo` (after its
+/// version) or an SPKI (first member). The key itself is left to the importer.
+fn algorithm_of(der: &[u8], private: bool) -> Result<(ObjectIdentifier, Option<ObjectIdentifier>), KeyError> {
+    let mut reader = SliceReader::new(der).map_err(|_| KeyError::Invalid)?;
+    let alg = reader
+        .sequence(|r| {
+            if private {
+                let _version = u8::decode(r)?;
+            }
+            let alg = AlgorithmIdentifierRef::decode(r)?;
+            r.read_slice(r.remaining_len())?;
+            Ok((alg.oid, alg.parameters_oid().ok()))
+        })
+        .map_err(|_| KeyError::Invalid)?;
+    reader.finish(alg).map_err(|_| KeyError::Invalid)
+}
+
+fn read_pem(text: &str) -> Result<KeyMaterial, KeyError> {
+    let (label, der) = pem_block(text)?;
+    let (kind, private) = match label {
+        "PRIVATE KEY" | "PUBLIC KEY" => {
+            let private = label == "PRIVATE KEY";
+            let (oid, curve) = algorithm_of(&der, private)?;
+            (kind_of(oid, curve), private)
         }
         "EC PRIVATE KEY" => return Err(KeyError::Sec1Pem),
         "ENCRYPTED PRIVATE KEY" => return Err(KeyError::EncryptedPem),
