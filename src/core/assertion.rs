@@ -211,7 +211,10 @@ fn check_signature(header: &Header, signing_input: &str, sig: &[u8], key: Verify
         ("HS256", VerifyKey::Secret(secret)) => mac(secret, signing_input).verify_slice(sig).map_err(|_| AssertionError::Signature),
         ("ES256" | "EdDSA", VerifyKey::Jwks(_) | VerifyKey::Jwk(_)) => {
             let public = public_key(header, key)?;
-            public.verify(signing_input.as_bytes(), sig).then_some(()).ok_or(AssertionError::Signature)
+            public
+                .verify(signing_input.as_bytes(), sig)
+                .then_some(())
+                .ok_or(AssertionError::Signature)
         }
         _ => Err(AssertionError::Algorithm),
     }

@@ -423,7 +423,11 @@ mod tests {
 
     fn base() -> HashMap<&'static str, String> {
         // HS256: these tests exercise ORIGIN_SECRET; the key forms are tested in `signing`.
-        HashMap::from([("SESSION_SECRET", "s".repeat(32)), ("ORIGIN_SECRET", "o".repeat(32)), ("ASSERTION_ALG", "HS256".into())])
+        HashMap::from([
+            ("SESSION_SECRET", "s".repeat(32)),
+            ("ORIGIN_SECRET", "o".repeat(32)),
+            ("ASSERTION_ALG", "HS256".into()),
+        ])
     }
 
     fn parse(m: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {

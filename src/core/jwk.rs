@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn rfc7638_published_example() {
-        assert_eq!(rfc7638_key().thumbprint().unwrap().as_str(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            rfc7638_key().thumbprint().unwrap().as_str(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]

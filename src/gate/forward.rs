@@ -2,10 +2,10 @@
 //! could use to impersonate the gate, and stamped with identity and a signed assertion.
 
 use super::io::{self, Edits, ForwardError};
+use super::keys::{self, KeyFailure};
 use super::parse::Incoming;
 use super::validate::Live;
 use crate::core::assertion::{self, Claims};
-use super::keys::{self, KeyFailure};
 use crate::core::config::{self, Config};
 use crate::core::cookie;
 use crate::core::headers::{ascii_json, dropped_from_client, identity_value};

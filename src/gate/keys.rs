@@ -93,7 +93,9 @@ async fn imported(cfg: &Config) -> Option<Result<Rc<Imported>, ConfigError>> {
         return Some(done);
     }
     // Two first requests may both import; the results are the same key.
-    let result = import_all(cfg.assertion.alg, current, cfg.assertion.previous.as_ref()).await.map(Rc::new);
+    let result = import_all(cfg.assertion.alg, current, cfg.assertion.previous.as_ref())
+        .await
+        .map(Rc::new);
     if let Err(e) = &result {
         worker::console_error!("{}", serde_json::json!({"sessiongate": "config_error", "detail": e.to_string()}));
     }
@@ -104,7 +106,10 @@ async fn imported(cfg: &Config) -> Option<Result<Rc<Imported>, ConfigError>> {
 /// The `X-Session-Assertion` for `claims`.
 pub async fn assertion(cfg: &Config, claims: &Claims) -> Result<String, KeyFailure> {
     let Some(keys) = imported(cfg).await else {
-        let secret = cfg.origin_secret.as_ref().ok_or_else(|| KeyFailure::Sign("HS256 without ORIGIN_SECRET".into()))?;
+        let secret = cfg
+            .origin_secret
+            .as_ref()
+            .ok_or_else(|| KeyFailure::Sign("HS256 without ORIGIN_SECRET".into()))?;
         return Ok(assertion::sign(claims, secret.bytes()));
     };
     let keys = keys.map_err(KeyFailure::Config)?;

@@ -2,8 +2,8 @@
 
 use super::apply::{self, ApplyError, CookieChange};
 use super::forward::{self, OriginFailure};
-use super::keys::KeyFailure;
 use super::io::{self, BodyError};
+use super::keys::KeyFailure;
 use super::parse::{self, ParseError};
 use super::reject;
 use super::store;

@@ -127,9 +127,7 @@ impl PublicKey {
         use p256::ecdsa::signature::Verifier;
         match self {
             PublicKey::Es256(k) => p256::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok()),
-            PublicKey::EdDsa(k) => {
-                ed25519_dalek::Signature::from_slice(sig).is_ok_and(|s| k.verify_strict(msg, &s).is_ok())
-            }
+            PublicKey::EdDsa(k) => ed25519_dalek::Signature::from_slice(sig).is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
         }
     }
 }
@@ -161,10 +159,18 @@ enum Loaded {
 
 fn load(m: &KeyMaterial) -> Result<Loaded, KeyError> {
     Ok(match (&m.encoded, m.algorithm) {
-        (Encoded::Pkcs8(der), Algorithm::Es256) => Loaded::Private(PrivateKey::Es256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|_| KeyError::Invalid)?)),
-        (Encoded::Pkcs8(der), _) => Loaded::Private(PrivateKey::EdDsa(ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|_| KeyError::Invalid)?)),
-        (Encoded::Spki(der), Algorithm::Es256) => Loaded::Public(PublicKey::Es256(p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|_| KeyError::Invalid)?)),
-        (Encoded::Spki(der), _) => Loaded::Public(PublicKey::EdDsa(ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(|_| KeyError::Invalid)?)),
+        (Encoded::Pkcs8(der), Algorithm::Es256) => Loaded::Private(PrivateKey::Es256(
+            p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|_| KeyError::Invalid)?,
+        )),
+        (Encoded::Pkcs8(der), _) => Loaded::Private(PrivateKey::EdDsa(
+            ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|_| KeyError::Invalid)?,
+        )),
+        (Encoded::Spki(der), Algorithm::Es256) => Loaded::Public(PublicKey::Es256(
+            p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|_| KeyError::Invalid)?,
+        )),
+        (Encoded::Spki(der), _) => Loaded::Public(PublicKey::EdDsa(
+            ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(|_| KeyError::Invalid)?,
+        )),
         (Encoded::Jwk(json), _) => load_jwk(json)?,
     })
 }

@@ -79,9 +79,7 @@ impl fmt::Display for KeyError {
             KeyError::NotPemOrJwk => f.write_str("is neither a PEM block nor a JSON Web Key"),
             KeyError::MalformedPem => f.write_str("is not a well-formed PEM block"),
             KeyError::UnsupportedPem(label) => write!(f, "is a PEM {label:?}, not a PKCS#8 \"PRIVATE KEY\""),
-            KeyError::Sec1Pem => f.write_str(
-                "is a SEC1 \"EC PRIVATE KEY\"; convert it with `openssl pkcs8 -topk8 -nocrypt -in key.pem`",
-            ),
+            KeyError::Sec1Pem => f.write_str("is a SEC1 \"EC PRIVATE KEY\"; convert it with `openssl pkcs8 -topk8 -nocrypt -in key.pem`"),
             KeyError::EncryptedPem => f.write_str("is an encrypted PKCS#8 key; the gate needs it unencrypted"),
             KeyError::MalformedJwk => f.write_str("is not a well-formed JWK for its kty and crv"),
             KeyError::PublicOnly => f.write_str("is a public key; the gate signs with the private key"),

@@ -72,7 +72,11 @@ impl Algorithm {
 
 /// base64url of the assertion header `{"alg":…,"typ":"JWT","kid":…}`.
 pub fn header_b64(alg: Algorithm, kid: &str) -> String {
-    let header = Header { alg: alg.name(), typ: "JWT", kid };
+    let header = Header {
+        alg: alg.name(),
+        typ: "JWT",
+        kid,
+    };
     // A struct of three strings always serialises.
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap_or_default())
 }
@@ -180,7 +184,8 @@ pub fn same_key_error() -> ConfigError {
     config_err(PREVIOUS_VAR, "is the same key as ASSERTION_SIGNING_KEY", PREVIOUS_FORMS)
 }
 
-const PREVIOUS_FORMS: &str = "the key ASSERTION_SIGNING_KEY held before the rotation (PKCS#8 PEM or JWK, private or public), a P-256 or Ed25519 key";
+const PREVIOUS_FORMS: &str =
+    "the key ASSERTION_SIGNING_KEY held before the rotation (PKCS#8 PEM or JWK, private or public), a P-256 or Ed25519 key";
 
 /// Reads `ASSERTION_ALG`, `ASSERTION_SIGNING_KEY` and `ASSERTION_SIGNING_KEY_PREVIOUS`.
 /// Every error names its variable and the accepted forms, never the key.
@@ -190,7 +195,11 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<AssertionKeys
         None => Algorithm::Es256,
         Some(raw) => Algorithm::parse(&raw).ok_or_else(|| {
             let shown: String = raw.trim().chars().take(20).collect();
-            config_err(ALG_VAR, format!("{shown:?} is not a supported algorithm"), "ES256 (the default), EdDSA or HS256")
+            config_err(
+                ALG_VAR,
+                format!("{shown:?} is not a supported algorithm"),
+                "ES256 (the default), EdDSA or HS256",
+            )
         })?,
     };
     if alg == Algorithm::Hs256 {
@@ -200,7 +209,10 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<AssertionKeys
         config_err(
             KEY_VAR,
             format!("is not set (ASSERTION_ALG is {})", alg.name()),
-            &format!("{}; or ASSERTION_ALG=HS256 to sign with ORIGIN_SECRET as before", alg.accepted_key_forms()),
+            &format!(
+                "{}; or ASSERTION_ALG=HS256 to sign with ORIGIN_SECRET as before",
+                alg.accepted_key_forms()
+            ),
         )
     })?;
     let current = KeyMaterial::private_for(&raw, alg).map_err(|e| config_err(KEY_VAR, e, alg.accepted_key_forms()))?;

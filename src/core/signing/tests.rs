@@ -87,7 +87,10 @@ fn es256_is_the_default_and_verifies_through_the_jwks() {
     assert_eq!(header, serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": signer.kid()}));
     // Exactly {"alg","typ","kid"} in that order.
     let raw = URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
-    assert_eq!(String::from_utf8(raw).unwrap(), format!(r#"{{"alg":"ES256","typ":"JWT","kid":"{}"}}"#, signer.kid()));
+    assert_eq!(
+        String::from_utf8(raw).unwrap(),
+        format!(r#"{{"alg":"ES256","typ":"JWT","kid":"{}"}}"#, signer.kid())
+    );
     let jwks = Jwks::parse(&jwks_json(&k)).unwrap();
     assert_eq!(verify(&token, &jwks, "origin.example", 1_010), Ok(claims()));
     assert_eq!(verify(&token, &jwks.keys[0], "origin.example", 1_010), Ok(claims()));
@@ -101,7 +104,10 @@ fn eddsa_signs_and_verifies() {
     assert_eq!(header_of(&token)["alg"], "EdDSA");
     let jwks = Jwks::parse(&jwks_json(&k)).unwrap();
     let jwk = &jwks.keys[0];
-    assert_eq!((jwk.kty.as_str(), jwk.crv.as_deref(), jwk.alg.as_deref(), jwk.use_.as_deref()), ("OKP", Some("Ed25519"), Some("EdDSA"), Some("sig")));
+    assert_eq!(
+        (jwk.kty.as_str(), jwk.crv.as_deref(), jwk.alg.as_deref(), jwk.use_.as_deref()),
+        ("OKP", Some("Ed25519"), Some("EdDSA"), Some("sig"))
+    );
     assert!(jwk.y.is_none() && jwk.kid == Some(jwk.thumbprint().unwrap().to_string()));
     assert_eq!(verify(&token, &jwks, "origin.example", 1_010), Ok(claims()));
 }
@@ -113,7 +119,10 @@ fn published_jwk_has_kid_alg_use_and_no_private_member() {
     assert!(!body.contains("\"d\""), "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let key = &v["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("EC"), Some("P-256"), Some("ES256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("EC"), Some("P-256"), Some("ES256"), Some("sig"))
+    );
     let jwk: Jwk = serde_json::from_value(key.clone()).unwrap();
     assert_eq!(key["kid"].as_str().unwrap(), jwk.thumbprint().unwrap().as_str());
     // The same key as a PEM gives the same kid.
@@ -144,10 +153,17 @@ fn algorithm_confusion_is_refused() {
     let none = format!("{}.{payload}.", b64(format!(r#"{{"alg":"none","kid":"{kid}"}}"#).as_bytes()));
     assert_eq!(verify(&none, &jwks, "origin.example", 1_010), Err(AssertionError::Algorithm));
     // ES256 header, EdDSA key under that kid: refused, not tried.
-    let es_as_ed = format!("{}.{payload}.{}", b64(format!(r#"{{"alg":"EdDSA","kid":"{kid}"}}"#).as_bytes()), token.split('.').nth(2).unwrap());
+    let es_as_ed = format!(
+        "{}.{payload}.{}",
+        b64(format!(r#"{{"alg":"EdDSA","kid":"{kid}"}}"#).as_bytes()),
+        token.split('.').nth(2).unwrap()
+    );
     assert_eq!(verify(&es_as_ed, &jwks, "origin.example", 1_010), Err(AssertionError::Algorithm));
     // A public-key assertion against a secret: refused.
-    assert_eq!(verify(&token, b"origin-secret-origin-secret-0123", "origin.example", 1_010), Err(AssertionError::Algorithm));
+    assert_eq!(
+        verify(&token, b"origin-secret-origin-secret-0123", "origin.example", 1_010),
+        Err(AssertionError::Algorithm)
+    );
 }
 
 #[test]
@@ -200,7 +216,10 @@ fn hs256_publishes_nothing_and_refuses_stray_keys() {
     let k = keys(&[(ALG_VAR, "HS256")]).unwrap();
     assert!(k.current.is_none() && k.previous.is_none());
     assert_eq!(keys(&[(ALG_VAR, "HS256"), (KEY_VAR, &p256_pem(1))]).unwrap_err().variable, KEY_VAR);
-    assert_eq!(keys(&[(ALG_VAR, "HS256"), (PREVIOUS_VAR, &p256_pem(1))]).unwrap_err().variable, PREVIOUS_VAR);
+    assert_eq!(
+        keys(&[(ALG_VAR, "HS256"), (PREVIOUS_VAR, &p256_pem(1))]).unwrap_err().variable,
+        PREVIOUS_VAR
+    );
 }
 
 /// Every bad form: refused naming the variable and the accepted forms, never echoing
@@ -223,8 +242,18 @@ fn each_bad_key_is_a_config_error_naming_the_variable() {
         ("ES256", p256_public.clone(), KEY_VAR, "public key"),
         ("ES256", public_jwk, KEY_VAR, "public key"),
         ("ES256", SEC1_PEM.into(), KEY_VAR, "SEC1"),
-        ("ES256", "not a key at all".into(), KEY_VAR, "neither a PEM block nor a JSON Web Key"),
-        ("ES256", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----".into(), KEY_VAR, "key"),
+        (
+            "ES256",
+            "not a key at all".into(),
+            KEY_VAR,
+            "neither a PEM block nor a JSON Web Key",
+        ),
+        (
+            "ES256",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----".into(),
+            KEY_VAR,
+            "key",
+        ),
         ("ES256", "{\"kty\":".into(), KEY_VAR, "not a well-formed JWK"),
         ("ES256", rsa_jwk.into(), KEY_VAR, "an RSA key"),
         ("ES256", ed_pem(1), KEY_VAR, "an Ed25519 key, but ASSERTION_ALG=ES256"),
@@ -249,12 +278,18 @@ fn each_bad_key_is_a_config_error_naming_the_variable() {
         assert_no_key_material(&e.to_string(), bad);
     }
     let e = keys(&[(KEY_VAR, &p256_pem(2)), (PREVIOUS_VAR, &p256_pem(2))]).unwrap_err();
-    assert_eq!((e.variable, e.problem.as_str()), (PREVIOUS_VAR, "is the same key as ASSERTION_SIGNING_KEY"));
+    assert_eq!(
+        (e.variable, e.problem.as_str()),
+        (PREVIOUS_VAR, "is the same key as ASSERTION_SIGNING_KEY")
+    );
     // The classification cannot see that x, y are not d's public key; loading the key can
     // (natively here, by a sign-and-verify check in the gate's WebCrypto import).
     let m = KeyMaterial::private_for(&mismatched_jwk, Algorithm::Es256).unwrap();
     assert_eq!(PrivateKey::from_material(&m).unwrap_err(), KeyError::JwkMismatch);
-    assert_eq!(PublicKey::from_material(&KeyMaterial::read(&p256_public_of(2)).unwrap()).unwrap(), PublicKey::Es256(*p256_key(2).verifying_key()));
+    assert_eq!(
+        PublicKey::from_material(&KeyMaterial::read(&p256_public_of(2)).unwrap()).unwrap(),
+        PublicKey::Es256(*p256_key(2).verifying_key())
+    );
 }
 
 fn p256_public_of(seed: u8) -> String {
