@@ -5,7 +5,6 @@
 
 use crate::core::assertion::{self, Claims};
 use crate::core::config::{Config, ConfigError};
-use crate::core::jwk::Jwks;
 use crate::core::signing::{self, Algorithm, KeyMaterial};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -17,8 +16,16 @@ use worker::wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/src/gate/keys.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = importKey)]
-    fn import_key_js(alg: &str, format: &str, data: &[u8], private: bool) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = importKeys)]
+    fn import_keys_js(
+        alg: &str,
+        format: &str,
+        data: &[u8],
+        prev_alg: &str,
+        prev_format: &str,
+        prev_data: &[u8],
+        prev_private: bool,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = sign)]
     fn sign_js(alg: &str, key: &JsValue, data: &[u8]) -> js_sys::Promise;
 }
@@ -44,45 +51,41 @@ thread_local! {
     static IMPORTED: RefCell<Option<Result<Rc<Imported>, ConfigError>>> = const { RefCell::new(None) };
 }
 
-struct Public {
-    key: JsValue,
-    jwk: crate::core::jwk::Jwk,
+fn field(obj: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn field(obj: &JsValue, name: &str) -> Option<JsValue> {
-    js_sys::Reflect::get(obj, &JsValue::from_str(name)).ok()
-}
-
-async fn import(m: &KeyMaterial, previous: bool) -> Result<Public, ConfigError> {
-    let call = import_key_js(m.algorithm.name(), m.encoded.format(), m.encoded.bytes(), m.private);
-    let obj = JsFuture::from(call).await.map_err(|e| {
-        let why = js_sys::Error::from(e).message().as_string().unwrap_or_default();
-        signing::unusable_key(previous, m.algorithm, &why)
-    })?;
-    let text = |name| field(&obj, name).and_then(|v| v.as_string()).unwrap_or_default();
-    let y = Some(text("y")).filter(|y| !y.is_empty());
-    Ok(Public {
-        key: field(&obj, "key").unwrap_or(JsValue::NULL),
-        jwk: signing::public_jwk(m.algorithm, text("x"), y),
-    })
-}
-
+/// Imports the keys in WebCrypto (keys.js builds the JWKS and the kids there, so that
+/// neither JSON nor hashing of keys adds to the Wasm).
 async fn import_all(alg: Algorithm, current: &KeyMaterial, previous: Option<&KeyMaterial>) -> Result<Imported, ConfigError> {
-    let signer = import(current, false).await?;
-    let kid = signer.jwk.kid.clone().unwrap_or_default();
-    let mut published = Jwks { keys: vec![signer.jwk] };
-    if let Some(p) = previous {
-        let old = import(p, true).await?;
-        if old.jwk.kid.as_deref() == Some(kid.as_str()) {
-            return Err(signing::same_key_error());
-        }
-        published.keys.push(old.jwk);
+    let (p_alg, p_format, p_data, p_private) = match previous {
+        Some(p) => (p.algorithm.name(), p.encoded.format(), p.encoded.bytes(), p.private),
+        None => ("", "", &[][..], false),
+    };
+    let call = import_keys_js(
+        alg.name(),
+        current.encoded.format(),
+        current.encoded.bytes(),
+        p_alg,
+        p_format,
+        p_data,
+        p_private,
+    );
+    let obj = JsFuture::from(call).await.map_err(|e| {
+        let is_previous = field(&e, "previous").as_bool().unwrap_or(false);
+        let why = field(&e, "message").as_string().unwrap_or_default();
+        signing::unusable_key(is_previous, alg, &why)
+    })?;
+    let text = |name| field(&obj, name).as_string().unwrap_or_default();
+    let kid = text("kid");
+    if text("previousKid") == kid {
+        return Err(signing::same_key_error());
     }
     Ok(Imported {
         alg,
-        key: signer.key,
+        key: field(&obj, "key"),
         header_b64: signing::header_b64(alg, &kid),
-        jwks_json: serde_json::to_string(&published).unwrap_or_default(),
+        jwks_json: text("jwks"),
     })
 }
 

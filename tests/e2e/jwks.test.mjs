@@ -317,6 +317,24 @@ test("a private JWK whose x, y are another key's is refused when the runtime imp
   }
 });
 
+test("the same key as current and previous, in two encodings, is refused when imported", async () => {
+  const key = es256Key();
+  const origin = await startOrigin();
+  const mf = new Miniflare(gateOptions({ vars: keyVars("ES256", pem(key), privateJwk(key)), originUrl: origin.url }));
+  try {
+    const base = (await mf.ready).href.replace(/\/$/, "");
+    for (const p of ["/public/x", JWKS_PATH]) {
+      const body = await (await rawFetch(base + p)).json();
+      assert.equal(body.error, "config", p);
+      assert.match(body.detail, /^ASSERTION_SIGNING_KEY_PREVIOUS: is the same key as ASSERTION_SIGNING_KEY/);
+    }
+    assert.equal(origin.requests.length, 0);
+  } finally {
+    await mf.dispose();
+    await origin.close();
+  }
+});
+
 test("the demo origin verifies through the gate's JWKS URL (make dev's default)", async () => {
   const port = await freePort();
   const demo = await startDemoOrigin({ port: 0, jwksUrl: `http://127.0.0.1:${port}${JWKS_PATH}` });

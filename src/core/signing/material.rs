@@ -100,8 +100,8 @@ pub enum Encoded {
     Pkcs8(Vec<u8>),
     /// `SubjectPublicKeyInfo`, DER.
     Spki(Vec<u8>),
-    /// A JWK with only its key members (`kty`, `crv`, `x`, `y`, and `d` if private), so
-    /// no `alg`, `key_ops` or `ext` of the input can disagree with the import.
+    /// A JWK as given; importers read only its key members (`kty`, `crv`, `x`, `y`, `d`),
+    /// so no `alg`, `key_ops` or `ext` of the input can disagree with the import.
     Jwk(String),
 }
 
@@ -258,20 +258,6 @@ fn read_pem(text: &str) -> Result<KeyMaterial, KeyError> {
     })
 }
 
-/// The members a private or public JWK may carry; unknown members are ignored (RFC 7517 4).
-#[derive(serde::Deserialize, serde::Serialize)]
-struct JwkInput {
-    kty: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crv: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    x: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    y: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    d: Option<String>,
-}
-
 pub(super) fn jwk_kind(kty: &str, crv: Option<&str>) -> KeyKind {
     match (kty, crv) {
         ("EC", Some("P-256")) => KeyKind::P256,
@@ -284,31 +270,30 @@ pub(super) fn jwk_kind(kty: &str, crv: Option<&str>) -> KeyKind {
 }
 
 /// base64url of exactly `len` bytes.
-fn member_ok(v: &Option<String>, len: usize) -> bool {
-    use base64::Engine;
-    v.as_deref()
-        .and_then(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok())
-        .is_some_and(|b| b.len() == len)
+fn member_ok(v: Option<&str>, len: usize) -> bool {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    v.and_then(|s| URL_SAFE_NO_PAD.decode(s).ok()).is_some_and(|b| b.len() == len)
 }
 
+/// Reads the JWK's members through `serde_json::Value` (already in the gate for session
+/// data) rather than a derived struct: the Wasm budget is tight (docs/performance.md).
 fn read_jwk(text: &str) -> Result<KeyMaterial, KeyError> {
     // serde's message could quote the input: it is dropped for a fixed one.
-    let mut jwk: JwkInput = serde_json::from_str(text).map_err(|_| KeyError::MalformedJwk)?;
-    let algorithm = supported(jwk_kind(&jwk.kty, jwk.crv.as_deref()))?;
+    let jwk: serde_json::Value = serde_json::from_str(text).map_err(|_| KeyError::MalformedJwk)?;
+    let member = |name: &str| jwk.get(name).and_then(serde_json::Value::as_str);
+    let kty = member("kty").ok_or(KeyError::MalformedJwk)?;
+    let algorithm = supported(jwk_kind(kty, member("crv")))?;
     let well_formed = match algorithm {
-        Algorithm::Es256 => member_ok(&jwk.x, 32) && member_ok(&jwk.y, 32),
-        _ => member_ok(&jwk.x, 32) && jwk.y.is_none(),
+        Algorithm::Es256 => member_ok(member("x"), 32) && member_ok(member("y"), 32),
+        _ => member_ok(member("x"), 32) && member("y").is_none(),
     };
-    let private = jwk.d.is_some();
-    if !well_formed || (private && !member_ok(&jwk.d, 32)) {
+    let private = jwk.get("d").is_some();
+    if !well_formed || (private && !member_ok(member("d"), 32)) {
         return Err(KeyError::MalformedJwk);
-    }
-    if !private {
-        jwk.d = None;
     }
     Ok(KeyMaterial {
         algorithm,
         private,
-        encoded: Encoded::Jwk(serde_json::to_string(&jwk).map_err(|_| KeyError::MalformedJwk)?),
+        encoded: Encoded::Jwk(text.to_string()),
     })
 }
