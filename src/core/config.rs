@@ -361,7 +361,11 @@ impl Config {
             secret("SESSION_SECRET", true)?.ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
         let session_secret_previous = secret("SESSION_SECRET_PREVIOUS", false)?;
         let assertion = signing::from_lookup(&get)?;
-        let origin_secret = secret("ORIGIN_SECRET", assertion.alg == signing::Algorithm::Hs256)?.filter(|_| assertion.current.is_none());
+        // Read only for HS256, the one algorithm that uses it; otherwise it is ignored.
+        let origin_secret = match assertion.alg {
+            signing::Algorithm::Hs256 => secret("ORIGIN_SECRET", true)?,
+            _ => None,
+        };
         if origin_secret.as_ref() == Some(&session_secret) {
             return Err(err(
                 "ORIGIN_SECRET",

@@ -369,3 +369,22 @@ proptest! {
         let _ = PrivateKey::parse(&format!("-----BEGIN PRIVATE KEY-----\n{s}\n-----END PRIVATE KEY-----"), Algorithm::Es256);
     }
 }
+
+#[test]
+fn origin_secret_is_read_only_for_hs256() {
+    use crate::core::config::Config;
+    let es: HashMap<&str, String> = HashMap::from([
+        ("SESSION_SECRET", "s".repeat(32)),
+        ("ORIGIN_SECRET", "short".into()),
+        (KEY_VAR, p256_pem(3)),
+    ]);
+    let c = Config::from_lookup(|k| es.get(k).cloned()).unwrap();
+    assert!(c.origin_secret.is_none() && c.assertion.alg == Algorithm::Es256);
+    // HS256: required, with today's error text byte for byte.
+    let hs: HashMap<&str, String> = HashMap::from([("SESSION_SECRET", "s".repeat(32)), (ALG_VAR, "HS256".into())]);
+    let e = Config::from_lookup(|k| hs.get(k).cloned()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ORIGIN_SECRET: is not set; accepted: a random string of at least 32 bytes, set with `wrangler secret put ORIGIN_SECRET` (or in .dev.vars locally)"
+    );
+}
