@@ -173,6 +173,13 @@ impl<'a, const N: usize> From<&'a [u8; N]> for VerifyKey<'a> {
     }
 }
 
+/// `verify(token, &secret_vec, …)` kept compiling when `key` became generic.
+impl<'a> From<&'a Vec<u8>> for VerifyKey<'a> {
+    fn from(k: &'a Vec<u8>) -> Self {
+        VerifyKey::Secret(k)
+    }
+}
+
 impl<'a> From<&'a Jwks> for VerifyKey<'a> {
     fn from(k: &'a Jwks) -> Self {
         VerifyKey::Jwks(k)
@@ -283,6 +290,13 @@ mod tests {
         let t = sign(&claims(), K);
         assert_eq!(verify(&t, K, "origin.example", 1_010), Ok(claims()));
         assert_eq!(verify(&t, K, "other.example", 1_010), Err(AssertionError::Audience));
+        // Every spelling of the secret that compiled before `key` became generic still does.
+        let owned: Vec<u8> = K.to_vec();
+        assert_eq!(verify(&t, &owned, "origin.example", 1_010), Ok(claims()));
+        assert_eq!(
+            verify(&t, b"origin-secret-origin-secret-0123", "origin.example", 1_010),
+            Ok(claims())
+        );
         assert_eq!(
             verify(&t, b"another-key-another-key-01234567", "origin.example", 1_010),
             Err(AssertionError::Signature)
