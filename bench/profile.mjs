@@ -8,6 +8,7 @@
 // Rust names next to the JS glue and the runtime's own built-ins.
 import { Miniflare } from "miniflare";
 import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -105,6 +106,10 @@ try {
           SESSION_SECRET: "bench-session-secret-0123456789abcdef-0123",
           ORIGIN_SECRET: "bench-origin-secret-0123456789abcdef-01234",
           ADMIN_TOKEN: "bench-admin-token-0123456789abcdef-0123456",
+          // ES256, the default, with a key made for this run; PROFILE_ALG=HS256 profiles the shared secret.
+          ...(process.env.PROFILE_ALG === "HS256"
+            ? { ASSERTION_ALG: "HS256" }
+            : { ASSERTION_SIGNING_KEY: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }) }),
         },
       },
     ],

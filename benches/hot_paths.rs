@@ -9,6 +9,7 @@ use sessiongate::core::assertion::{self, Claims};
 use sessiongate::core::config::Config;
 use sessiongate::core::policy::{self, SessionState};
 use sessiongate::core::session::Reason;
+use sessiongate::core::signing::{PrivateKey, Signer};
 use sessiongate::core::{cookie, path, token};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -20,6 +21,7 @@ fn config() -> Config {
     let vars = HashMap::from([
         ("SESSION_SECRET", SESSION_SECRET.to_string()),
         ("ORIGIN_SECRET", ORIGIN_SECRET.to_string()),
+        ("ASSERTION_ALG", "HS256".to_string()),
         ("ORIGIN_URL", "https://origin.example.com".to_string()),
         // A realistic mix of exact and prefix patterns; the benchmarked path matches none
         // of them (protected), so every pattern is tried.
@@ -88,6 +90,16 @@ fn hot_paths(c: &mut Criterion) {
     claims.auth_time = Some(1_763_990_000);
     c.bench_function("assertion::sign", |b| {
         b.iter(|| assertion::sign(black_box(&claims), black_box(ORIGIN_SECRET.as_bytes())))
+    });
+    // For docs/performance.md: what ES256 / EdDSA signing costs in RustCrypto, natively.
+    // The gate signs in WebCrypto instead (RustCrypto in the Wasm cost 100 KiB gzipped).
+    let es256 = Signer::new(PrivateKey::Es256(p256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("scalar")));
+    c.bench_function("assertion ES256 (RustCrypto, native; not the gate's path)", |b| {
+        b.iter(|| es256.sign(black_box(&claims)))
+    });
+    let eddsa = Signer::new(PrivateKey::EdDsa(ed25519_dalek::SigningKey::from_bytes(&[7; 32])));
+    c.bench_function("assertion EdDSA (RustCrypto, native; not the gate's path)", |b| {
+        b.iter(|| eddsa.sign(black_box(&claims)))
     });
 
     // A browser's Cookie header on a real site: analytics, consent, preferences, the gate's.

@@ -2,17 +2,20 @@
 //
 // A plain node:http server that authenticates users itself (two fixed demo users) and
 // tells the gate what happened through `X-Session-Command`. It trusts identity only
-// when the request carries a valid `X-Session-Assertion` (HS256 under ORIGIN_SECRET),
-// so the pages that need a user can only be reached through the gate.
+// when the request carries a valid `X-Session-Assertion`, so the pages that need a user
+// can only be reached through the gate. It verifies the way the README says: with the
+// gate's public keys (`/.sessiongate/jwks.json`, ES256 or EdDSA), or with ORIGIN_SECRET
+// when the gate runs with ASSERTION_ALG=HS256.
 //
-//   node demo/origin.mjs                 # 127.0.0.1:$PORT (8788), key from ORIGIN_SECRET or .dev.vars
-//   const o = await startDemoOrigin({ port: 0, secret });   // tests
+//   node demo/origin.mjs                 # 127.0.0.1:$PORT (8788); JWKS from $GATE_URL (http://127.0.0.1:8787),
+//                                        # or ORIGIN_SECRET when .dev.vars says ASSERTION_ALG=HS256
+//   const o = await startDemoOrigin({ port: 0, jwksUrl });  // tests (or { secret } for HS256)
 import http from "node:http";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { jwtVerify } from "jose";
+import { jwtVerify, createRemoteJWKSet } from "jose";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -126,17 +129,17 @@ function hostOf(authority = "") {
  * issued for this very request (method and URL), so a captured assertion can't be
  * replayed against another page. -> {status: "missing"|"verified"|"failed", claims?, why?}
  */
-async function checkAssertion(req, key) {
+async function checkAssertion(req, verifier) {
   const token = req.headers["x-session-assertion"];
   if (!token) return { status: "missing" };
   try {
-    const { payload } = await jwtVerify(token, key, {
+    const { payload } = await jwtVerify(token, verifier.key, {
       issuer: "sessiongate",
       // The gate's audience is this origin's host, or with COOKIE_DOMAIN (one gate in
       // front of several hosts) the host the browser asked for, which the gate sends in
       // X-Forwarded-Host.
       audience: [hostOf(req.headers.host), hostOf(req.headers["x-forwarded-host"])].filter(Boolean),
-      algorithms: ["HS256"],
+      algorithms: verifier.algorithms,
       clockTolerance: CLOCK_TOLERANCE_S,
     });
     if (payload.htm !== req.method) {
@@ -401,7 +404,7 @@ function app(req, res, ctx) {
     main: html`
 <div class="card">
   <h2>Assertion: <span class="badge ok" id="assertion-result">verified</span></h2>
-  <p class="muted">Checked with <code>jose</code>: HS256 under <code>ORIGIN_SECRET</code>, issuer <code>sessiongate</code>,
+  <p class="muted">Checked with <code>jose</code>: ${ctx.verifier.label}, issuer <code>sessiongate</code>,
   audience <code>${hostOf(req.headers.host)}</code>, not expired, and issued for this method and URL.</p>
   <table id="claims">
     <tr><th>claim</th><th>value</th></tr>
@@ -636,9 +639,9 @@ function readForm(req) {
   });
 }
 
-async function handle(req, res, key) {
+async function handle(req, res, verifier) {
   const url = new URL(req.url, "http://origin.invalid");
-  const ctx = { url, check: await checkAssertion(req, key), form: null };
+  const ctx = { url, verifier, check: await checkAssertion(req, verifier), form: null };
   const route = ROUTES[url.pathname];
   // HEAD is answered like GET; node drops the body.
   const handler = route?.[req.method === "HEAD" ? "GET" : req.method];
@@ -669,12 +672,35 @@ export function devVar(name, file = path.join(ROOT, ".dev.vars")) {
   return undefined;
 }
 
-/** Starts the demo origin on 127.0.0.1. `secret` defaults to ORIGIN_SECRET from the environment or .dev.vars. */
-export function startDemoOrigin({ port = 0, secret = process.env.ORIGIN_SECRET ?? devVar("ORIGIN_SECRET") } = {}) {
-  if (!secret) throw new Error("demo origin: ORIGIN_SECRET is not set (environment or .dev.vars)");
-  const key = new TextEncoder().encode(secret);
+/**
+ * How assertions are verified: with the gate's JWKS (`jwksUrl`; the public keys are
+ * fetched on first use and refetched when an unknown `kid` shows up after a rotation), or
+ * with the HS256 secret. Each admits only its own algorithms, so a token cannot choose.
+ */
+function verifierFor({ jwksUrl, secret }) {
+  if (jwksUrl) {
+    return { key: createRemoteJWKSet(new URL(jwksUrl)), algorithms: ["ES256", "EdDSA"], label: html`the gate's public key from <code>${jwksUrl}</code>` };
+  }
+  if (!secret) throw new Error("demo origin: neither a JWKS URL nor ORIGIN_SECRET (ASSERTION_ALG=HS256) is set");
+  return { key: new TextEncoder().encode(secret), algorithms: ["HS256"], label: html`HS256 under <code>ORIGIN_SECRET</code>` };
+}
+
+/** The gate's JWKS URL, unless .dev.vars (or the environment) says ASSERTION_ALG=HS256. */
+function defaultJwksUrl() {
+  const alg = process.env.ASSERTION_ALG ?? devVar("ASSERTION_ALG") ?? "ES256";
+  if (alg.toUpperCase() === "HS256") return undefined;
+  return `${(process.env.GATE_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "")}/.sessiongate/jwks.json`;
+}
+
+/**
+ * Starts the demo origin on 127.0.0.1. `jwksUrl`: the gate's `/.sessiongate/jwks.json`;
+ * `secret`: ORIGIN_SECRET, for a gate with ASSERTION_ALG=HS256. A test passes one of them;
+ * run as a script, the JWKS URL is the default and ORIGIN_SECRET the HS256 fallback.
+ */
+export function startDemoOrigin({ port = 0, jwksUrl, secret } = {}) {
+  const verifier = verifierFor({ jwksUrl, secret });
   const server = http.createServer((req, res) => {
-    handle(req, res, key).catch((e) => {
+    handle(req, res, verifier).catch((e) => {
       if (!e.status) console.error("demo origin:", e);
       if (!res.headersSent) res.writeHead(e.status ?? 500, { "content-type": "text/plain" });
       res.end(e.status ? `${e.message}\n` : "internal error\n");
@@ -699,7 +725,9 @@ export function startDemoOrigin({ port = 0, secret = process.env.ORIGIN_SECRET ?
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const origin = await startDemoOrigin({ port: Number(process.env.PORT || 8788) });
+  const jwksUrl = defaultJwksUrl();
+  const secret = jwksUrl ? undefined : process.env.ORIGIN_SECRET ?? devVar("ORIGIN_SECRET");
+  const origin = await startDemoOrigin({ port: Number(process.env.PORT || 8788), jwksUrl, secret });
   console.log(`demo origin listening on ${origin.url}`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

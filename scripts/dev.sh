@@ -13,10 +13,17 @@ say() { printf '\033[1;34mdev:\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31mdev:\033[0m %s\n' "$*" >&2; exit 1; }
 
 [ -f .dev.vars ] || die ".dev.vars is missing: run 'make dev' (its set-up creates it from .dev.vars.example)"
-# The gate signs assertions with ORIGIN_SECRET from .dev.vars; the origin must verify with
-# the same value, whatever the calling shell exports.
-ORIGIN_SECRET=$(sed -n -E 's/^[[:space:]]*ORIGIN_SECRET[[:space:]]*=[[:space:]]*"?([^"]*)"?[[:space:]]*$/\1/p' .dev.vars | head -n1)
-[ -n "$ORIGIN_SECRET" ] || die "ORIGIN_SECRET is not set in .dev.vars"
+dev_var() { sed -n -E "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"?([^\"]*)\"?[[:space:]]*\$/\\1/p" .dev.vars | head -n1; }
+# The demo origin verifies assertions with the gate's JWKS (ES256 / EdDSA), or, with
+# ASSERTION_ALG=HS256, with ORIGIN_SECRET from .dev.vars (whatever the calling shell exports).
+ASSERTION_ALG=$(dev_var ASSERTION_ALG)
+ORIGIN_SECRET=
+if [ "${ASSERTION_ALG^^}" = HS256 ]; then
+  ORIGIN_SECRET=$(dev_var ORIGIN_SECRET)
+  [ -n "$ORIGIN_SECRET" ] || die "ASSERTION_ALG=HS256 but ORIGIN_SECRET is not set in .dev.vars"
+else
+  grep -q '^[[:space:]]*ASSERTION_SIGNING_KEY[[:space:]]*=' .dev.vars || die "ASSERTION_SIGNING_KEY is not set in .dev.vars: run 'make setup'"
+fi
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in $GATE_PORT $ORIGIN_PORT; do
@@ -44,7 +51,8 @@ trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
 say "starting the demo origin on http://127.0.0.1:$ORIGIN_PORT"
-ORIGIN_SECRET="$ORIGIN_SECRET" PORT=$ORIGIN_PORT setsid node demo/origin.mjs &
+ASSERTION_ALG="${ASSERTION_ALG:-ES256}" ORIGIN_SECRET="$ORIGIN_SECRET" GATE_URL="http://127.0.0.1:$GATE_PORT" \
+  PORT=$ORIGIN_PORT setsid node demo/origin.mjs &
 origin_pid=$!
 groups+=("$origin_pid")
 

@@ -59,4 +59,15 @@ if [ ! -f .dev.vars ]; then
   say "creating .dev.vars from .dev.vars.example (local development secrets)"
   cp .dev.vars.example .dev.vars
 fi
+# A development ES256 key for the assertions (ASSERTION_ALG defaults to ES256), made here
+# on this machine and kept only in .dev.vars (gitignored): one line, newlines as \n.
+if ! grep -q '^[[:space:]]*ASSERTION_SIGNING_KEY[[:space:]]*=' .dev.vars; then
+  say "generating a development ES256 assertion key into .dev.vars"
+  node -e '
+    const { generateKeyPairSync } = require("node:crypto");
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }).trim().replace(/\n/g, "\\n");
+    console.log(`ASSERTION_SIGNING_KEY="${pem}"`);
+  ' >> .dev.vars
+fi
 say "ready"

@@ -34,7 +34,10 @@ mod platform;
 mod proxy;
 
 /// For Rust origins: verify the `X-Session-Assertion` header.
-pub use crate::core::assertion::{verify, verify_data, AssertionError, Claims};
+/// `verify` takes the gate's JWK Set (`Jwks::parse` of `/.sessiongate/jwks.json`), one
+/// public `Jwk`, or the HS256 secret's bytes.
+pub use crate::core::assertion::{verify, verify_data, AssertionError, Claims, VerifyKey};
+pub use crate::core::jwk::{Jwk, Jwks};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

@@ -1,6 +1,7 @@
 //! The gate's own endpoints under `/.sessiongate/`: answered here, never forwarded.
 
 mod admin;
+mod jwks;
 mod user;
 
 use crate::core::config::Config;
@@ -71,9 +72,10 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
         ("GET", ["sessions"]) => user::list(env, cfg, inc).await.map(Answer::Stamped),
         ("DELETE", ["sessions"]) => user::logout_everywhere(env, cfg, inc).await.map(Answer::Stamped),
         ("DELETE", ["sessions", id]) => user::revoke(env, cfg, inc, id).await.map(Answer::Stamped),
-        // Bearer-token calls: no session involved.
+        // Public keys and bearer-token calls: no session involved, none looked up.
+        ("GET", ["jwks.json"]) => jwks::answer(cfg).await.map(Answer::Stamped),
         (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await.map(Answer::Stamped),
-        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js", ..]) => {
+        (_, ["status" | "refresh" | "logout" | "sessions" | "client.js" | "jwks.json", ..]) => {
             respond::error(405, "method_not_allowed").map(Answer::Unstamped)
         }
         _ => respond::error(404, "not_found").map(Answer::Unstamped),

@@ -1,6 +1,8 @@
-//! `X-Session-Assertion`: a compact JWT (HS256 under `ORIGIN_SECRET`) stamped on every
-//! forwarded request. An origin that insists on a valid one can only be reached
-//! through the gate. `verify` is what a Rust origin calls.
+//! `X-Session-Assertion`: a compact JWT stamped on every forwarded request, signed with
+//! the gate's private key (ES256 or EdDSA, see `signing`) or, for origins that predate
+//! it, HS256 under `ORIGIN_SECRET`. An origin that insists on a valid one can only be
+//! reached through the gate. `verify` is what a Rust origin calls, with the gate's JWKS,
+//! one public JWK, or the HS256 secret.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -8,6 +10,9 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+
+use super::jwk::{Jwk, Jwks};
+use super::signing::PublicKey;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -95,6 +100,8 @@ pub enum AssertionError {
     NotYetValid,
     /// `X-Session-Data` does not match the `data_sha256` claim (see `verify_data`).
     Data,
+    /// The header's `kid` names no key of the JWKS (the origin may refetch it once).
+    UnknownKey,
 }
 
 impl std::fmt::Display for AssertionError {
@@ -108,6 +115,7 @@ impl std::fmt::Display for AssertionError {
             AssertionError::Expired => "expired",
             AssertionError::NotYetValid => "issued in the future",
             AssertionError::Data => "X-Session-Data does not match the assertion",
+            AssertionError::UnknownKey => "no key with this kid",
         })
     }
 }
@@ -120,37 +128,122 @@ fn mac(key: &[u8], signing_input: &str) -> HmacSha256 {
     m
 }
 
-pub fn sign(claims: &Claims, key: &[u8]) -> String {
+/// `header.payload`, the JWS signing input, with room left for an 86-character signature.
+pub fn signing_input(header_b64: &str, claims: &Claims) -> String {
     // Serialising a struct of strings and integers cannot fail.
     let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let mut out = String::with_capacity(64 + payload.len() * 4 / 3 + 44);
-    out.push_str(HEADER_B64);
+    let mut out = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 92);
+    out.push_str(header_b64);
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
+    out
+}
+
+/// HS256 under `key` (`ASSERTION_ALG=HS256`): the header carries no `kid`, as before.
+pub fn sign(claims: &Claims, key: &[u8]) -> String {
+    let mut out = signing_input(HEADER_B64, claims);
     let sig = mac(key, &out).finalize().into_bytes();
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(sig, &mut out);
     out
 }
 
-/// Verifies an assertion as an origin should: HS256 only, signature (constant-time),
-/// issuer, audience (the origin's own host) and lifetime.
-pub fn verify(token: &str, key: &[u8], expected_aud: &str, now: u64) -> Result<Claims, AssertionError> {
+/// What an origin verifies assertions with. Each form admits only its own algorithms:
+/// a secret only HS256, a public key only ES256 / EdDSA, so a token cannot pick its
+/// verification (`alg: none`, or HS256 "signed" with a published public key).
+#[derive(Debug, Clone, Copy)]
+pub enum VerifyKey<'a> {
+    /// The HS256 secret (`ORIGIN_SECRET`).
+    Secret(&'a [u8]),
+    /// The gate's JWK Set (`/.sessiongate/jwks.json`); the header's `kid` picks the key.
+    Jwks(&'a Jwks),
+    /// One public JWK.
+    Jwk(&'a Jwk),
+}
+
+impl<'a> From<&'a [u8]> for VerifyKey<'a> {
+    fn from(k: &'a [u8]) -> Self {
+        VerifyKey::Secret(k)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for VerifyKey<'a> {
+    fn from(k: &'a [u8; N]) -> Self {
+        VerifyKey::Secret(k)
+    }
+}
+
+/// `verify(token, &secret_vec, …)` kept compiling when `key` became generic.
+impl<'a> From<&'a Vec<u8>> for VerifyKey<'a> {
+    fn from(k: &'a Vec<u8>) -> Self {
+        VerifyKey::Secret(k)
+    }
+}
+
+impl<'a> From<&'a Jwks> for VerifyKey<'a> {
+    fn from(k: &'a Jwks) -> Self {
+        VerifyKey::Jwks(k)
+    }
+}
+
+impl<'a> From<&'a Jwk> for VerifyKey<'a> {
+    fn from(k: &'a Jwk) -> Self {
+        VerifyKey::Jwk(k)
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// The public key `header` asks for, if `key` holds it for that very algorithm.
+fn public_key(header: &Header, key: VerifyKey<'_>) -> Result<PublicKey, AssertionError> {
+    let jwk = match key {
+        VerifyKey::Secret(_) => return Err(AssertionError::Algorithm),
+        VerifyKey::Jwks(set) => set.find(header.kid.as_deref().ok_or(AssertionError::UnknownKey)?),
+        VerifyKey::Jwk(k) => Some(k).filter(|k| k.kid.is_none() || k.kid == header.kid),
+    };
+    let public = PublicKey::from_jwk(jwk.ok_or(AssertionError::UnknownKey)?).map_err(|_| AssertionError::UnknownKey)?;
+    if public.algorithm().name() != header.alg {
+        return Err(AssertionError::Algorithm);
+    }
+    Ok(public)
+}
+
+fn check_signature(header: &Header, signing_input: &str, sig: &[u8], key: VerifyKey<'_>) -> Result<(), AssertionError> {
+    match (header.alg.as_str(), key) {
+        ("HS256", VerifyKey::Secret(secret)) => mac(secret, signing_input).verify_slice(sig).map_err(|_| AssertionError::Signature),
+        ("ES256" | "EdDSA", VerifyKey::Jwks(_) | VerifyKey::Jwk(_)) => {
+            let public = public_key(header, key)?;
+            public
+                .verify(signing_input.as_bytes(), sig)
+                .then_some(())
+                .ok_or(AssertionError::Signature)
+        }
+        _ => Err(AssertionError::Algorithm),
+    }
+}
+
+/// Verifies an assertion as an origin should: the algorithm the key admits (HS256 for a
+/// secret; ES256 or EdDSA for a JWKS or JWK, whose key the header's `kid` names),
+/// signature (constant-time for HS256), issuer, audience (the origin's own host) and
+/// lifetime. `key`: `ORIGIN_SECRET`'s bytes, a `&Jwks` or a `&Jwk`.
+pub fn verify<'a>(token: &str, key: impl Into<VerifyKey<'a>>, expected_aud: &str, now: u64) -> Result<Claims, AssertionError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(AssertionError::Malformed);
     };
-    let header: serde_json::Value = URL_SAFE_NO_PAD
+    let header: Header = URL_SAFE_NO_PAD
         .decode(h)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or(AssertionError::Malformed)?;
-    if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
-        return Err(AssertionError::Algorithm);
-    }
     let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| AssertionError::Malformed)?;
     let signing_input = &token[..h.len() + 1 + p.len()];
-    mac(key, signing_input).verify_slice(&sig).map_err(|_| AssertionError::Signature)?;
+    check_signature(&header, signing_input, &sig, key.into())?;
     let claims: Claims = URL_SAFE_NO_PAD
         .decode(p)
         .ok()
@@ -197,6 +290,13 @@ mod tests {
         let t = sign(&claims(), K);
         assert_eq!(verify(&t, K, "origin.example", 1_010), Ok(claims()));
         assert_eq!(verify(&t, K, "other.example", 1_010), Err(AssertionError::Audience));
+        // Every spelling of the secret that compiled before `key` became generic still does.
+        let owned: Vec<u8> = K.to_vec();
+        assert_eq!(verify(&t, &owned, "origin.example", 1_010), Ok(claims()));
+        assert_eq!(
+            verify(&t, b"origin-secret-origin-secret-0123", "origin.example", 1_010),
+            Ok(claims())
+        );
         assert_eq!(
             verify(&t, b"another-key-another-key-01234567", "origin.example", 1_010),
             Err(AssertionError::Signature)

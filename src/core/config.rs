@@ -9,6 +9,7 @@ use super::cookie::{self, SameSite};
 use super::cookie_scope::CookieScope;
 use super::duration::{self, parse_duration};
 use super::path::{self, PathSet};
+use super::signing::{self, AssertionKeys};
 use std::fmt;
 
 /// A configuration variable that cannot be used, and how to fix it.
@@ -170,8 +171,11 @@ pub struct Config {
     pub session_secret: Secret,
     /// `SESSION_SECRET_PREVIOUS`: still verifies tokens during a key rotation.
     pub session_secret_previous: Option<Secret>,
-    /// `ORIGIN_SECRET`: signs the assertion for the origin.
-    pub origin_secret: Secret,
+    /// `ORIGIN_SECRET`: signs the assertion for the origin; set exactly when
+    /// `assertion.alg` is HS256, the only algorithm that uses it.
+    pub origin_secret: Option<Secret>,
+    /// `ASSERTION_ALG`, `ASSERTION_SIGNING_KEY`, `ASSERTION_SIGNING_KEY_PREVIOUS`.
+    pub assertion: AssertionKeys,
     /// `ELEVATED_TIMEOUT`: how long an elevation lasts.
     pub elevated_timeout: u64,
     /// `SENSITIVE_PATHS`: need an elevated session.
@@ -217,6 +221,9 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("SESSION_SECRET", None),
     ("SESSION_SECRET_PREVIOUS", None),
     ("ORIGIN_SECRET", None),
+    ("ASSERTION_ALG", Some("ES256")),
+    ("ASSERTION_SIGNING_KEY", None),
+    ("ASSERTION_SIGNING_KEY_PREVIOUS", None),
     ("ELEVATED_TIMEOUT", Some("15m")),
     ("SENSITIVE_PATHS", Some("")),
     ("BIND_IP", Some("flag")),
@@ -234,7 +241,8 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
 struct Keys {
     session: Secret,
     session_previous: Option<Secret>,
-    origin: Secret,
+    origin: Option<Secret>,
+    assertion: AssertionKeys,
     admin: Option<Secret>,
 }
 
@@ -448,17 +456,21 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             })
     }
 
-    /// The session and origin keys are required and must differ: the origin holding the
-    /// session key could forge sessions.
+    /// The session key is required; the origin secret only for HS256 assertions, and then
+    /// it must differ from the session key (the origin holding the session key could
+    /// forge sessions).
     fn keys(&self) -> Result<Keys, ConfigError> {
         let session = self
             .secret("SESSION_SECRET", true)?
             .ok_or_else(|| err("SESSION_SECRET", "is not set", "a random string of at least 32 bytes"))?;
         let session_previous = self.secret("SESSION_SECRET_PREVIOUS", false)?;
-        let origin = self
-            .secret("ORIGIN_SECRET", true)?
-            .ok_or_else(|| err("ORIGIN_SECRET", "is not set", "a random string of at least 32 bytes"))?;
-        if origin == session {
+        let assertion = signing::from_lookup(&self.0)?;
+        // Read only for HS256, the one algorithm that uses it; otherwise it is ignored.
+        let origin = match assertion.alg {
+            signing::Algorithm::Hs256 => self.secret("ORIGIN_SECRET", true)?,
+            _ => None,
+        };
+        if origin.as_ref() == Some(&session) {
             return Err(err(
                 "ORIGIN_SECRET",
                 "equals SESSION_SECRET; the origin would hold the key that forges sessions",
@@ -470,6 +482,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             session,
             session_previous,
             origin,
+            assertion,
             admin,
         })
     }
@@ -513,6 +526,7 @@ impl Config {
             session_secret: keys.session,
             session_secret_previous: keys.session_previous,
             origin_secret: keys.origin,
+            assertion: keys.assertion,
             elevated_timeout,
             sensitive_paths,
             bind_ip: v.bind("BIND_IP")?,
@@ -549,7 +563,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn base() -> HashMap<&'static str, String> {
-        HashMap::from([("SESSION_SECRET", "s".repeat(32)), ("ORIGIN_SECRET", "o".repeat(32))])
+        // HS256: these tests exercise ORIGIN_SECRET; the key forms are tested in `signing`.
+        HashMap::from([
+            ("SESSION_SECRET", "s".repeat(32)),
+            ("ORIGIN_SECRET", "o".repeat(32)),
+            ("ASSERTION_ALG", "HS256".into()),
+        ])
     }
 
     fn parse(m: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {

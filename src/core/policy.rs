@@ -130,6 +130,7 @@ mod tests {
         let m = HashMap::from([
             ("SESSION_SECRET", "s".repeat(32)),
             ("ORIGIN_SECRET", "o".repeat(32)),
+            ("ASSERTION_ALG", "HS256".to_string()),
             ("PUBLIC_PATHS", "/login,/,/static/*".to_string()),
             ("SENSITIVE_PATHS", "POST /account/password,/payments/*".to_string()),
         ]);
@@ -185,6 +186,7 @@ mod tests {
         let m = HashMap::from([
             ("SESSION_SECRET", "s".repeat(32)),
             ("ORIGIN_SECRET", "o".repeat(32)),
+            ("ASSERTION_ALG", "HS256".to_string()),
             ("SENSITIVE_PATHS", "GET /reports/*".to_string()),
         ]);
         let c = Config::from_lookup(|k| m.get(k).cloned()).unwrap();

@@ -8,11 +8,13 @@
 //! - `cookie`: where the gate's cookie is set or cleared, with the expiry headers.
 //! - `respond`: the gate's own answers and error bodies.
 //! - `session_object`: the client of the `SessionStore` Durable Objects.
+//! - `keys`: the assertion signer (WebCrypto keys imported once per isolate, `keys.js`).
 //! - `io`: the hot path's I/O with the runtime (`io.js`).
 //! - `log`: audit lines, flood control, failures.
 
 pub mod cookie;
 pub mod io;
+pub mod keys;
 pub mod log;
 pub mod request;
 pub mod respond;

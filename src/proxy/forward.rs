@@ -6,6 +6,7 @@ use crate::core::config::{self, Config};
 use crate::core::cookie;
 use crate::core::headers::{ascii_json, dropped_from_client, identity_value};
 use crate::edge::io::Edits;
+use crate::edge::keys::{self, KeyFailure};
 use crate::edge::request::Incoming;
 use crate::edge::validate::Live;
 
@@ -26,7 +27,8 @@ pub fn target(cfg: &Config, inc: &Incoming) -> (String, String) {
 
 /// The header edits that turn the client's request into the origin's: the client's
 /// own copies of anything the gate vouches for are dropped, the gate's are set.
-pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str, aud: &str, now: u64) -> Edits {
+/// Fails only if the assertion cannot be signed: then nothing is forwarded.
+pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str, aud: &str, now: u64) -> Result<Edits, KeyFailure> {
     let mut out = Edits::default();
     for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
         out.drop(name);
@@ -65,8 +67,8 @@ pub fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str
             out.set("x-session-data", &data);
         }
     }
-    out.set("x-session-assertion", &assertion::sign(&claims, cfg.origin_secret.bytes()));
-    out
+    out.set("x-session-assertion", &keys::assertion(cfg, &claims).await?);
+    Ok(out)
 }
 
 fn roles_value(roles: &[String]) -> String {

@@ -13,6 +13,7 @@ use crate::core::method;
 use crate::core::policy::{self, Access, Decision};
 use crate::edge::cookie::{stamp, CookieChange};
 use crate::edge::io::{self, BodyError, ForwardError, RawResponse};
+use crate::edge::keys::KeyFailure;
 use crate::edge::log;
 use crate::edge::request::Incoming;
 use crate::edge::respond::{self, raw};
@@ -45,7 +46,12 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
     }
     let live = v.into_live();
     let (url, aud) = forward::target(cfg, &inc);
-    let edits = forward::origin_edits(&inc, cfg, live.as_ref(), &url, &aud, platform::now());
+    let edits = match forward::origin_edits(&inc, cfg, live.as_ref(), &url, &aud, platform::now()).await {
+        Ok(edits) => edits,
+        // A key that cannot be imported is a configuration error; nothing is forwarded.
+        Err(KeyFailure::Config(e)) => return raw(respond::config_error(&e)),
+        Err(KeyFailure::Sign(detail)) => return Err(worker::Error::RustError(detail)),
+    };
     let resp = match io::forward(&req, &url, &edits, cfg.origin_timeout_ms).await {
         Ok(r) => r,
         Err(failure) => return raw(stamped(origin_failed(cfg, failure)?, cfg, live.as_ref(), &cookie)),

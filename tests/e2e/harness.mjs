@@ -64,6 +64,9 @@ export function startOrigin(handler) {
 }
 
 export const DEFAULT_VARS = {
+  // The suites written before issue 15 check assertions with ORIGIN_SECRET (HS256) and
+  // keep doing so; jwks.test.mjs runs the default, ES256, and EdDSA with their JWKS.
+  ASSERTION_ALG: "HS256",
   REQUIRE_HTTPS: "false",
   PUBLIC_PATHS: "/login,/public,/public/*,/",
   LOGIN_URL: "/login",
