@@ -7,8 +7,10 @@ use std::collections::HashMap;
 
 const SECRETS: [&str; 4] = ["SESSION_SECRET", "SESSION_SECRET_PREVIOUS", "ORIGIN_SECRET", "ADMIN_TOKEN"];
 
+/// HS256: the assertion algorithm that reads `ORIGIN_SECRET`, so every secret here is read.
 fn base() -> HashMap<&'static str, String> {
     HashMap::from([
+        ("ASSERTION_ALG", "HS256".to_string()),
         ("SESSION_SECRET", "session-secret-of-at-least-32-bytes-0".to_string()),
         ("ORIGIN_SECRET", "origin-secret-of-at-least-32-bytes-00".to_string()),
     ])
