@@ -40,10 +40,10 @@ pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response
     }
     let refusal = inc.is_cross_site(&cfg).then(|| respond::cross_site(&inc, "cross_site_request"));
     let api_base = cfg.cookie_scope.api_base();
-    if let Some(rest) = own_path(&inc.path, &api_base) {
+    if let Some(rest) = own_path(&inc.path, api_base) {
         return raw(api::route(Request::from(req), &env, &cfg, &inc, rest, refusal).await);
     }
-    if inc.readings.iter().any(|p| own_path(p, &api_base).is_some()) {
+    if inc.readings.iter().any(|p| own_path(p, api_base).is_some()) {
         // `/.sessiongate%2F...`: the gate's namespace under another reading; never forwarded.
         return raw(respond::error(404, "not_found"));
     }

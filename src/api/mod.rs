@@ -63,7 +63,7 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
             // The endpoints' base, where the cookie's Path lets it reach them.
             let js = CLIENT_JS
                 .replace("/*LOGIN_URL*/", inner)
-                .replace("/*API_BASE*/", &cfg.cookie_scope.api_base());
+                .replace("/*API_BASE*/", cfg.cookie_scope.api_base());
             Ok(Answer::Unstamped(Response::builder().with_headers(h).fixed(js.into_bytes())))
         }
         ("GET", ["status"]) => user::status(env, cfg, inc).await.map(Answer::Stamped),

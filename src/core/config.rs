@@ -614,7 +614,7 @@ mod tests {
         let c = parse(&m).unwrap();
         assert_eq!(
             (c.cookie_name.as_str(), c.cookie_scope.api_base()),
-            ("__Secure-session", "/app/.sessiongate".to_string())
+            ("__Secure-session", "/app/.sessiongate")
         );
         m.insert("COOKIE_NAME", "__Host-session".into());
         assert!(parse(&m).unwrap_err().to_string().contains("Path other than /"));

@@ -12,6 +12,8 @@ pub struct CookieScope {
     domain: Option<String>,
     /// `COOKIE_PATH` without a trailing slash (`/` for the root).
     path: String,
+    /// Where the gate's endpoints live for this path (see `api_base`), built once.
+    api_base: String,
 }
 
 /// Why a `COOKIE_DOMAIN`, `COOKIE_PATH` or a name for that scope is refused.
@@ -63,20 +65,23 @@ const PLATFORM_SUFFIXES: [&str; 12] = [
 impl CookieScope {
     /// Host-only, `Path=/`: the `__Host-` scope.
     pub fn host_only() -> Self {
-        CookieScope {
-            domain: None,
-            path: "/".into(),
-        }
+        Self::new(None, "/".into())
+    }
+
+    fn new(domain: Option<String>, path: String) -> Self {
+        let api_base = if path == "/" {
+            "/.sessiongate".into()
+        } else {
+            format!("{path}/.sessiongate")
+        };
+        CookieScope { domain, path, api_base }
     }
 
     /// From `COOKIE_DOMAIN` and `COOKIE_PATH` (`None` when unset).
     pub fn parse(domain: Option<&str>, path: Option<&str>) -> Result<Self, (&'static str, ScopeError)> {
         let domain = domain.map(parse_domain).transpose().map_err(|e| ("COOKIE_DOMAIN", e))?;
         let path = path.map(parse_path).transpose().map_err(|e| ("COOKIE_PATH", e))?;
-        Ok(CookieScope {
-            domain,
-            path: path.unwrap_or_else(|| "/".into()),
-        })
+        Ok(Self::new(domain, path.unwrap_or_else(|| "/".into())))
     }
 
     pub fn domain(&self) -> Option<&str> {
@@ -132,12 +137,8 @@ impl CookieScope {
 
     /// Where the gate's own endpoints live so that the cookie reaches them: under the
     /// cookie's path (`/app/.sessiongate`), or `/.sessiongate` for the root.
-    pub fn api_base(&self) -> String {
-        if self.path == "/" {
-            "/.sessiongate".into()
-        } else {
-            format!("{}/.sessiongate", self.path)
-        }
+    pub fn api_base(&self) -> &str {
+        &self.api_base
     }
 }
 
