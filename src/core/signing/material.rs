@@ -7,12 +7,10 @@
 //! and never echoes key material. Native code turns a `KeyMaterial` into RustCrypto keys
 //! (`key.rs`).
 
+use super::der::{self, oid, Oid};
 use super::Algorithm;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use pkcs8::der::{Decode, Reader, SliceReader};
-use pkcs8::spki::AlgorithmIdentifierRef;
-use pkcs8::ObjectIdentifier;
 use std::fmt;
 
 /// What a key turned out to be, named in config errors (never its bytes).
@@ -175,34 +173,27 @@ fn supported(kind: KeyKind) -> Result<Algorithm, KeyError> {
     kind.algorithm().ok_or(KeyError::Unsupported(kind))
 }
 
-const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
 /// Names a PKCS#8 / SPKI algorithm identifier.
-fn kind_of(alg: ObjectIdentifier, curve: Option<ObjectIdentifier>) -> KeyKind {
+fn kind_of(alg: Oid<'_>, curve: Option<Oid<'_>>) -> KeyKind {
+    let curve_name = |c: Oid<'_>| match c {
+        oid::P384 => "P-384".to_string(),
+        oid::P521 => "P-521".to_string(),
+        oid::SECP256K1 => "secp256k1".to_string(),
+        other => der::dotted(other),
+    };
     match (alg, curve) {
-        (OID_EC, Some(OID_P256)) => KeyKind::P256,
-        (OID_EC, c) => KeyKind::OtherCurve(match c.map(|c| c.to_string()).as_deref() {
-            Some("1.3.132.0.34") => "P-384".into(),
-            Some("1.3.132.0.35") => "P-521".into(),
-            Some("1.3.132.0.10") => "secp256k1".into(),
-            Some(other) => other.into(),
-            None => "(unnamed)".into(),
-        }),
-        (OID_ED25519, _) => KeyKind::Ed25519,
-        (OID_RSA, _) => KeyKind::Rsa,
-        (other, _) => KeyKind::Other(match other.to_string().as_str() {
-            "1.3.101.110" => "X25519".into(),
-            "1.3.101.113" => "Ed448".into(),
-            s => s.into(),
-        }),
+        (oid::EC, Some(oid::P256)) => KeyKind::P256,
+        (oid::EC, c) => KeyKind::OtherCurve(c.map_or_else(|| "(unnamed)".into(), curve_name)),
+        (oid::ED25519, _) => KeyKind::Ed25519,
+        (oid::RSA, _) => KeyKind::Rsa,
+        (oid::X25519, _) => KeyKind::Other("X25519".into()),
+        (oid::ED448, _) => KeyKind::Other("Ed448".into()),
+        (other, _) => KeyKind::Other(der::dotted(other)),
     }
 }
 
 /// The label and DER bytes of one PEM block (RFC 7468: armor lines around base64).
-/// Only the armor is read here; the DER is checked by `algorithm_of` and the importer.
+/// Only the armor is read here; the DER is checked by `der::algorithm_of` and the importer.
 fn pem_block(text: &str) -> Result<(&str, Vec<u8>), KeyError> {
     let mut lines = text.lines().map(str::trim);
     let label = lines
@@ -221,30 +212,13 @@ fn pem_block(text: &str) -> Result<(&str, Vec<u8>), KeyError> {
     Err(KeyError::MalformedPem)
 }
 
-/// The algorithm identifier (OID and curve OID) of a PKCS#8 `PrivateKeyInfo` (after its
-/// version) or an SPKI (first member). The key itself is left to the importer.
-fn algorithm_of(der: &[u8], private: bool) -> Result<(ObjectIdentifier, Option<ObjectIdentifier>), KeyError> {
-    let mut reader = SliceReader::new(der).map_err(|_| KeyError::Invalid)?;
-    let alg = reader
-        .sequence(|r| {
-            if private {
-                let _version = u8::decode(r)?;
-            }
-            let alg = AlgorithmIdentifierRef::decode(r)?;
-            r.read_slice(r.remaining_len())?;
-            Ok((alg.oid, alg.parameters_oid().ok()))
-        })
-        .map_err(|_| KeyError::Invalid)?;
-    reader.finish(alg).map_err(|_| KeyError::Invalid)
-}
-
 fn read_pem(text: &str) -> Result<KeyMaterial, KeyError> {
-    let (label, der) = pem_block(text)?;
+    let (label, bytes) = pem_block(text)?;
     let (kind, private) = match label {
         "PRIVATE KEY" | "PUBLIC KEY" => {
             let private = label == "PRIVATE KEY";
-            let (oid, curve) = algorithm_of(&der, private)?;
-            (kind_of(oid, curve), private)
+            let (alg, curve) = der::algorithm_of(&bytes, private).map_err(|_| KeyError::Invalid)?;
+            (kind_of(alg, curve), private)
         }
         "EC PRIVATE KEY" => return Err(KeyError::Sec1Pem),
         "ENCRYPTED PRIVATE KEY" => return Err(KeyError::EncryptedPem),
@@ -254,7 +228,7 @@ fn read_pem(text: &str) -> Result<KeyMaterial, KeyError> {
     Ok(KeyMaterial {
         algorithm: supported(kind)?,
         private,
-        encoded: if private { Encoded::Pkcs8(der) } else { Encoded::Spki(der) },
+        encoded: if private { Encoded::Pkcs8(bytes) } else { Encoded::Spki(bytes) },
     })
 }
 

@@ -11,6 +11,7 @@
 //! configuration; the gate's Wasm imports them into WebCrypto once per isolate and signs
 //! there (`gate::keys`). `key` holds the RustCrypto keys native code verifies with.
 
+mod der;
 mod key;
 mod material;
 
