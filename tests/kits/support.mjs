@@ -151,7 +151,12 @@ function client(gate) {
       return gate.fetch(p, { cookie: c.cookie, headers: { accept: "application/json", ...headers } });
     },
     async post(p, fields = {}, headers = {}) {
-      const res = await gate.fetch(p, { method: "POST", cookie: c.cookie, headers: { ...FORM, accept: "application/json", ...headers }, body: form(fields) });
+      // As a browser posts a form: with Content-Length (WSGI servers read no chunked body).
+      const body = form(fields);
+      const res = await gate.fetch(p, {
+        method: "POST", cookie: c.cookie, body,
+        headers: { ...FORM, "content-length": String(Buffer.byteLength(body)), accept: "application/json", ...headers },
+      });
       const set = sessionCookie(res);
       if (set !== null) c.cookie = isCleared(res) ? null : set;
       return res;
@@ -170,8 +175,8 @@ async function signIn(gate, username, password) {
   assert.match(html, /name="username"/);
   assert.match(html, /name="password"/);
   const res = await c.post("/login", { username, password });
-  await res.arrayBuffer();
-  assert.equal(res.status, 303, `sign-in of ${username}`);
+  const b = await res.text();
+  assert.equal(res.status, 303, `sign-in of ${username}: ${b}`);
   assert.equal(res.headers.get("location"), "/app");
   assert.ok(c.cookie, "the gate set its session cookie from the login command");
   return c;
