@@ -58,7 +58,7 @@ fi
 # a server come from Debian; Django from PyPI into a virtualenv of its own (.venv-kits,
 # gitignored). Python here may be 3.11, so Django is the 5.2 LTS (6.x needs 3.12).
 ruby_missing=()
-for pkg in ruby ruby-rack ruby-jwt ruby-webrick ruby-minitest; do
+for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest; do
   dpkg -s "$pkg" >/dev/null 2>&1 || ruby_missing+=("$pkg")
 done
 if [ ${#ruby_missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
