@@ -47,16 +47,18 @@ test("sessiongate(headers()): GET or HEAD for a render, POST for a server action
   await assert.rejects(sessiongate(new Headers(), opts), (e) => e.reason === "missing_assertion" && e.status === 401);
 });
 
-test("the proxy: undefined (go on) when verified, 401 JSON otherwise, anonymous paths without an assertion", async () => {
+test("the proxy: undefined (go on) when verified, 401 JSON otherwise, anonymous paths without an assertion; the URL is the assertion's", async () => {
   const proxy = sessiongateProxy({ ...opts, anonymousPaths: ["/public"] });
   const req = async (p, method, token) => new Request(`http://origin.example${p}`, { method, headers: token ? { "x-session-assertion": token } : {} });
-  assert.equal(await proxy(await req("/app", "GET", await sign("GET"))), undefined);
-  let res = await proxy(await req("/app", "POST", await sign("GET")));
+  assert.equal(await proxy(await req("/x", "GET", await sign("GET"))), undefined);
+  let res = await proxy(await req("/x", "POST", await sign("GET")));
   assert.equal(res.status, 401);
   assert.deepEqual(await res.json(), { error: "unauthenticated", reason: "method_mismatch" });
   assert.equal(await proxy(await req("/public", "GET")), undefined);
   res = await proxy(await req("/public", "GET", "x.y.z"));
   assert.deepEqual([res.status, await res.json()], [401, { error: "unauthenticated", reason: "invalid_assertion" }]);
-  res = await proxy(await req("/app", "GET"));
+  res = await proxy(await req("/y", "GET", await sign("GET")));
+  assert.deepEqual([res.status, await res.json()], [401, { error: "unauthenticated", reason: "url_mismatch" }], "issued for /x");
+  res = await proxy(await req("/x", "GET"));
   assert.deepEqual([res.status, await res.json()], [401, { error: "unauthenticated", reason: "missing_assertion" }]);
 });

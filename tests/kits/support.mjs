@@ -340,7 +340,7 @@ export function kitSuite(label, start) {
     await refused(res, "invalid_assertion", "a present but invalid assertion is refused on a public page too");
   });
 
-  test(`${label}: a real assertion replayed directly to another method is refused; X-Session-Data altered or dropped on the way is refused`, async () => {
+  test(`${label}: a real assertion replayed directly to another method or page is refused; X-Session-Data altered or dropped on the way is refused`, async () => {
     const { gate, wire, app } = stack;
     const c = await signIn(gate, "bob", "builder");
     assert.equal((await identityOf(c)).user, "bob");
@@ -351,7 +351,15 @@ export function kitSuite(label, start) {
     let res = await rawFetch(app.url + "/app", { headers: captured });
     assert.equal(res.status, 200, "replayed with the same method");
     assert.equal((await json(res)).user, "bob");
-    // ...but not for another method.
+    // ...but not for another page: not the sensitive one the gate would have stepped up
+    // for, not with another query.
+    for (const p of ["/admin", "/app?x=1", "/public", "/login"]) {
+      res = await rawFetch(app.url + p, { headers: captured });
+      const b = await json(res);
+      assert.equal(res.status, 401, `GET ${p}: ${JSON.stringify(b)}`);
+      assert.deepEqual(b, { error: "unauthenticated", reason: "url_mismatch" }, p);
+    }
+    // ...nor for another method.
     for (const [method, p] of [["POST", "/logout"], ["POST", "/app"], ["DELETE", "/app"]]) {
       res = await rawFetch(app.url + p, { method, headers: { ...captured, ...FORM }, body: "" });
       const b = await json(res);

@@ -1,6 +1,6 @@
 // Verifies what the gate stamped on a request, as the README's origin contract says:
 // the X-Session-Assertion JWT (signature through the gate's JWKS or the HS256 secret,
-// iss, aud, exp, iat, htm equal to the request's method) and X-Session-Data against
+// iss, aud, exp, iat, htm equal to the request's method, htu its path and query) and X-Session-Data against
 // the assertion's data_sha256. Identity is read from the signed claims only, never from
 // the plain X-Session-User / -Roles headers, so nothing a client can write is trusted.
 import crypto from "node:crypto";
@@ -50,7 +50,12 @@ function configure(options) {
     ? createRemoteJWKSet(new URL(jwksUrl), options.jwksOptions)
     : new TextEncoder().encode(secret);
   const algorithms = options.algorithms ?? (jwksUrl !== undefined ? ["ES256", "EdDSA"] : ["HS256"]);
-  return { key, algorithms, audience, issuer: options.issuer ?? ISSUER, leeway: options.clockTolerance ?? LEEWAY_SECONDS };
+  return {
+    key, algorithms, audience,
+    issuer: options.issuer ?? ISSUER,
+    leeway: options.clockTolerance ?? LEEWAY_SECONDS,
+    checkUrl: options.checkUrl !== false,
+  };
 }
 
 /** A network failure reaching the JWKS (jose's JOSE errors carry a `code`; fetch's do not). */
@@ -69,13 +74,42 @@ function sameText(a, b) {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
+function decoded(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a malformed escape: compared as it is
+  }
+}
+
+/** Path and query of a request target (`/p?q`, or absolute), percent-decoded. */
+function target(url) {
+  const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").replace(/#.*$/, "");
+  const q = rest.indexOf("?");
+  return q < 0 ? [decoded(rest), ""] : [decoded(rest.slice(0, q)), decoded(rest.slice(q + 1))];
+}
+
 /**
- * Returns `verify({ method, header })`, where `header(name)` gives a lower-case header's
- * value or undefined. It resolves to the identity or throws a SessiongateError.
+ * Whether the request's target is the one the assertion was issued for (`htu`): path and
+ * query, compared percent-decoded (the gate's URL and the one the origin receives may
+ * escape differently), so a captured assertion cannot be replayed to another page.
+ */
+function sameTarget(htu, url) {
+  if (typeof htu !== "string") return false;
+  const [p1, q1] = target(htu);
+  const [p2, q2] = target(url);
+  return p1 === p2 && q1 === q2;
+}
+
+/**
+ * Returns `verify({ method, header, url })`, where `header(name)` gives a lower-case
+ * header's value or undefined and `url` the request target as received (path and query;
+ * checked against `htu` unless `checkUrl: false`, or when not given). It resolves to the
+ * identity or throws a SessiongateError.
  */
 export function verifier(options = {}) {
   const cfg = configure(options);
-  return async function verify({ method, header }) {
+  return async function verify({ method, header, url }) {
     const token = header("x-session-assertion");
     if (token === undefined || token === null || token === "") {
       throw new SessiongateError("missing_assertion", "no X-Session-Assertion: the request did not come through the gate");
@@ -101,6 +135,9 @@ export function verifier(options = {}) {
     }
     if (payload.htm !== method) {
       throw new SessiongateError("method_mismatch", "X-Session-Assertion was issued for another method");
+    }
+    if (cfg.checkUrl && url !== undefined && !sameTarget(payload.htu, url)) {
+      throw new SessiongateError("url_mismatch", "X-Session-Assertion was issued for another URL");
     }
     const raw = header("x-session-data");
     const claimed = payload.data_sha256;

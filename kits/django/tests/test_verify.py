@@ -87,6 +87,20 @@ class Hs256(unittest.TestCase):
         self.assertEqual(reason(self.v, "GET", headers(none)), "invalid_assertion")
 
 
+class Url(unittest.TestCase):
+    def test_path_and_query_must_be_the_assertions(self):
+        v = Hs256.v
+        token = jwt.encode(claims(htu="http://origin.example/caf%C3%A9?q=a%20b"), SECRET, algorithm="HS256")
+        self.assertEqual(v.verify("GET", headers(token), ("/café", "q=a b")).user, "alice")
+        for target in [("/admin", "q=a b"), ("/café", ""), ("/café/", "q=a b"), ("/x/../café", "q=a b")]:
+            with self.subTest(target):
+                with self.assertRaises(SessiongateError) as cm:
+                    v.verify("GET", headers(token), target)
+                self.assertEqual(cm.exception.reason, "url_mismatch")
+        unchecked = Verifier(secret=SECRET, audience=AUD, check_url=False)
+        self.assertEqual(unchecked.verify("GET", headers(token), ("/admin", "")).user, "alice")
+
+
 class Es256Jwks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -12,6 +12,8 @@ const DATA_BYTES = Symbol("sessiongate.dataBytes");
  * `app.use(sessiongate({ jwksUrl, audience }))`. Without a valid assertion: 401 JSON,
  * unless `anonymous: true`, which lets requests without any assertion through with
  * `req.sessiongate = null` (one that is present but invalid is still refused).
+ * `checkUrl: false` skips comparing the request's path and query with the assertion's
+ * `htu` (for a proxy between gate and origin that rewrites paths).
  * `onError(err, req, res, next)` replaces the 401 / 503 answer; `dataBytes` is the gate's
  * SESSION_DATA_MAX when it is not the default 8000.
  */
@@ -29,7 +31,7 @@ export function sessiongate(options = {}) {
     try {
       // method-override rewrites req.method; the gate signed the method it forwarded.
       const method = req.originalMethod ?? req.method;
-      req.sessiongate = await verify({ method, header: (name) => req.headers[name] });
+      req.sessiongate = await verify({ method, header: (name) => req.headers[name], url: req.originalUrl ?? req.url });
     } catch (err) {
       if (!(err instanceof SessiongateError)) return next(err);
       if (options.onError) return options.onError(err, req, res, next);

@@ -5,7 +5,8 @@
 //   the identity, verified again from the assertion itself (so a route the proxy's
 //   matcher misses is still protected). Given headers() the method is not known: a
 //   server action (Next-Action header) must have been signed for POST, anything else
-//   for GET or HEAD, the methods pages render for.
+//   for GET or HEAD, the methods pages render for; nor is the URL, which the proxy and a
+//   route handler's Request check against the assertion's htu.
 import { verifier, SessiongateError, CommandList, CommandError, build, LIMITS } from "@sessiongate/kit-core";
 
 export { SessiongateError, CommandError, LIMITS };
@@ -14,7 +15,7 @@ const verifiers = new Map();
 
 /** One verifier (and JWKS cache) per configuration, kept for the process. */
 function verifierFor(options) {
-  const key = JSON.stringify([options.jwksUrl, options.secret, options.audience, options.algorithms, options.issuer,
+  const key = JSON.stringify([options.jwksUrl, options.secret, options.audience, options.algorithms, options.issuer, options.checkUrl,
     process.env.SESSIONGATE_JWKS_URL, process.env.SESSIONGATE_SECRET, process.env.SESSIONGATE_AUDIENCE]);
   let v = verifiers.get(key);
   if (!v) {
@@ -39,9 +40,8 @@ export async function sessiongate(source, options = {}) {
   const header = (name) => headers.get(name) ?? undefined;
   if (options.anonymous && !header("x-session-assertion")) return null;
   const verify = verifierFor(options);
-  if (isRequest(src) || options.method) {
-    return verify({ method: options.method ?? src.method, header });
-  }
+  if (isRequest(src)) return verify({ method: src.method, header, url: src.url });
+  if (options.method) return verify({ method: options.method, header });
   // headers() carries no method: the ones this render can be for.
   const allowed = header("next-action") !== undefined ? ["POST"] : ["GET", "HEAD"];
   let last;
@@ -73,7 +73,7 @@ export function sessiongateProxy(options = {}) {
     const path = new URL(request.url).pathname;
     if ((options.anonymous || anonymousPaths.has(path)) && !request.headers.get("x-session-assertion")) return undefined;
     try {
-      await verifierFor(options)({ method: request.method, header: (n) => request.headers.get(n) ?? undefined });
+      await verifierFor(options)({ method: request.method, header: (n) => request.headers.get(n) ?? undefined, url: request.url });
       return undefined;
     } catch (e) {
       if (e instanceof SessiongateError) return refusal(e);

@@ -73,10 +73,25 @@ class Hs256Test < Minitest::Test
     assert_equal [200, ""], [res.status, res.body]
     res = Rack::MockRequest.new(app).get("/public", "HTTP_X_SESSION_ASSERTION" => "x.y.z")
     assert_equal 401, res.status
-    res = Rack::MockRequest.new(app).get("/elevate", "HTTP_X_SESSION_ASSERTION" => sign)
+    res = Rack::MockRequest.new(app).get("/elevate", "HTTP_X_SESSION_ASSERTION" => sign(htu: "http://origin.example/elevate"))
     assert_equal [200, "alice", '[{"action":"elevate"}]'], [res.status, res.body, res.headers["x-session-command"]]
     res = Rack::MockRequest.new(app).post("/app", "HTTP_X_SESSION_ASSERTION" => sign)
     assert_equal '{"error":"unauthenticated","reason":"method_mismatch"}', res.body
+  end
+end
+
+class UrlTest < Minitest::Test
+  def test_path_and_query_must_be_the_assertions
+    token = JWT.encode(claims(htu: "http://origin.example/caf%C3%A9?q=a%20b"), SECRET, "HS256")
+    h = ->(n) { { "X-Session-Assertion" => token }[n] }
+    target = ->(raw) { Sessiongate::Verifier.target(raw) }
+    assert_equal "alice", Hs256Test::V.verify("GET", h, target.call("/caf%c3%a9?q=a b")).user
+    ["/admin?q=a%20b", "/caf%C3%A9", "/caf%C3%A9/?q=a%20b", "/x/../caf%C3%A9?q=a%20b"].each do |raw|
+      err = assert_raises(Sessiongate::Error) { Hs256Test::V.verify("GET", h, target.call(raw)) }
+      assert_equal "url_mismatch", err.reason, raw
+    end
+    unchecked = Sessiongate::Verifier.new(secret: SECRET, audience: AUD, check_url: false)
+    assert_equal "alice", unchecked.verify("GET", h, target.call("/admin")).user
   end
 end
 

@@ -6,10 +6,13 @@ Settings (all optional where the environment has them):
         "AUDIENCE": ...,     # the host of the gate's ORIGIN_URL; env SESSIONGATE_AUDIENCE
         "ANONYMOUS": False,  # True: requests without any assertion pass with request.sessiongate = None
         "DATA_BYTES": 8000,  # the gate's SESSION_DATA_MAX
+        "CHECK_URL": True,   # False: skip comparing path and query with htu (a path-rewriting proxy)
     }
 A view decorated with @allow_anonymous is served without an assertion too (with
 request.sessiongate = None); one that is present but invalid is refused everywhere.
 """
+
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -32,6 +35,7 @@ class SessiongateMiddleware:
             secret=conf.get("SECRET"),
             audience=conf.get("AUDIENCE"),
             algorithms=conf.get("ALGORITHMS"),
+            check_url=conf.get("CHECK_URL", True),
         )
         self.anonymous = bool(conf.get("ANONYMOUS", False))
 
@@ -39,7 +43,9 @@ class SessiongateMiddleware:
         request.sessiongate = None
         request.sessiongate_missing = False
         try:
-            request.sessiongate = self.verifier.verify(request.method, request.headers.get)
+            # request.path: SCRIPT_NAME + PATH_INFO, decoded as the gate's htu is compared.
+            target = (request.path, unquote(request.META.get("QUERY_STRING", "")))
+            request.sessiongate = self.verifier.verify(request.method, request.headers.get, target)
         except SessiongateError as err:
             if err.reason != "missing_assertion":
                 return refusal(err)

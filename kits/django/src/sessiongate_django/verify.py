@@ -1,6 +1,6 @@
 """Verifies what the gate stamped on a request, as the README's origin contract says:
 X-Session-Assertion (signature through the gate's JWKS with PyJWT's PyJWKClient, or the
-HS256 secret; iss, aud, exp, iat, htm equal to the request's method) and X-Session-Data
+HS256 secret; iss, aud, exp, iat, htm equal to the request's method, htu its path and query) and X-Session-Data
 against the assertion's data_sha256. Identity comes from the signed claims only."""
 
 import base64
@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import jwt
 
@@ -60,11 +62,23 @@ def _digest(raw):
     return base64.urlsafe_b64encode(hashlib.sha256(raw.encode("latin-1")).digest()).rstrip(b"=").decode()
 
 
+_ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*", re.IGNORECASE)
+
+
+def _target(url):
+    """Path and query of an absolute URL or a request target, percent-decoded."""
+    rest = _ORIGIN.sub("", url).split("#", 1)[0]
+    path, _, query = rest.partition("?")
+    return unquote(path), unquote(query)
+
+
 class Verifier:
     """`Verifier(jwks_url=... | secret=..., audience=...)`; `verify(method, header)` where
     `header(name)` gives a header's value or None."""
 
-    def __init__(self, jwks_url=None, secret=None, audience=None, issuer=ISSUER, algorithms=None, leeway=LEEWAY_SECONDS):
+    def __init__(
+        self, jwks_url=None, secret=None, audience=None, issuer=ISSUER, algorithms=None, leeway=LEEWAY_SECONDS, check_url=True
+    ):
         if jwks_url is None and secret is None:
             jwks_url = os.environ.get("SESSIONGATE_JWKS_URL") or None
             secret = None if jwks_url else (os.environ.get("SESSIONGATE_SECRET") or None)
@@ -79,6 +93,7 @@ class Verifier:
         if not audience:
             raise ValueError("sessiongate: AUDIENCE (the origin's host as the gate's ORIGIN_URL names it) is required")
         self.audience = audience
+        self.check_url = check_url
         self.issuer = issuer
         self.leeway = leeway
         if jwks_url is not None:
@@ -101,7 +116,9 @@ class Verifier:
         except (jwt.PyJWKClientError, jwt.DecodeError) as e:
             raise SessiongateError("invalid_assertion", f"X-Session-Assertion refused ({type(e).__name__})") from e
 
-    def verify(self, method, header):
+    def verify(self, method, header, target=None):
+        """`target`: the request's (path, query), percent-decoded, compared with the
+        assertion's htu so that a captured assertion cannot be replayed to another page."""
         token = header("X-Session-Assertion")
         if not token:
             raise SessiongateError("missing_assertion", "no X-Session-Assertion: the request did not come through the gate")
@@ -120,6 +137,10 @@ class Verifier:
             raise SessiongateError("invalid_assertion", f"X-Session-Assertion refused ({type(e).__name__})") from e
         if claims["htm"] != method:
             raise SessiongateError("method_mismatch", "X-Session-Assertion was issued for another method")
+        if self.check_url and target is not None:
+            htu = claims.get("htu")
+            if not isinstance(htu, str) or _target(htu) != target:
+                raise SessiongateError("url_mismatch", "X-Session-Assertion was issued for another URL")
         raw = header("X-Session-Data")
         claimed = claims.get("data_sha256")
         if (raw is None) != (claimed is None) or (

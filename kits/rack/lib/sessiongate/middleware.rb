@@ -35,7 +35,8 @@ module Sessiongate
     def verify(env)
       # Rack::MethodOverride rewrites REQUEST_METHOD; the gate signed the method it forwarded.
       method = env["rack.methodoverride.original_method"] || env["REQUEST_METHOD"]
-      @verifier.verify(method, ->(name) { env["HTTP_#{name.upcase.tr('-', '_')}"] })
+      target = Verifier.target("#{env['SCRIPT_NAME']}#{env['PATH_INFO']}?#{env['QUERY_STRING']}")
+      @verifier.verify(method, ->(name) { env["HTTP_#{name.upcase.tr('-', '_')}"] }, target)
     rescue Error => e
       raise unless e.reason == "missing_assertion" && (@anonymous || @anonymous_paths.include?(env["PATH_INFO"]))
 

@@ -9,7 +9,7 @@ require "digest"
 
 # Verifies what the gate stamped on a request, as the README's origin contract says:
 # X-Session-Assertion (signature through the gate's JWKS or the HS256 secret, with the
-# `jwt` gem; iss, aud, exp, iat, htm equal to the request's method) and X-Session-Data
+# `jwt` gem; iss, aud, exp, iat, htm equal to the request's method, htu its path and query) and X-Session-Data
 # against the assertion's data_sha256. Identity comes from the signed claims only.
 module Sessiongate
   ISSUER = "sessiongate"
@@ -76,7 +76,17 @@ module Sessiongate
   class Verifier
     attr_reader :audience
 
-    def initialize(jwks_url: nil, secret: nil, audience: nil, issuer: ISSUER, algorithms: nil, leeway: LEEWAY_SECONDS)
+    ORIGIN = %r{\A[a-z][a-z0-9+.-]*://[^/?#]*}i.freeze
+
+    # Path and query of an absolute URL or a request target, percent-decoded.
+    def self.target(url)
+      path, query = url.sub(ORIGIN, "").split("#", 2).first.to_s.split("?", 2)
+      [::Rack::Utils.unescape_path(path.to_s), ::Rack::Utils.unescape_path(query.to_s)]
+    rescue ArgumentError # malformed escapes or bytes: compared as they are
+      [path.to_s, query.to_s]
+    end
+
+    def initialize(jwks_url: nil, secret: nil, audience: nil, issuer: ISSUER, algorithms: nil, leeway: LEEWAY_SECONDS, check_url: true)
       if jwks_url.nil? && secret.nil?
         jwks_url = ENV["SESSIONGATE_JWKS_URL"].to_s.empty? ? nil : ENV["SESSIONGATE_JWKS_URL"]
         secret = ENV["SESSIONGATE_SECRET"].to_s.empty? ? nil : ENV["SESSIONGATE_SECRET"] if jwks_url.nil?
@@ -91,6 +101,7 @@ module Sessiongate
       raise ArgumentError, "sessiongate: audience (the origin's host as the gate's ORIGIN_URL names it) is required" if audience.to_s.empty?
 
       @audience = audience
+      @check_url = check_url
       @issuer = issuer
       @leeway = leeway
       if jwks_url
@@ -103,8 +114,10 @@ module Sessiongate
       end
     end
 
-    # `header` maps a header name ("X-Session-Data") to its value or nil.
-    def verify(method, header)
+    # `header` maps a header name ("X-Session-Data") to its value or nil; `target` is the
+    # request's [path, query], percent-decoded, compared with the assertion's htu so that
+    # a captured assertion cannot be replayed to another page.
+    def verify(method, header, target = nil)
       token = header.call("X-Session-Assertion")
       raise Error.new("missing_assertion", "no X-Session-Assertion: the request did not come through the gate") if token.nil? || token.empty?
 
@@ -112,6 +125,10 @@ module Sessiongate
       now = Time.now.to_i
       raise Error.new("invalid_assertion", "X-Session-Assertion issued in the future") unless claims["iat"].is_a?(Integer) && claims["iat"] <= now + @leeway
       raise Error.new("method_mismatch", "X-Session-Assertion was issued for another method") unless claims["htm"] == method
+
+      if @check_url && target && !(claims["htu"].is_a?(String) && Verifier.target(claims["htu"]) == target)
+        raise Error.new("url_mismatch", "X-Session-Assertion was issued for another URL")
+      end
 
       raw = header.call("X-Session-Data")
       claimed = claims["data_sha256"]
