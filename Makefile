@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy test-docs test-fuzz-build fuzz mutants bench profile scan fmt lint clean
+.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy test-docs test-kits test-fuzz-build fuzz mutants bench profile scan fmt lint clean
 
 help:
 	@echo "make dev    run the gate on http://127.0.0.1:8787 in front of the demo origin"
@@ -43,6 +43,10 @@ test-browser:
 test-scan:
 	@echo "== tier 4: sessiongate-scan against the demo origin, the gate and a weak server"
 	node --test --test-concurrency=1 --test-reporter=spec tests/scan/
+
+test-kits:
+	@echo "== tier 6: origin kits (Express, Next.js, Django, Rack) behind the real gate"
+	@bash scripts/test-kits.sh
 
 test-docs:
 	node --test --test-reporter=spec tests/docs/

@@ -54,6 +54,31 @@ if [ ${#missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The origin kits' example applications (kits/, tier 6). Ruby, Rack, the `jwt` gem and
+# a server come from Debian; Django from PyPI into a virtualenv of its own (.venv-kits,
+# gitignored). Python here may be 3.11, so Django is the 5.2 LTS (6.x needs 3.12).
+ruby_missing=()
+for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || ruby_missing+=("$pkg")
+done
+if [ ${#ruby_missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  say "installing Debian packages for the Rack kit: ${ruby_missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${ruby_missing[@]}" >/dev/null
+fi
+KITS_PY_PINS="Django==5.2.19 PyJWT==2.15.1 cryptography==50.0.2"
+kits_venv=.venv-kits
+kits_want="$(python3 --version 2>&1) $KITS_PY_PINS"
+if [ ! -x "$kits_venv/bin/python" ] || [ "$(cat "$kits_venv/.pins" 2>/dev/null)" != "$kits_want" ]; then
+  say "creating the Django kit's virtualenv ($kits_venv: $KITS_PY_PINS)"
+  rm -rf "$kits_venv"
+  python3 -m venv "$kits_venv"
+  # shellcheck disable=SC2086 # the pins are separate words
+  "$kits_venv/bin/pip" install --quiet --disable-pip-version-check $KITS_PY_PINS
+  echo "$kits_want" > "$kits_venv/.pins"
+fi
+
 # Local secrets for wrangler dev, from the example (fake values, never committed).
 if [ ! -f .dev.vars ]; then
   say "creating .dev.vars from .dev.vars.example (local development secrets)"

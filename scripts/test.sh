@@ -31,13 +31,19 @@ tier "tier 3: real Chromium against the gate and the demo origin" \
 tier "tier 4: sessiongate-scan against the demo origin, the gate and a weak server" \
   node --test --test-concurrency=1 --test-reporter=spec tests/scan/
 tier "tier 5: wrangler deploy --dry-run" bash scripts/deploy-dry-run.sh
+tier "tier 6: origin kits (Express, Next.js, Django, Rack) behind the real gate" bash scripts/test-kits.sh
 
 # Sum the runners' own counts: cargo's "test result: ... N passed; M failed" and node's
-# "ℹ pass N" / "ℹ fail M"; the fuzz-target check and the dry run count as one check each.
+# "ℹ pass N" / "ℹ fail M", Python unittest's "Ran N tests" / "FAILED (failures=F, errors=E)"
+# and minitest's "N runs, A assertions, F failures, E errors"; the fuzz-target check and
+# the dry run count as one check each.
 read -r passed failed < <(cat "$log"/*.log | awk '
   /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i } }
   /^ℹ pass [0-9]+$/ { p += $3 }
   /^ℹ fail [0-9]+$/ { f += $3 }
+  /^Ran [0-9]+ tests? in / { p += $2 }
+  /^FAILED \(/ { n = split($0, kv, /[(), =]+/); for (i = 1; i < n; i++) if (kv[i] == "failures" || kv[i] == "errors") { p -= kv[i+1]; f += kv[i+1] } }
+  /^[0-9]+ runs, [0-9]+ assertions, [0-9]+ failures, [0-9]+ errors/ { p += $1 - $5 - $7; f += $5 + $7 }
   END { print p + 0, f + 0 }')
 if grep -q "^ *Finished" "$log"/tier_1b*.log 2>/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if grep -q "deploy dry-run ok" "$log"/tier_5*.log 2>/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

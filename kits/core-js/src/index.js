@@ -1,0 +1,5 @@
+// The parts every Node kit shares: verifying what the gate sent (verify.js) and
+// composing what the application tells it (commands.js). Framework kits only adapt
+// these to their request and response objects.
+export { verifier, SessiongateError } from "./verify.js";
+export { CommandList, CommandError, checkCommand, build, asciiJson, LIMITS } from "./commands.js";

@@ -1,0 +1,43 @@
+"""sessiongate for Django: verify what the gate sends, write what the application tells it.
+
+    MIDDLEWARE = [..., "sessiongate_django.SessiongateMiddleware"]
+    SESSIONGATE = {"JWKS_URL": "https://app.example.com/.sessiongate/jwks.json", "AUDIENCE": "origin.example.com"}
+"""
+
+from .commands import (
+    LIMITS,
+    CommandError,
+    CommandList,
+    check_command,
+    elevate,
+    login,
+    logout,
+    logout_all,
+    logout_others,
+    regenerate,
+    set_data,
+)
+from .decorators import allow_anonymous, login_required, role_required
+from .middleware import SessiongateMiddleware
+from .verify import Identity, SessiongateError, Verifier
+
+__all__ = [
+    "LIMITS",
+    "CommandError",
+    "CommandList",
+    "Identity",
+    "SessiongateError",
+    "SessiongateMiddleware",
+    "Verifier",
+    "allow_anonymous",
+    "check_command",
+    "elevate",
+    "login",
+    "login_required",
+    "logout",
+    "logout_all",
+    "logout_others",
+    "regenerate",
+    "role_required",
+    "set_data",
+]
