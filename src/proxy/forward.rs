@@ -39,7 +39,9 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     if !inc.client.ip.is_empty() {
         out.set("x-forwarded-for", &inc.client.ip);
     }
-    out.set("x-forwarded-host", &inc.host);
+    // Host and port as the client addressed the gate (what a redirect back must use).
+    let authority = inc.own_origin.split_once("://").map_or("", |(_, a)| a);
+    out.set("x-forwarded-host", authority.rsplit('@').next().unwrap_or(authority));
     out.set("x-forwarded-proto", if inc.https { "https" } else { "http" });
 
     let mut claims = Claims::new(aud, now, inc.method(), url);

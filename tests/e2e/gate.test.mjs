@@ -84,6 +84,8 @@ test("a valid session reaches the origin with identity, a verified assertion and
   assert.ok(Math.abs(Number(id.authTime) - Date.now() / 1000) < 10);
   assert.equal(rec.headers.cookie, "theme=dark; lang=en", "gate cookie removed, others kept");
   assert.equal(rec.headers["x-forwarded-for"], "203.0.113.10", "client address from CF-Connecting-IP, spoofed XFF dropped");
+  assert.equal(rec.headers["x-forwarded-host"], new URL(gate.base).host, "the host and port the client addressed");
+  assert.equal(rec.headers["x-forwarded-proto"], "http");
   const { payload } = await jwtVerify(id.assertion, new TextEncoder().encode(SECRETS.ORIGIN_SECRET), { issuer: "sessiongate", audience: "127.0.0.1" });
   assert.equal(payload.sub, "alice");
   assert.equal(payload.sid, id.id);
