@@ -85,13 +85,29 @@ export async function readBody(req, max, tooLarge) {
 
 /**
  * The request to the origin: the client's headers minus `drop`, plus `set`; body and
- * method as sent; redirects passed through. The deadline covers the time to the
- * response headers only: the timer is cleared once they arrive, so a long body
- * (a download, a stream) is never cut.
+ * method as sent; redirects passed through. `signed`, when given, is [name, signer,
+ * input]: the header `name` gets the value `signer(input)` resolves to (WebCrypto signs
+ * here, so the hot path awaits one promise instead of two); when signing fails nothing
+ * is sent and the promise rejects with `signFailed`. The deadline covers the time to the
+ * response headers only: the timer is cleared once they arrive, so a long body (a
+ * download, a stream) is never cut.
  */
-export function forward(req, url, drop, set, timeoutMs, timedOut) {
+export function forward(req, url, drop, set, timeoutMs, timedOut, signed, signFailed) {
+  const headers = edit(req.headers, drop, set, "");
+  if (!signed) return send(req, url, headers, timeoutMs, timedOut);
+  const [name, signer, input] = signed;
+  return signer(input).then(
+    (value) => {
+      headers.set(name, value);
+      return send(req, url, headers, timeoutMs, timedOut);
+    },
+    () => Promise.reject(signFailed),
+  );
+}
+
+function send(req, url, headers, timeoutMs, timedOut) {
   const ctl = new AbortController();
-  const init = { method: req.method, headers: edit(req.headers, drop, set, ""), redirect: "manual", signal: ctl.signal };
+  const init = { method: req.method, headers, redirect: "manual", signal: ctl.signal };
   if (req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

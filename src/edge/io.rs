@@ -15,7 +15,16 @@ extern "C" {
     #[wasm_bindgen(js_name = readResponse)]
     fn read_response_js(resp: &web_sys::Response, prefix: &str, listed: &str, command: &str) -> String;
     #[wasm_bindgen(js_name = forward)]
-    fn forward_js(req: &web_sys::Request, url: &str, drop: &str, set: &str, timeout_ms: f64, timed_out: &str) -> js_sys::Promise;
+    fn forward_js(
+        req: &web_sys::Request,
+        url: &str,
+        drop: &str,
+        set: &str,
+        timeout_ms: f64,
+        timed_out: &str,
+        signed: &JsValue,
+        sign_failed: &str,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = finish)]
     fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
     #[wasm_bindgen(js_name = readBody)]
@@ -32,6 +41,8 @@ const ABSENT: &str = "\0";
 const ORIGIN_TIMEOUT: &str = "sessiongate:origin_timeout";
 /// The rejection value `readBody` is told to use past its bound.
 const BODY_TOO_LARGE: &str = "sessiongate:body_too_large";
+/// The rejection value `forward` is told to use when WebCrypto cannot sign.
+const SIGN_FAILED: &str = "sessiongate:sign_failed";
 
 /// Header edits, built in Rust and applied in one call (or onto a `worker::Headers`
 /// for the gate's own responses).
@@ -40,7 +51,13 @@ pub struct Edits {
     drop: Vec<String>,
     set: Vec<(String, String)>,
     append: Vec<(String, String)>,
+    /// A header whose value WebCrypto signs on the way out (`forward`): see
+    /// `keys::Assertion::Unsigned`.
+    signed: Option<SignedHeader>,
 }
+
+/// `[name, signer, input]` for io.js: `signer(input)` resolves to the header's value.
+struct SignedHeader(js_sys::Array);
 
 /// `name\nvalue\n...`; a CR, LF or NUL in a value (which the runtime would reject
 /// anyway) becomes a space, so it can never shift the list.
@@ -73,6 +90,11 @@ impl Edits {
     }
     pub fn append(&mut self, name: &str, value: &str) {
         self.append.push((name.to_string(), value.to_string()));
+    }
+    /// Sets `name` to what `signer(input)` resolves to, when the request is forwarded.
+    pub fn set_signed(&mut self, name: &str, signer: &JsValue, input: &str) {
+        let job = js_sys::Array::of3(&JsValue::from_str(name), signer, &JsValue::from_str(input));
+        self.signed = Some(SignedHeader(job));
     }
     pub fn apply_to(&self, h: &worker::Headers) -> worker::Result<()> {
         for name in &self.drop {
@@ -169,6 +191,8 @@ pub async fn read_body(req: &web_sys::Request, max: usize) -> Result<String, Bod
 pub enum ForwardError {
     Timeout,
     Failed(String),
+    /// WebCrypto could not sign a header of `Edits::set_signed`: nothing was sent.
+    Unsigned,
 }
 
 pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, ForwardError> {
@@ -179,6 +203,8 @@ pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_m
         &pairs(&edits.set),
         timeout_ms as f64,
         ORIGIN_TIMEOUT,
+        edits.signed.as_ref().map_or(&JsValue::UNDEFINED, |s| &s.0),
+        SIGN_FAILED,
     );
     match JsFuture::from(call).await {
         Ok(v) => v
@@ -186,6 +212,7 @@ pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_m
             .map_err(|_| ForwardError::Failed("fetch returned no Response".into())),
         Err(e) => match e.as_string() {
             Some(s) if s == ORIGIN_TIMEOUT => Err(ForwardError::Timeout),
+            Some(s) if s == SIGN_FAILED => Err(ForwardError::Unsigned),
             Some(s) => Err(ForwardError::Failed(s)),
             None => Err(ForwardError::Failed(format!("{e:?}"))),
         },

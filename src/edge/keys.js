@@ -75,7 +75,21 @@ async function importOne(alg, format, data, isPrivate, previous) {
 }
 
 /**
- * The signing key and the JWKS: {key, kid, previousKid, jwks} with `jwks` the body of
+ * `signer(input)` resolves to the JWS `input.signature` (base64url of the 64-byte
+ * signature: ES256's r || s, what WebCrypto's ECDSA returns, or Ed25519's).
+ */
+function signerFor(alg, key) {
+  const params = ALGORITHMS[alg].sign;
+  const encoder = new TextEncoder();
+  return async (input) => {
+    const sig = await crypto.subtle.sign(params, key, encoder.encode(input));
+    if (sig.byteLength !== 64) throw new Error(`a ${sig.byteLength}-byte signature`);
+    return `${input}.${b64url(sig)}`;
+  };
+}
+
+/**
+ * The signer and the JWKS: {signer, kid, previousKid, jwks} with `jwks` the body of
  * /.sessiongate/jwks.json (current first). Thrown errors carry `previous` (which
  * variable) and a message without key material.
  */
@@ -83,10 +97,5 @@ export async function importKeys(alg, format, data, prevAlg, prevFormat, prevDat
   const current = await importOne(alg, format, data, true, false);
   const keys = [current.jwk];
   if (prevAlg) keys.push((await importOne(prevAlg, prevFormat, prevData, prevPrivate, true)).jwk);
-  return { key: current.key, kid: current.jwk.kid, previousKid: keys[1]?.kid ?? "", jwks: JSON.stringify({ keys }) };
-}
-
-/** The 64-byte JWS signature of `data` (ES256: r || s, what WebCrypto's ECDSA returns). */
-export async function sign(alg, key, data) {
-  return new Uint8Array(await crypto.subtle.sign(ALGORITHMS[alg].sign, key, data));
+  return { signer: signerFor(alg, current.key), kid: current.jwk.kid, previousKid: keys[1]?.kid ?? "", jwks: JSON.stringify({ keys }) };
 }

@@ -1,13 +1,12 @@
 //! This isolate's assertion signer: the configured keys imported into the runtime's
 //! WebCrypto once (on first use, then cached like the configuration), the header and the
-//! JWKS body built once, and one `crypto.subtle.sign` per forwarded request.
+//! JWKS body built once, and one `crypto.subtle.sign` per forwarded request, made by
+//! `io::forward` on its way to the origin (so the request awaits one promise, not two).
 //! HS256 stays synchronous in Rust under `ORIGIN_SECRET`.
 
 use crate::core::assertion::{self, Claims};
 use crate::core::config::{Config, ConfigError};
 use crate::core::signing::{self, Algorithm, KeyMaterial};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::js_sys;
@@ -26,22 +25,26 @@ extern "C" {
         prev_data: &[u8],
         prev_private: bool,
     ) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = sign)]
-    fn sign_js(alg: &str, key: &JsValue, data: &[u8]) -> js_sys::Promise;
 }
 
 /// Why no assertion could be made.
 pub enum KeyFailure {
     /// The key could not be imported: reported like any configuration error.
     Config(ConfigError),
-    /// WebCrypto failed to sign (or HS256 had no secret): an internal error.
+    /// HS256 had no secret: an internal error.
     Sign(String),
 }
 
+/// An `X-Session-Assertion`: signed (HS256, in Rust), or its signing input and the
+/// WebCrypto signer that completes it (`io::Edits::set_signed`).
+pub enum Assertion {
+    Signed(String),
+    Unsigned { signer: JsValue, input: String },
+}
+
 struct Imported {
-    alg: Algorithm,
-    /// The non-extractable signing `CryptoKey`.
-    key: JsValue,
+    /// keys.js's `signer(input)` over the non-extractable signing `CryptoKey`.
+    signer: JsValue,
     header_b64: String,
     jwks_json: String,
 }
@@ -82,8 +85,7 @@ async fn import_all(alg: Algorithm, current: &KeyMaterial, previous: Option<&Key
         return Err(signing::same_key_error());
     }
     Ok(Imported {
-        alg,
-        key: field(&obj, "key"),
+        signer: field(&obj, "signer"),
         header_b64: signing::header_b64(alg, &kid),
         jwks_json: text("jwks"),
     })
@@ -106,27 +108,21 @@ async fn imported(cfg: &Config) -> Option<Result<Rc<Imported>, ConfigError>> {
     Some(result)
 }
 
-/// The `X-Session-Assertion` for `claims`.
-pub async fn assertion(cfg: &Config, claims: &Claims) -> Result<String, KeyFailure> {
+/// The `X-Session-Assertion` for `claims`: signed now with HS256, left to WebCrypto
+/// on the way out with ES256 and EdDSA.
+pub async fn assertion(cfg: &Config, claims: &Claims) -> Result<Assertion, KeyFailure> {
     let Some(keys) = imported(cfg).await else {
         let secret = cfg
             .origin_secret
             .as_ref()
             .ok_or_else(|| KeyFailure::Sign("HS256 without ORIGIN_SECRET".into()))?;
-        return Ok(assertion::sign(claims, secret.bytes()));
+        return Ok(Assertion::Signed(assertion::sign(claims, secret.bytes())));
     };
     let keys = keys.map_err(KeyFailure::Config)?;
-    let mut out = assertion::signing_input(&keys.header_b64, claims);
-    let sig = JsFuture::from(sign_js(keys.alg.name(), &keys.key, out.as_bytes()))
-        .await
-        .map_err(|_| KeyFailure::Sign("WebCrypto could not sign the assertion".into()))?;
-    let sig = js_sys::Uint8Array::new(&sig).to_vec();
-    if sig.len() != 64 {
-        return Err(KeyFailure::Sign(format!("a {}-byte signature", sig.len())));
-    }
-    out.push('.');
-    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
-    Ok(out)
+    Ok(Assertion::Unsigned {
+        signer: keys.signer.clone(),
+        input: assertion::signing_input(&keys.header_b64, claims),
+    })
 }
 
 /// The body of `/.sessiongate/jwks.json`: `{"keys":[]}` with HS256.

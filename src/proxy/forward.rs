@@ -6,9 +6,11 @@ use crate::core::config::{self, Config};
 use crate::core::cookie;
 use crate::core::headers::{ascii_json, dropped_from_client, identity_value};
 use crate::edge::io::Edits;
-use crate::edge::keys::{self, KeyFailure};
+use crate::edge::keys::{self, Assertion, KeyFailure};
 use crate::edge::request::Incoming;
 use crate::edge::validate::Live;
+
+const ASSERTION_HEADER: &str = "x-session-assertion";
 
 /// The origin URL for this request and the audience of the assertion: the origin's
 /// host, or with COOKIE_DOMAIN (one gate for several hosts) the host that was asked, so
@@ -27,7 +29,8 @@ pub fn target(cfg: &Config, inc: &Incoming) -> (String, String) {
 
 /// The header edits that turn the client's request into the origin's: the client's
 /// own copies of anything the gate vouches for are dropped, the gate's are set.
-/// Fails only if the assertion cannot be signed: then nothing is forwarded.
+/// Fails only if the assertion cannot be made: then nothing is forwarded. With ES256
+/// and EdDSA it is signed by `io::forward`, which fails the same way.
 pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str, aud: &str, now: u64) -> Result<Edits, KeyFailure> {
     let mut out = Edits::default();
     for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
@@ -69,7 +72,10 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
             out.set("x-session-data", &data);
         }
     }
-    out.set("x-session-assertion", &keys::assertion(cfg, &claims).await?);
+    match keys::assertion(cfg, &claims).await? {
+        Assertion::Signed(token) => out.set(ASSERTION_HEADER, &token),
+        Assertion::Unsigned { signer, input } => out.set_signed(ASSERTION_HEADER, &signer, &input),
+    }
     Ok(out)
 }
 

@@ -150,6 +150,8 @@ fn origin_failed(cfg: &Config, failure: ForwardError) -> Result<Response> {
             log::failure("origin_unreachable", &detail);
             respond::error_detail(502, "origin_unreachable", "the origin could not be reached")
         }
+        // As when the assertion cannot be made before forwarding: nothing was sent.
+        ForwardError::Unsigned => Err(worker::Error::RustError("WebCrypto could not sign the assertion".into())),
     }
 }
 
