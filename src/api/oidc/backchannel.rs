@@ -67,14 +67,19 @@ pub async fn backchannel(mut req: Request, env: &worker::Env, cfg: &Config, s: &
         key: lr.jti.clone(),
         until: lr.replay_until,
     };
-    match kv::call(env, cfg, &object_name("jti", &[&s.issuer]), &claim).await {
+    let jtis = object_name("jti", &[&s.issuer]);
+    match kv::call(env, cfg, &jtis, &claim).await {
         Ok(KvResponse::Claimed(true)) => {}
         Ok(_) => return invalid(&logout_token::LogoutTokenError::Replayed.to_string()),
         Err(e) => return store_down(e),
     }
     match end_named(env, cfg, s, inc, &lr).await {
         Ok(count) => respond::json(200, &json!({ "ended": count })),
-        Err(e) => store_down(e),
+        Err(e) => {
+            // Not done: the provider's retry of this token must not be taken for a replay.
+            let _ = kv::call(env, cfg, &jtis, &KvRequest::Take { key: lr.jti.clone() }).await;
+            store_down(e)
+        }
     }
 }
 
