@@ -24,11 +24,11 @@ fn down(e: impl std::fmt::Display) -> StoreError {
 pub async fn call(env: &Env, cfg: &Config, name: &str, msg: &KvRequest) -> Result<KvResponse, StoreError> {
     let ns = env.durable_object(STORE_BINDING).map_err(down)?;
     let stub = ns.id_from_name(name).map_err(down)?.get_stub().map_err(down)?;
-    let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("kv request", e))?;
+    let body = msg.to_wire();
     let timeout = cfg.store_timeout_ms.min(u32::MAX as u64) as u32;
     let text = JsFuture::from(kv_call_js(&stub.into_rpc::<JsValue>(), KV_URL, &body, timeout))
         .await
         .map_err(|e| StoreError::Unavailable(e.as_string().unwrap_or_else(|| "kv call failed".into())))?;
     let text = text.as_string().unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| StoreError::decode("kv reply", e))
+    KvResponse::from_wire(&text).ok_or_else(|| StoreError::Unexpected("garbled kv reply".into()))
 }

@@ -70,15 +70,14 @@ impl SessionStore {
 impl SessionStore {
     /// Edge sign-in's records (`store::kv`): an object of their own, never a session's.
     async fn kv(&self, text: String) -> Result<Response> {
-        let msg: KvRequest = match serde_json::from_str(&text) {
-            Ok(m) => m,
-            Err(e) => return json_error(400, &format!("bad kv request: {e}")),
+        let Some(msg) = KvRequest::from_wire(&text) else {
+            return json_error(400, "bad kv request");
         };
         let (answer, until) = kv::handle(&self.state.storage().sql(), msg, platform::now())?;
         if let Some(u) = until {
             self.alarm_at(u).await?;
         }
-        json_text(&answer)
+        Response::ok(answer.to_wire())
     }
 
     /// An alarm no later than `at` (Unix seconds).

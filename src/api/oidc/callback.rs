@@ -55,7 +55,7 @@ async fn take_flow(env: &Env, cfg: &Config, inc: &Incoming, q: &[(String, String
     };
     let take = KvRequest::Take { key: state.to_string() };
     let record = match kv::call(env, cfg, &object_name("flow", &[state]), &take).await {
-        Ok(KvResponse::Value(Some(v))) => serde_json::from_str::<FlowRecord>(&v).ok(),
+        Ok(KvResponse::Value(Some(v))) => FlowRecord::decode(&v),
         Ok(_) => None,
         Err(e) => return Err(store_down(e)),
     };

@@ -45,7 +45,7 @@ pub async fn login(env: &Env, cfg: &Config, s: &OidcSettings, inc: &Incoming) ->
     };
     let put = KvRequest::Put {
         key: f.state.clone(),
-        value: serde_json::to_string(&record).map_err(|e| worker::Error::RustError(e.to_string()))?,
+        value: record.encode(),
         until: now + FLOW_LIFETIME,
     };
     if let Err(e) = kv::call(env, cfg, &object_name("flow", &[&f.state]), &put).await {

@@ -4,7 +4,7 @@
 //! authentication the gate will use.
 
 use super::provider_url_problem;
-use serde::Deserialize;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 /// How the gate authenticates at the token endpoint.
@@ -47,18 +47,16 @@ pub enum DiscoveryError {
     NoClientAuth,
 }
 
-#[derive(Deserialize)]
-struct Wire {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    jwks_uri: String,
-    userinfo_endpoint: Option<String>,
-    end_session_endpoint: Option<String>,
-    #[serde(default)]
-    authorization_response_iss_parameter_supported: bool,
-    token_endpoint_auth_methods_supported: Option<Vec<String>>,
-    code_challenge_methods_supported: Option<Vec<String>>,
+/// Read through `serde_json::Value` rather than a derived struct: the Wasm already holds
+/// `Value`'s parser, and each derived one adds kilobytes (the size budget).
+fn text(m: &Map<String, Value>, k: &str) -> Option<String> {
+    m.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn list(m: &Map<String, Value>, k: &str) -> Option<Vec<String>> {
+    m.get(k)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
 }
 
 fn endpoint(name: &'static str, url: String) -> Result<String, DiscoveryError> {
@@ -71,16 +69,18 @@ fn endpoint(name: &'static str, url: String) -> Result<String, DiscoveryError> {
 /// Parses and checks a discovery document for `issuer` (compared exactly, §4.3).
 /// `has_secret`: whether `OIDC_CLIENT_SECRET` is set.
 pub fn parse(text: &str, issuer: &str, has_secret: bool) -> Result<Discovery, DiscoveryError> {
-    let w: Wire = serde_json::from_str(text).map_err(|_| DiscoveryError::Malformed)?;
-    if w.issuer != issuer {
-        return Err(DiscoveryError::IssuerMismatch(w.issuer.chars().take(200).collect()));
+    let m: Map<String, Value> = serde_json::from_str(text).map_err(|_| DiscoveryError::Malformed)?;
+    let field = |k: &str| self::text(&m, k).ok_or(DiscoveryError::Malformed);
+    let found_issuer = field("issuer")?;
+    if found_issuer != issuer {
+        return Err(DiscoveryError::IssuerMismatch(found_issuer.chars().take(200).collect()));
     }
-    if let Some(methods) = &w.code_challenge_methods_supported {
+    if let Some(methods) = list(&m, "code_challenge_methods_supported") {
         if !methods.iter().any(|m| m == "S256") {
             return Err(DiscoveryError::NoS256);
         }
     }
-    let client_auth = match (has_secret, &w.token_endpoint_auth_methods_supported) {
+    let client_auth = match (has_secret, &list(&m, "token_endpoint_auth_methods_supported")) {
         (false, _) => ClientAuth::None,
         // Absent: client_secret_basic is the default (Discovery §3).
         (true, None) => ClientAuth::Basic,
@@ -88,14 +88,15 @@ pub fn parse(text: &str, issuer: &str, has_secret: bool) -> Result<Discovery, Di
         (true, Some(m)) if m.iter().any(|x| x == "client_secret_post") => ClientAuth::Post,
         (true, Some(_)) => return Err(DiscoveryError::NoClientAuth),
     };
+    let optional = |k: &'static str| self::text(&m, k).map(|u| endpoint(k, u)).transpose();
     Ok(Discovery {
-        issuer: w.issuer,
-        authorization_endpoint: endpoint("authorization_endpoint", w.authorization_endpoint)?,
-        token_endpoint: endpoint("token_endpoint", w.token_endpoint)?,
-        jwks_uri: endpoint("jwks_uri", w.jwks_uri)?,
-        userinfo_endpoint: w.userinfo_endpoint.map(|u| endpoint("userinfo_endpoint", u)).transpose()?,
-        end_session_endpoint: w.end_session_endpoint.map(|u| endpoint("end_session_endpoint", u)).transpose()?,
-        iss_parameter: w.authorization_response_iss_parameter_supported,
+        issuer: found_issuer,
+        authorization_endpoint: endpoint("authorization_endpoint", field("authorization_endpoint")?)?,
+        token_endpoint: endpoint("token_endpoint", field("token_endpoint")?)?,
+        jwks_uri: endpoint("jwks_uri", field("jwks_uri")?)?,
+        userinfo_endpoint: optional("userinfo_endpoint")?,
+        end_session_endpoint: optional("end_session_endpoint")?,
+        iss_parameter: m.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)),
         client_auth,
     })
 }
