@@ -1,21 +1,20 @@
 // Edge sign-in test support: a real OpenID provider (panva's oidc-provider, pinned in
-// package.json) on loopback with a confidential client, PKCE, back-channel logout and
-// its development login screens, driven with plain HTTP and a small cookie jar.
+// package.json, configured as the demo's: demo/idp.mjs) on loopback with a confidential
+// client, PKCE, back-channel logout and its development login screens, driven with plain
+// HTTP and a small cookie jar.
 // Not a test file itself (node --test only picks up *.test.mjs).
 import http from "node:http";
 import assert from "node:assert/strict";
 import Provider from "oidc-provider";
 import { rawFetch } from "./harness.mjs";
+import { demoProviderConfig, DEMO_ACCOUNTS } from "../../demo/idp.mjs";
 
 export const CLIENT_ID = "sessiongate-test";
 export const CLIENT_SECRET = "test-client-secret-0123456789abcdef";
 export const FLOW_COOKIE = "__Host-sessiongate-oidc-";
 
-/** The demo accounts: any password is accepted by the development login screen. */
-export const ACCOUNTS = {
-  alice: { email: "alice@example.test", name: "Alice Liddell", roles: ["admin", "ops"] },
-  bob: { email: "bob@example.test", name: "Bob Builder", roles: ["user"] },
-};
+/** The demo accounts (demo/idp.mjs): any password is accepted by the development login screen. */
+export const ACCOUNTS = DEMO_ACCOUNTS;
 
 /** A cookie jar for one browser's provider cookies (names only; every cookie is sent). */
 export class Jar {
@@ -44,36 +43,7 @@ export async function startIdp() {
     backchannel: [],
     /** Registers the gate (redirect, back-channel and post-logout URIs) as the client. */
     configure(gateBase) {
-      const provider = new Provider(issuer, {
-        clients: [{
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          redirect_uris: [`${gateBase}/.sessiongate/oidc/callback`],
-          post_logout_redirect_uris: [`${gateBase}/`],
-          backchannel_logout_uri: `${gateBase}/.sessiongate/oidc/backchannel-logout`,
-          backchannel_logout_session_required: true,
-          grant_types: ["authorization_code"],
-          response_types: ["code"],
-          token_endpoint_auth_method: "client_secret_basic",
-        }],
-        features: {
-          devInteractions: { enabled: true },
-          backchannelLogout: { enabled: true },
-          rpInitiatedLogout: { enabled: true },
-        },
-        pkce: { required: () => true },
-        claims: { openid: ["sub", "roles"], email: ["email"], profile: ["name"] },
-        cookies: { keys: ["oidc-test-cookie-key-0123456789abcdef"] },
-        // The provider refuses to call special-use addresses (SSRF protection); here the
-        // gate's back-channel logout URI is on loopback, so its dispatcher is left out.
-        fetch: (url, options) => {
-          const { dispatcher, ...rest } = options;
-          return globalThis.fetch(url, rest);
-        },
-        async findAccount(ctx, id) {
-          return { accountId: id, async claims() { return { sub: id, ...(ACCOUNTS[id] ?? { email: `${id}@example.test`, name: id, roles: [] }) }; } };
-        },
-      });
+      const provider = new Provider(issuer, demoProviderConfig({ gateUrl: gateBase, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }));
       provider.on("backchannel.success", (ctx, client, accountId, sid) => idp.backchannel.push({ ok: true, accountId, sid }));
       provider.on("backchannel.error", (ctx, err, client, accountId, sid) => idp.backchannel.push({ ok: false, error: String(err), accountId, sid }));
       const cb = provider.callback();
