@@ -103,17 +103,18 @@ pub async fn logout(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response>
     logged_out(cfg, inc, ended.and_then(|s| s.idp)).await
 }
 
-/// The logout answer; with edge sign-in on, RP-initiated logout at the provider too:
-/// `end_session_url` in the JSON, or a 303 there for a browser form post.
+/// The logout answer; for a session signed in at the edge, RP-initiated logout at the
+/// provider too: `end_session_url` in the JSON, or a 303 there for a browser form post.
+/// (A session the origin started has no ID token to hint with, and nothing to end there.)
 async fn logged_out(cfg: &Config, inc: &Incoming, link: Option<IdpLink>) -> Result<Response> {
-    let url = match &cfg.oidc {
-        Some(s) => {
+    let url = match (&cfg.oidc, &link) {
+        (Some(s), Some(_)) => {
             // Boxed as `dyn`: the provider call stays out of the logout's state machine.
             let fut: std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + '_>> =
                 Box::pin(super::oidc::end_session_url(s, inc, link.as_ref()));
             fut.await
         }
-        None => None,
+        _ => None,
     };
     match url {
         Some(u) if inc.navigation => stamped(respond::redirect(303, &u), cfg, None, &CookieChange::Clear),

@@ -292,3 +292,20 @@ test("sid alone (the user id being the email), sub alone, and sid with another u
   assert.equal(await alive(b), false);
   assert.ok(await alive(other), "another user's session stays");
 });
+
+test("back-channel logout refuses what is not a form post of a logout_token (400, nothing read beyond 64 KiB)", async () => {
+  const cases = [
+    ["not a form post", { "content-type": "application/json" }, JSON.stringify({ logout_token: "x" })],
+    ["no logout_token", { "content-type": "application/x-www-form-urlencoded" }, "token=x"],
+    ["body too large", { "content-type": "application/x-www-form-urlencoded" }, "logout_token=" + "a".repeat(70 * 1024)],
+    ["malformed", { "content-type": "application/x-www-form-urlencoded" }, "logout_token=not.a.jwt"],
+  ];
+  for (const [detail, headers, payload] of cases) {
+    const res = await rawFetch(`${gate.base}/.sessiongate/oidc/backchannel-logout`, { method: "POST", headers, body: payload });
+    assert.equal(res.status, 400, detail);
+    assert.deepEqual(await body(res), { error: "invalid_logout_token", detail }, detail);
+  }
+  const get = await gate.fetch("/.sessiongate/oidc/backchannel-logout");
+  assert.equal(get.status, 405);
+  assert.deepEqual(await body(get), { error: "method_not_allowed" });
+});

@@ -233,6 +233,12 @@ test("RP-initiated logout: POST /.sessiongate/logout adds end_session_url; a for
   await nav.arrayBuffer();
   assert.equal(nav.status, 303);
   assert.ok(nav.headers.get("location").startsWith(`${idp.issuer}/session/end?id_token_hint=`));
+
+  // A session the origin started has no ID token: its logout answers as before.
+  const originLogin = await gate.login("origin-user");
+  const plain = await gate.fetch("/.sessiongate/logout", { method: "POST", cookie: originLogin, headers: { accept: "application/json" } });
+  assert.equal(plain.status, 200);
+  assert.deepEqual(await body(plain), { authenticated: false });
 });
 
 test("back-channel logout from the provider's own end-session endpoint: the gate refuses the session at once", async () => {

@@ -42,6 +42,10 @@ pub async fn backchannel(mut req: Request, env: &worker::Env, cfg: &Config, s: &
     if !is_form {
         return invalid("not a form post");
     }
+    let declared = req.headers().get("content-length").ok().flatten();
+    if declared.and_then(|l| l.trim().parse::<usize>().ok()).is_some_and(|l| l > MAX_BODY) {
+        return invalid("body too large");
+    }
     let body = req.text().await.unwrap_or_default();
     if body.len() > MAX_BODY {
         return invalid("body too large");

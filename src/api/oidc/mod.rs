@@ -35,8 +35,9 @@ fn unavailable(e: &idp::Unavailable) -> Result<Response> {
     respond::error(503, "idp_unavailable")
 }
 
-/// The provider's logout URL for a session that ends (`None` when the provider has no
-/// `end_session_endpoint` or cannot be reached: the gate's own logout stands anyway).
+/// The provider's logout URL for an edge-signed-in session that ends (`None` when the
+/// provider has no `end_session_endpoint` or cannot be reached: the gate's own logout
+/// stands anyway).
 pub async fn end_session_url(s: &OidcSettings, inc: &Incoming, link: Option<&IdpLink>) -> Option<String> {
     let d = match idp::discovery(s).await {
         Ok(d) => d,
