@@ -343,6 +343,10 @@ function updateCart(req, res, ctx) {
   redirect(res, "/", { action: "set_data", data: { cart } });
 }
 
+// Set when the gate in front signs users in with an identity provider too (OIDC_ISSUER):
+// the login page then offers both ways in.
+let EDGE_SIGN_IN = false;
+
 function loginPage(res, ctx, { status = 200, error, user = "" } = {}) {
   const q = ctx.url.searchParams;
   const form = ctx.form ?? new URLSearchParams();
@@ -374,6 +378,7 @@ ${notice}
     <div class="actions"><button type="submit">${reauth ? "Confirm" : "Sign in"}</button></div>
   </form>
   <p class="muted">Demo users: <code>alice</code> / <code>correct-horse-battery</code> (admin) and <code>bob</code> / <code>hunter2-hunter2</code>.</p>
+  ${EDGE_SIGN_IN ? html`<p>Or let the gate sign you in: <a class="button" id="idp-login" href="/.sessiongate/login?${reauth ? "reauth=1&" : ""}return_to=${encodeURIComponent(returnTo || "/app")}">Sign in with the identity provider</a></p>` : ""}
 </div>`,
   });
 }
@@ -697,7 +702,8 @@ function defaultJwksUrl() {
  * `secret`: ORIGIN_SECRET, for a gate with ASSERTION_ALG=HS256. A test passes one of them;
  * run as a script, the JWKS URL is the default and ORIGIN_SECRET the HS256 fallback.
  */
-export function startDemoOrigin({ port = 0, jwksUrl, secret } = {}) {
+export function startDemoOrigin({ port = 0, jwksUrl, secret, edgeSignIn } = {}) {
+  if (edgeSignIn !== undefined) EDGE_SIGN_IN = edgeSignIn;
   const verifier = verifierFor({ jwksUrl, secret });
   const server = http.createServer((req, res) => {
     handle(req, res, verifier).catch((e) => {
@@ -727,7 +733,8 @@ export function startDemoOrigin({ port = 0, jwksUrl, secret } = {}) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const jwksUrl = defaultJwksUrl();
   const secret = jwksUrl ? undefined : process.env.ORIGIN_SECRET ?? devVar("ORIGIN_SECRET");
-  const origin = await startDemoOrigin({ port: Number(process.env.PORT || 8788), jwksUrl, secret });
+  const edgeSignIn = Boolean(process.env.OIDC_ISSUER ?? devVar("OIDC_ISSUER"));
+  const origin = await startDemoOrigin({ port: Number(process.env.PORT || 8788), jwksUrl, secret, edgeSignIn });
   console.log(`demo origin listening on ${origin.url}`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `make dev`: the demo origin on 127.0.0.1:8788 and the gate (wrangler dev) on
-# 127.0.0.1:8787 in front of it, Durable Object state kept in .wrangler/state.
+# 127.0.0.1:8787 in front of it, Durable Object state kept in .wrangler/state; with
+# OIDC_ISSUER in .dev.vars, the demo identity provider (demo/idp.mjs) on 127.0.0.1:8789.
 # Ctrl-C (or SIGTERM) stops both, children included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GATE_PORT=8787
 ORIGIN_PORT=8788
+IDP_PORT=8789
 export WRANGLER_SEND_METRICS=false
 
 say() { printf '\033[1;34mdev:\033[0m %s\n' "$*"; }
@@ -26,7 +28,10 @@ else
 fi
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in $GATE_PORT $ORIGIN_PORT; do
+OIDC_ISSUER=$(dev_var OIDC_ISSUER)
+ports="$GATE_PORT $ORIGIN_PORT"
+[ -n "$OIDC_ISSUER" ] && ports="$ports $IDP_PORT"
+for port in $ports; do
   listening "$port" && die "port $port is already in use (another 'make dev'?); stop that first"
 done
 
@@ -56,6 +61,14 @@ ASSERTION_ALG="${ASSERTION_ALG:-ES256}" ORIGIN_SECRET="$ORIGIN_SECRET" GATE_URL=
 origin_pid=$!
 groups+=("$origin_pid")
 
+if [ -n "$OIDC_ISSUER" ]; then
+  [ "$OIDC_ISSUER" = "http://127.0.0.1:$IDP_PORT" ] || die "OIDC_ISSUER in .dev.vars must be http://127.0.0.1:$IDP_PORT for the demo provider"
+  say "starting the demo identity provider on $OIDC_ISSUER"
+  OIDC_CLIENT_ID="$(dev_var OIDC_CLIENT_ID)" OIDC_CLIENT_SECRET="$(dev_var OIDC_CLIENT_SECRET)" \
+    GATE_URL="http://127.0.0.1:$GATE_PORT" PORT=$IDP_PORT setsid node demo/idp.mjs &
+  groups+=("$!")
+fi
+
 say "starting the gate on http://127.0.0.1:$GATE_PORT (wrangler dev; the first start builds and takes a while)"
 setsid npx wrangler dev --ip 127.0.0.1 --port "$GATE_PORT" --persist-to .wrangler/state \
   --show-interactive-dev-session=false &
@@ -75,6 +88,8 @@ cat <<EOF
 
    demo users   alice / correct-horse-battery   (admin, user)
                 bob   / hunter2-hunter2         (user)
+$( [ -n "$OIDC_ISSUER" ] && printf '%s\n' "   identity provider  $OIDC_ISSUER (\"Sign in with the identity" \
+     "                provider\" on the login page): alice or bob, any password")
 
    gate :$GATE_PORT (wrangler dev)  ->  demo origin :$ORIGIN_PORT (node)
    sessions persist in .wrangler/state; Ctrl-C stops both

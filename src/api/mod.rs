@@ -2,6 +2,7 @@
 
 mod admin;
 mod jwks;
+mod oidc;
 mod user;
 
 use crate::core::config::Config;
@@ -31,6 +32,8 @@ pub async fn route(
     rest: &str,
     refusal: Option<Result<Response>>,
 ) -> Result<Response> {
+    // The provider's servers post logout tokens: no cookie, no browser, no Origin to check.
+    let refusal = refusal.filter(|_| rest != "oidc/backchannel-logout");
     let answer = match refusal {
         Some(r) => Answer::Unstamped(r?),
         None => dispatch(req, env, cfg, inc, rest).await?,
@@ -46,6 +49,23 @@ pub async fn route(
             Ok(resp)
         }
         Answer::Unstamped(resp) => Ok(resp),
+    }
+}
+
+/// Runs an edge sign-in endpoint with its settings (the caller checked they are there).
+async fn with_oidc<'a, F, Fut>(cfg: &'a Config, f: F) -> Result<Answer>
+where
+    F: FnOnce(&'a crate::core::oidc::settings::OidcSettings) -> Fut,
+    Fut: std::future::Future<Output = Result<Response>> + 'a,
+{
+    match cfg.oidc.as_ref() {
+        // Boxed as `dyn`: the sign-in endpoints stay out of the hot path's state machine
+        // (each `await` of a concrete future is inlined into its caller's).
+        Some(s) => {
+            let fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response>> + 'a>> = Box::pin(f(s));
+            fut.await.map(Answer::Stamped)
+        }
+        None => respond::error(404, "not_found").map(Answer::Unstamped),
     }
 }
 
@@ -72,6 +92,15 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
         ("GET", ["sessions"]) => user::list(env, cfg, inc).await.map(Answer::Stamped),
         ("DELETE", ["sessions"]) => user::logout_everywhere(env, cfg, inc).await.map(Answer::Stamped),
         ("DELETE", ["sessions", id]) => user::revoke(env, cfg, inc, id).await.map(Answer::Stamped),
+        // Edge sign-in: stamped by the endpoints themselves (their own cookie changes).
+        ("GET", ["login"]) if cfg.oidc.is_some() => with_oidc(cfg, |s| oidc::login(env, cfg, s, inc)).await,
+        ("GET", ["oidc", "callback"]) if cfg.oidc.is_some() => with_oidc(cfg, |s| oidc::callback(env, cfg, s, inc)).await,
+        ("POST", ["oidc", "backchannel-logout"]) if cfg.oidc.is_some() => {
+            with_oidc(cfg, |s| oidc::backchannel(req, env, cfg, s, inc)).await
+        }
+        (_, ["login"] | ["oidc", "callback" | "backchannel-logout"]) if cfg.oidc.is_some() => {
+            respond::error(405, "method_not_allowed").map(Answer::Unstamped)
+        }
         // Public keys and bearer-token calls: no session involved, none looked up.
         ("GET", ["jwks.json"]) => jwks::answer(cfg).await.map(Answer::Stamped),
         (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await.map(Answer::Stamped),

@@ -3,9 +3,10 @@
 use crate::core::audit::EndedBy;
 use crate::core::config::Config;
 use crate::core::cookie::SessionCookie;
-use crate::core::session::Reason;
+use crate::core::session::{IdpLink, Reason, Session};
 use crate::core::token;
 use crate::edge::cookie::{stamp, CookieChange};
+use crate::edge::ending;
 use crate::edge::request::Incoming;
 use crate::edge::respond;
 use crate::edge::session_object;
@@ -90,40 +91,75 @@ pub async fn logout(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response>
     if let SessionCookie::Several(values) = &inc.session_cookie {
         return logout_each(env, cfg, inc, values).await;
     }
+    let mut ended = None;
     match validate(env, cfg, inc, false).await {
         Validation::StoreDown => return store_down(cfg, &CookieChange::Keep),
-        Validation::Valid { live, .. } => {
-            if destroy(env, cfg, inc, &live.store_id, live.hash.clone()).await.is_err() {
-                return store_down(cfg, &CookieChange::Keep);
-            }
-        }
+        Validation::Valid { live, .. } => match destroy(env, cfg, inc, &live.store_id, live.hash.clone()).await {
+            Ok(s) => ended = s,
+            Err(_) => return store_down(cfg, &CookieChange::Keep),
+        },
         Validation::Invalid(_) | Validation::NoCookie => {}
     }
-    reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear)
+    logged_out(cfg, inc, ended.and_then(|s| s.idp)).await
+}
+
+/// The logout answer; for a session signed in at the edge, RP-initiated logout at the
+/// provider too: `end_session_url` in the JSON, or a 303 there for a browser form post.
+/// (A session the origin started has no ID token to hint with, and nothing to end there.)
+async fn logged_out(cfg: &Config, inc: &Incoming, link: Option<IdpLink>) -> Result<Response> {
+    let url = match (&cfg.oidc, &link) {
+        (Some(s), Some(_)) => {
+            // Boxed as `dyn`: the provider call stays out of the logout's state machine.
+            let fut: std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + '_>> =
+                Box::pin(super::oidc::end_session_url(s, inc, link.as_ref()));
+            fut.await
+        }
+        _ => None,
+    };
+    match url {
+        Some(u) if inc.navigation => stamped(respond::redirect(303, &u), cfg, None, &CookieChange::Clear),
+        Some(u) => reply(
+            200,
+            &json!({"authenticated": false, "end_session_url": u}),
+            cfg,
+            None,
+            &CookieChange::Clear,
+        ),
+        None => reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear),
+    }
 }
 
 /// `Cookie: s=<valid>; s=junk`: validation trusts neither value, but a logout that
 /// answered 200 while `<valid>` lives would lie, so every value signed by us is ended.
 async fn logout_each(env: &Env, cfg: &Config, inc: &Incoming, values: &[String]) -> Result<Response> {
     let keys = cfg.token_keys();
+    let mut link = None;
     for t in values.iter().filter_map(|raw| token::verify(raw, &keys).ok()) {
-        if destroy(env, cfg, inc, &t.store_id, t.storage_hash()).await.is_err() {
-            return store_down(cfg, &CookieChange::Keep);
+        match destroy(env, cfg, inc, &t.store_id, t.storage_hash()).await {
+            Ok(s) => link = link.or(s.and_then(|s| s.idp)),
+            Err(_) => return store_down(cfg, &CookieChange::Keep),
         }
     }
-    reply(200, &json!({"authenticated": false}), cfg, None, &CookieChange::Clear)
+    logged_out(cfg, inc, link).await
 }
 
-/// Ends one session by its storage hash (a dead or unknown one is already ended).
-async fn destroy(env: &Env, cfg: &Config, inc: &Incoming, store_id: &[u8; 32], hash: String) -> std::result::Result<(), StoreError> {
+/// Ends one session by its storage hash (a dead or unknown one is already ended) and
+/// hands it back when it was live.
+async fn destroy(
+    env: &Env,
+    cfg: &Config,
+    inc: &Incoming,
+    store_id: &[u8; 32],
+    hash: String,
+) -> std::result::Result<Option<Session>, StoreError> {
     let msg = StoreRequest::Destroy {
         hash,
         by: EndedBy::User,
         client: inc.client.clone(),
     };
-    match session_object::stub(env, store_id)? {
-        Some(stub) => session_object::call_stub(stub, &msg, cfg.store_timeout_ms).await.map(|_| ()),
-        None => Ok(()),
+    match ending::end(env, cfg, store_id, &msg).await? {
+        Some(StoreResponse::Done { session, .. }) => Ok(session),
+        _ => Ok(None),
     }
 }
 

@@ -38,6 +38,9 @@ pub enum EventKind {
     InvalidOriginCommand,
     /// A state-changing request from another site (reason: its `Origin`).
     CrossSiteRequest,
+    /// An edge sign-in that failed (reason: `state`, `idp_error`, `token_exchange`,
+    /// `id_token` or `reauth_user_mismatch`, then the detail; log line only).
+    LoginFailed,
 }
 
 impl EventKind {
@@ -55,6 +58,7 @@ impl EventKind {
             EventKind::ForgedToken => "forged_token",
             EventKind::InvalidOriginCommand => "invalid_origin_command",
             EventKind::CrossSiteRequest => "cross_site_request",
+            EventKind::LoginFailed => "login_failed",
         }
     }
 }
@@ -84,6 +88,8 @@ pub enum EndedBy {
     Login,
     /// A newer login past `MAX_SESSIONS_PER_USER`.
     SessionLimit,
+    /// The identity provider signed the user out (OIDC Back-Channel Logout).
+    BackchannelLogout,
 }
 
 impl EndedBy {
@@ -97,6 +103,7 @@ impl EndedBy {
             EndedBy::Binding => "binding",
             EndedBy::Login => "login",
             EndedBy::SessionLimit => "session_limit",
+            EndedBy::BackchannelLogout => "backchannel_logout",
         }
     }
 }

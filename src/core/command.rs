@@ -76,7 +76,7 @@ enum Wire {
     LogoutAll {},
 }
 
-fn clean_text(what: &str, s: &str, max: usize) -> Result<(), String> {
+pub fn clean_text(what: &str, s: &str, max: usize) -> Result<(), String> {
     if s.is_empty() {
         return Err(format!("{what} is empty"));
     }
@@ -93,7 +93,7 @@ fn clean_text(what: &str, s: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn check_roles(roles: &[String]) -> Result<(), String> {
+pub fn check_roles(roles: &[String]) -> Result<(), String> {
     if roles.len() > MAX_ROLES {
         return Err(format!("more than {MAX_ROLES} roles"));
     }

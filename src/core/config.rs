@@ -8,6 +8,7 @@
 use super::cookie::{self, SameSite};
 use super::cookie_scope::CookieScope;
 use super::duration::{self, parse_duration};
+use super::oidc::settings::{self as oidc_settings, OidcSettings};
 use super::path::{self, PathSet};
 use super::signing::{self, AssertionKeys};
 use std::fmt;
@@ -199,7 +200,12 @@ pub struct Config {
     pub store_timeout_ms: u64,
     /// `ORIGIN_TIMEOUT`, in milliseconds.
     pub origin_timeout_ms: u64,
+    /// `OIDC_*`: edge sign-in with an OpenID provider, on when `OIDC_ISSUER` is set.
+    pub oidc: Option<OidcSettings>,
 }
+
+/// The gate's own sign-in endpoint: `LOGIN_URL` when edge sign-in is on and it is unset.
+pub const EDGE_LOGIN_PATH: &str = "/.sessiongate/login";
 
 /// Shortest accepted secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -210,6 +216,7 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("IDLE_TIMEOUT", Some("30m")),
     ("ABSOLUTE_TIMEOUT", Some("24h")),
     ("PUBLIC_PATHS", Some("/login")),
+    // With OIDC_ISSUER set and LOGIN_URL unset: EDGE_LOGIN_PATH.
     ("LOGIN_URL", Some("/login")),
     // Unset: `__Host-session`, or `__Secure-session` when COOKIE_DOMAIN / COOKIE_PATH scope it.
     ("COOKIE_NAME", None),
@@ -235,6 +242,14 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("MAX_SESSIONS_PER_USER", Some("0")),
     ("STORE_TIMEOUT", Some("5s")),
     ("ORIGIN_TIMEOUT", Some("30s")),
+    ("OIDC_ISSUER", None),
+    ("OIDC_CLIENT_ID", None),
+    ("OIDC_CLIENT_SECRET", None),
+    ("OIDC_SCOPES", Some("openid profile email")),
+    ("OIDC_USER_CLAIM", Some("sub")),
+    ("OIDC_ROLES_CLAIM", Some("roles")),
+    ("OIDC_DATA_CLAIMS", Some("email,name")),
+    ("OIDC_POST_LOGOUT_PATH", Some("/")),
 ];
 
 /// The keys, read together because they are checked against each other.
@@ -333,8 +348,13 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 
     /// A site path that `PUBLIC_PATHS` opens (else browsers sent there would loop), or
     /// an absolute http(s) URL.
-    fn login_url(&self, public_paths: &PathSet) -> Result<String, ConfigError> {
-        let login_url = self.or_default("LOGIN_URL").trim().to_string();
+    /// With edge sign-in on, an unset `LOGIN_URL` is the gate's own sign-in endpoint,
+    /// which the gate answers itself (so it needs no entry in `PUBLIC_PATHS`).
+    fn login_url(&self, public_paths: &PathSet, edge_sign_in: bool) -> Result<String, ConfigError> {
+        let login_url = match self.var("LOGIN_URL") {
+            None if edge_sign_in => EDGE_LOGIN_PATH.to_string(),
+            _ => self.or_default("LOGIN_URL").trim().to_string(),
+        };
         let login_is_local = login_url.starts_with('/') && !login_url.starts_with("//") && !login_url.starts_with("/\\");
         let login_is_absolute = login_url.starts_with("https://") || login_url.starts_with("http://");
         if !(login_is_local || login_is_absolute) || login_url.chars().any(|c| c.is_control() || c == ' ') {
@@ -344,7 +364,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
                 "a path such as /login, or an absolute URL such as https://id.example.com/login",
             ));
         }
-        if login_is_local {
+        if login_is_local && !login_url.starts_with("/.sessiongate/") {
             let login_path = login_url.split(['?', '#']).next().unwrap_or("/");
             let normalized = path::normalize(login_path).unwrap_or_default();
             if !public_paths.matches("GET", &normalized) {
@@ -503,7 +523,8 @@ impl Config {
         let origin_timeout_ms = v.positive_duration("ORIGIN_TIMEOUT")? * 1000;
         let public_paths = v.paths("PUBLIC_PATHS", false)?;
         let sensitive_paths = v.paths("SENSITIVE_PATHS", true)?;
-        let login_url = v.login_url(&public_paths)?;
+        let oidc = oidc_settings::parse(|n| v.var(n))?;
+        let login_url = v.login_url(&public_paths, oidc.is_some())?;
         let (cookie_name, cookie_scope) = v.cookie()?;
         let static_paths = static_paths(&v.or_default("STATIC_PATHS"), &public_paths, &sensitive_paths)?;
         let cookie_samesite = v.same_site()?;
@@ -538,6 +559,7 @@ impl Config {
             max_sessions_per_user,
             store_timeout_ms,
             origin_timeout_ms,
+            oidc,
         })
     }
 
@@ -688,6 +710,27 @@ mod tests {
             assert!(!e.accepted.is_empty());
             assert!(!e.to_string().contains(&"s".repeat(32)), "error must not echo a secret");
         }
+    }
+
+    #[test]
+    fn edge_sign_in_sends_logins_to_the_gate_unless_login_url_is_set() {
+        let mut m = base();
+        assert_eq!(parse(&m).unwrap().login_url, "/login");
+        assert!(parse(&m).unwrap().oidc.is_none());
+        m.insert("OIDC_ISSUER", "https://id.example.com".into());
+        m.insert("OIDC_CLIENT_ID", "gate".into());
+        let c = parse(&m).unwrap();
+        assert_eq!(c.login_url, "/.sessiongate/login");
+        assert_eq!(c.oidc.unwrap().client_id, "gate");
+        m.insert("LOGIN_URL", "/.sessiongate/login".into());
+        assert_eq!(parse(&m).unwrap().login_url, "/.sessiongate/login", "no PUBLIC_PATHS entry needed");
+        m.insert("LOGIN_URL", "/login".into());
+        assert_eq!(parse(&m).unwrap().login_url, "/login", "an explicit LOGIN_URL wins");
+        m.insert("OIDC_SCOPES", "profile".into());
+        assert_eq!(parse(&m).unwrap_err().variable, "OIDC_SCOPES");
+        m.remove("OIDC_SCOPES");
+        m.remove("OIDC_CLIENT_ID");
+        assert_eq!(parse(&m).unwrap_err().variable, "OIDC_CLIENT_ID");
     }
 
     #[test]

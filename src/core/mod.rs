@@ -12,6 +12,7 @@ pub mod duration;
 pub mod headers;
 pub mod jwk;
 pub mod method;
+pub mod oidc;
 pub mod path;
 pub mod policy;
 pub mod session;

@@ -55,6 +55,37 @@ pub struct Session {
     /// The cookie outlives the browser session (`Max-Age`).
     #[serde(default)]
     pub persistent: bool,
+    /// Signed in at the edge with an OpenID provider: whom the provider knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<IdpLink>,
+}
+
+/// A session started by edge sign-in, as the provider knows it: what back-channel
+/// logout matches on (`iss` with `sub` and/or `sid`) and the ID token that RP-initiated
+/// logout sends back as `id_token_hint`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpLink {
+    /// The issuer.
+    pub iss: String,
+    /// The provider's subject.
+    pub sub: String,
+    /// The provider's session id, when its ID token carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The raw ID token; left out of validation replies (empty there).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id_token: String,
+}
+
+impl IdpLink {
+    /// Is this session one that a logout token for `iss` with `sub` / `sid` ends?
+    /// (`sid` and `sub` both given: both must match; one alone: that one.)
+    pub fn matches(&self, iss: &str, sub: Option<&str>, sid: Option<&str>) -> bool {
+        self.iss == iss
+            && (sub.is_some() || sid.is_some())
+            && sub.is_none_or(|s| s == self.sub)
+            && sid.is_none_or(|s| self.sid.as_deref() == Some(s))
+    }
 }
 
 /// Why a session is not (or no longer) valid. Strings are the public contract.
@@ -362,6 +393,7 @@ pub(crate) mod fixtures {
             flagged: false,
             via_http: false,
             persistent: false,
+            idp: None,
         }
     }
 }
@@ -381,6 +413,25 @@ mod tests {
             last_ua: s.login_ua.clone(),
             ..s
         }
+    }
+
+    #[test]
+    fn a_logout_token_matches_by_sid_and_or_sub_of_its_issuer() {
+        let l = IdpLink {
+            iss: "https://id".into(),
+            sub: "u1".into(),
+            sid: Some("s1".into()),
+            id_token: String::new(),
+        };
+        assert!(l.matches("https://id", Some("u1"), None));
+        assert!(l.matches("https://id", None, Some("s1")));
+        assert!(l.matches("https://id", Some("u1"), Some("s1")));
+        assert!(!l.matches("https://id", Some("u2"), Some("s1")), "sid with another user's sub");
+        assert!(!l.matches("https://id", Some("u1"), Some("s2")));
+        assert!(!l.matches("https://other", Some("u1"), None));
+        assert!(!l.matches("https://id", None, None));
+        let no_sid = IdpLink { sid: None, ..l };
+        assert!(!no_sid.matches("https://id", None, Some("s1")));
     }
 
     #[test]

@@ -13,8 +13,11 @@
 //! - `log`: audit lines, flood control, failures.
 
 pub mod cookie;
+pub mod ending;
+pub mod idp;
 pub mod io;
 pub mod keys;
+pub mod kv;
 pub mod log;
 pub mod request;
 pub mod respond;

@@ -1,4 +1,5 @@
 //! Durable Objects. One module per object class.
 
+mod kv;
 pub mod session_store;
 mod sql;

@@ -3,10 +3,12 @@
 //! anonymous guest session (a unique id), so load spreads with the user base and no
 //! object is global. Tokens carry their object's id: validation is one round trip.
 
+use super::kv;
 use super::sql::SqlStore;
 use crate::platform;
 use crate::store::cache::Cached;
 use crate::store::engine::{Engine, Policy};
+use crate::store::kv::{KvRequest, KV_URL};
 use crate::store::protocol::{Request as StoreRequest, MESSAGE_HEADER, STATS_URL};
 use crate::store::Store;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -65,6 +67,30 @@ impl SessionStore {
     }
 }
 
+impl SessionStore {
+    /// Edge sign-in's records (`store::kv`): an object of their own, never a session's.
+    async fn kv(&self, text: String) -> Result<Response> {
+        let Some(msg) = KvRequest::from_wire(&text) else {
+            return json_error(400, "bad kv request");
+        };
+        let (answer, until) = kv::handle(&self.state.storage().sql(), msg, platform::now())?;
+        if let Some(u) = until {
+            self.alarm_at(u).await?;
+        }
+        Response::ok(answer.to_wire())
+    }
+
+    /// An alarm no later than `at` (Unix seconds).
+    async fn alarm_at(&self, at: u64) -> Result<()> {
+        let storage = self.state.storage();
+        let at_ms = (at * 1000) as i64;
+        if storage.get_alarm().await?.is_none_or(|c| c > at_ms) {
+            storage.set_alarm((at_ms - platform::now_ms() as i64).max(0)).await?;
+        }
+        Ok(())
+    }
+}
+
 impl DurableObject for SessionStore {
     fn new(state: State, env: Env) -> Self {
         SessionStore {
@@ -76,6 +102,9 @@ impl DurableObject for SessionStore {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.inner().url() == KV_URL {
+            return self.kv(req.text().await?).await;
+        }
         let engine = match self.engine() {
             Ok(e) => e,
             Err(detail) => return json_error(500, &detail),
@@ -121,6 +150,9 @@ impl DurableObject for SessionStore {
             worker::console_log!("{}", e.log_line());
         }
         self.schedule(&engine, true).await?;
+        if let Some(next) = kv::alarm(&self.state.storage().sql(), platform::now())? {
+            self.alarm_at(next).await?;
+        }
         Response::ok("")
     }
 }

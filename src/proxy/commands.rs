@@ -6,7 +6,7 @@
 use crate::core::audit::{EndedBy, Regeneration};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
-use crate::core::session::Session;
+use crate::core::session::{IdpLink, Session};
 use crate::core::token;
 use crate::edge::cookie::CookieChange;
 use crate::edge::request::Incoming;
@@ -113,7 +113,7 @@ pub async fn apply(
                 roles,
                 data,
                 persistent,
-            } => login(&cx, &mut st, user, roles, data, persistent).await?,
+            } => login(&cx, &mut st, user, roles, data, persistent, None).await?,
             Command::SetData { data } => set_data(&cx, &mut st, data).await?,
             Command::Logout => logout(&cx, &mut st).await?,
             Command::Regenerate { reason, roles } => {
@@ -121,16 +121,70 @@ pub async fn apply(
                 let r = cx.regenerate(&cur, reason.into(), roles, false).await?;
                 st.moved(r, cx.now);
             }
-            Command::Elevate => {
-                let cur = st.take("elevate")?;
-                let r = cx.regenerate(&cur, Regeneration::Elevation, None, true).await?;
-                st.moved(r, cx.now);
-            }
+            Command::Elevate => elevate(&cx, &mut st).await?,
             Command::LogoutOthers => logout_others(&cx, &mut st).await?,
             Command::LogoutAll => logout_all(&cx, &mut st).await?,
         }
     }
     Ok(st)
+}
+
+/// A new ID for an elevated session (the user just proved presence).
+async fn elevate(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
+    let cur = st.take("elevate")?;
+    let r = cx.regenerate(&cur, Regeneration::Elevation, None, true).await?;
+    st.moved(r, cx.now);
+    Ok(())
+}
+
+/// Edge sign-in's step-up: the `elevate` command's own path.
+pub async fn elevate_from_idp(env: &Env, cfg: &Config, inc: &Incoming, live: Live, cookie: CookieChange) -> Result<Applied, ApplyError> {
+    let cx = Ctx {
+        env,
+        cfg,
+        inc,
+        now: platform::now(),
+    };
+    let mut st = Applied { live: Some(live), cookie };
+    elevate(&cx, &mut st).await?;
+    Ok(st)
+}
+
+/// What edge sign-in adds to a login: the provider link, and when the provider says the
+/// user authenticated.
+pub struct FromIdp {
+    pub link: IdpLink,
+    pub auth_time: Option<u64>,
+}
+
+/// Edge sign-in's session start: the `login` command's own path (a new ID, the request's
+/// session dead at once, guest data carried over, never across users), with the provider
+/// link on the new session.
+pub async fn login_from_idp(
+    env: &Env,
+    cfg: &Config,
+    inc: &Incoming,
+    live: Option<Live>,
+    cookie: CookieChange,
+    l: IdpLogin,
+) -> Result<Applied, ApplyError> {
+    let cx = Ctx {
+        env,
+        cfg,
+        inc,
+        now: platform::now(),
+    };
+    let mut st = Applied { live, cookie };
+    login(&cx, &mut st, l.user, l.roles, l.data, false, Some(l.idp)).await?;
+    Ok(st)
+}
+
+/// The session edge sign-in starts.
+pub struct IdpLogin {
+    pub user: String,
+    pub roles: Vec<String>,
+    pub data: Map<String, Value>,
+    pub idp: FromIdp,
 }
 
 /// Always a new ID in the user's object; the request's session (if any) dies at once,
@@ -142,6 +196,7 @@ async fn login(
     roles: Vec<String>,
     data: Map<String, Value>,
     persistent: bool,
+    idp: Option<FromIdp>,
 ) -> Result<(), ApplyError> {
     let store_id = session_object::user_store(cx.env, &user)?;
     let (tok, hash) = new_token(cx.cfg, &store_id).map_err(internal)?;
@@ -151,7 +206,12 @@ async fn login(
     };
     command::merge_data(&mut carried, &data);
     command::check_data(&carried, cx.cfg.session_data_max).map_err(ApplyError::Invalid)?;
-    let session = new_session(cx, Some(user), roles, carried, persistent).map_err(internal)?;
+    let mut session = new_session(cx, Some(user), roles, carried, persistent).map_err(internal)?;
+    if let Some(idp) = idp {
+        // The provider's word on when the user authenticated, never later than now.
+        session.auth_time = idp.auth_time.map_or(cx.now, |t| t.min(cx.now));
+        session.idp = Some(idp.link);
+    }
     let msg = StoreRequest::Create {
         hash: hash.clone(),
         session: session.clone(),
@@ -290,5 +350,6 @@ fn new_session(
         flagged: false,
         via_http: !cx.inc.https,
         persistent,
+        idp: None,
     })
 }

@@ -2,7 +2,7 @@
 //! decide (`core::policy`), forward (`forward`) or refuse, then apply the origin's
 //! command (`commands`) and finish its response (`finish`).
 
-mod commands;
+pub(crate) mod commands;
 mod finish;
 mod forward;
 

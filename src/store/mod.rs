@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod engine;
 mod error;
+pub mod kv;
 pub mod memory;
 pub mod protocol;
 

@@ -105,6 +105,20 @@ pub enum Request {
         /// The client asking.
         client: Client,
     },
+    /// End every session signed in at the edge by `iss` whose provider link matches
+    /// `sub` and/or `sid` (OIDC Back-Channel Logout; see `IdpLink::matches`).
+    DestroyIdp {
+        /// The issuer.
+        iss: String,
+        /// The provider's subject, if the logout token names one.
+        sub: Option<String>,
+        /// The provider's session id, if the logout token names one.
+        sid: Option<String>,
+        /// Who ends them, for the audit events.
+        by: EndedBy,
+        /// The client asking (the provider's server).
+        client: Client,
+    },
     /// The live sessions.
     List {
         /// The session asking, marked `current`; must be live when given.

@@ -214,6 +214,7 @@ impl<S: Store> Call<'_, S> {
                 by,
                 client,
             } => self.destroy_handle(caller.as_deref(), &handle, by, &client),
+            Request::DestroyIdp { iss, sub, sid, by, client } => self.destroy_idp(&iss, sub.as_deref(), sid.as_deref(), by, &client),
             Request::List { caller } => self.list(caller.as_deref()),
             Request::Audit { limit, before } => self.audit(limit, before),
             Request::Record { event } => Ok(self.record(event)),
@@ -391,13 +392,32 @@ impl<S: Store> Call<'_, S> {
         Ok(Self::done(s))
     }
 
-    /// Ends one live session (logout).
+    /// Ends one live session (logout). The session is handed back without its client
+    /// fields: RP-initiated logout needs its provider link.
     fn destroy(&mut self, hash: &str, by: EndedBy, client: &Client) -> Step<Response> {
-        let s = self.live(hash)?;
+        let mut s = self.live(hash)?;
         self.kill(hash)?;
         self.events
             .push(self.event(EventKind::Logout, &s, Some(client)).reason(by.as_str()));
-        Ok(Response::Done { count: 1, session: None })
+        for field in [&mut s.login_ip, &mut s.login_ua, &mut s.last_ip, &mut s.last_ua] {
+            field.clear();
+        }
+        Ok(Self::done(s))
+    }
+
+    /// Ends the sessions of this object that a provider's logout token names.
+    fn destroy_idp(&mut self, iss: &str, sub: Option<&str>, sid: Option<&str>, by: EndedBy, client: &Client) -> Step<Response> {
+        let mut count = 0;
+        for (hash, s) in self.store().all()? {
+            if !s.idp.as_ref().is_some_and(|l| l.matches(iss, sub, sid)) {
+                continue;
+            }
+            self.kill(&hash)?;
+            self.events
+                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
+            count += 1;
+        }
+        Ok(Response::Done { count, session: None })
     }
 
     /// Ends every session in the object but `except`.
@@ -505,6 +525,10 @@ impl<S: Store> Call<'_, S> {
         // and they are most of a session's bytes (two user agents) on every request.
         for field in [&mut s.login_ip, &mut s.login_ua, &mut s.last_ip, &mut s.last_ua] {
             field.clear();
+        }
+        // The ID token (about a kilobyte) is needed only at logout, which reads it then.
+        if let Some(l) = s.idp.as_mut() {
+            l.id_token.clear();
         }
         Ok(Response::Valid {
             session: s,

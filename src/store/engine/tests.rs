@@ -395,3 +395,92 @@ fn http_then_https_requires_a_new_id() {
         Response::Valid { new_id_required: true, .. }
     ));
 }
+
+fn create_idp(e: &Engine<MemoryStore>, hash: &str, handle: &str, sub: &str, sid: Option<&str>, now: u64) {
+    let mut s = session(handle, now);
+    s.idp = Some(crate::core::session::IdpLink {
+        iss: "https://id".into(),
+        sub: sub.into(),
+        sid: sid.map(str::to_string),
+        id_token: "header.payload.sig".into(),
+    });
+    let r = e
+        .handle(
+            Request::Create {
+                hash: hash.into(),
+                session: s,
+                replaces: None,
+                client: client(),
+            },
+            now,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Done { .. }));
+}
+
+fn destroy_idp(e: &Engine<MemoryStore>, sub: Option<&str>, sid: Option<&str>, now: u64) -> Outcome {
+    e.handle(
+        Request::DestroyIdp {
+            iss: "https://id".into(),
+            sub: sub.map(str::to_string),
+            sid: sid.map(str::to_string),
+            by: EndedBy::BackchannelLogout,
+            client: client(),
+        },
+        now,
+    )
+    .unwrap()
+}
+
+#[test]
+fn back_channel_logout_ends_the_sessions_it_names_and_no_other() {
+    let e = engine(BindMode::Off);
+    create_idp(&e, "h1", "a", "u1", Some("s1"), 1000);
+    create_idp(&e, "h2", "b", "u1", Some("s2"), 1000);
+    create(&e, "h3", "c", 1000);
+    let out = destroy_idp(&e, None, Some("s1"), 1001);
+    assert!(matches!(out.response, Response::Done { count: 1, .. }));
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].event, EventKind::Revoked);
+    assert_eq!(out.events[0].reason.as_deref(), Some("backchannel_logout"));
+    assert_eq!(reason(validate(&e, "h1", client(), 1002)), Some(Reason::Revoked));
+    assert!(matches!(validate(&e, "h2", client(), 1002), Response::Valid { .. }));
+    // sid of one session with another subject: nothing.
+    assert!(matches!(
+        destroy_idp(&e, Some("u9"), Some("s2"), 1003).response,
+        Response::Done { count: 0, .. }
+    ));
+    // sub alone: every session of that subject, never the origin-login one.
+    assert!(matches!(
+        destroy_idp(&e, Some("u1"), None, 1004).response,
+        Response::Done { count: 1, .. }
+    ));
+    assert_eq!(reason(validate(&e, "h2", client(), 1005)), Some(Reason::Revoked));
+    assert!(matches!(validate(&e, "h3", client(), 1005), Response::Valid { .. }));
+}
+
+#[test]
+fn the_id_token_stays_out_of_validation_replies_and_comes_back_at_logout() {
+    let e = engine(BindMode::Off);
+    create_idp(&e, "h1", "a", "u1", Some("s1"), 1000);
+    let Response::Valid { session, .. } = validate(&e, "h1", client(), 1001) else {
+        panic!("expected Valid");
+    };
+    let link = session.idp.unwrap();
+    assert_eq!((link.sub.as_str(), link.id_token.as_str()), ("u1", ""));
+    let out = e
+        .handle(
+            Request::Destroy {
+                hash: "h1".into(),
+                by: EndedBy::User,
+                client: client(),
+            },
+            1002,
+        )
+        .unwrap();
+    let Response::Done { session: Some(s), .. } = out.response else {
+        panic!("expected the ended session back");
+    };
+    assert_eq!(s.idp.unwrap().id_token, "header.payload.sig");
+    assert!(s.login_ip.is_empty() && s.last_ua.is_empty());
+}
