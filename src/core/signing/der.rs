@@ -77,8 +77,8 @@ fn length(bytes: &[u8]) -> Result<(usize, &[u8]), Malformed> {
     }
 }
 
-/// An OID's content octets as `der` accepts them: base-128 arcs without leading zero
-/// octets, each arc within 32 bits, the first two arcs at most 2 and 39 (a first
+/// An OID's content octets as `der` (const-oid) accepts them: base-128 arcs (a leading
+/// 0x80 octet included, as const-oid reads it), each arc within 32 bits, the first two arcs at most 2 and 39 (a first
 /// subidentifier up to 119), at most 39 octets.
 fn well_formed(oid: Oid<'_>) -> bool {
     let mut arc_len = 0;
@@ -87,9 +87,6 @@ fn well_formed(oid: Oid<'_>) -> bool {
         return false;
     }
     for &b in oid {
-        if arc_len == 0 && b == 0x80 {
-            return false;
-        }
         value = value << 7 | u64::from(b & 0x7f);
         arc_len += 1;
         if value > u64::from(u32::MAX) {
