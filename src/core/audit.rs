@@ -38,6 +38,9 @@ pub enum EventKind {
     InvalidOriginCommand,
     /// A state-changing request from another site (reason: its `Origin`).
     CrossSiteRequest,
+    /// A live connection (WebSocket, stream) closed because its session ended (reason:
+    /// the session's end, as in the 401 body).
+    ConnectionClosed,
 }
 
 impl EventKind {
@@ -55,6 +58,7 @@ impl EventKind {
             EventKind::ForgedToken => "forged_token",
             EventKind::InvalidOriginCommand => "invalid_origin_command",
             EventKind::CrossSiteRequest => "cross_site_request",
+            EventKind::ConnectionClosed => "connection_closed",
         }
     }
 }

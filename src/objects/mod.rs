@@ -2,3 +2,4 @@
 
 pub mod session_store;
 mod sql;
+mod watch;

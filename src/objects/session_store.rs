@@ -4,12 +4,16 @@
 //! object is global. Tokens carry their object's id: validation is one round trip.
 
 use super::sql::SqlStore;
+use super::watch;
+use crate::core::audit::{AuditEvent, EventKind};
 use crate::platform;
 use crate::store::cache::Cached;
-use crate::store::engine::{Engine, Policy};
-use crate::store::protocol::{Request as StoreRequest, MESSAGE_HEADER, STATS_URL};
+use crate::store::engine::{ConnectionChange, Engine, Policy};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse, MESSAGE_HEADER, STATS_URL};
 use crate::store::Store;
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage};
+
+type SessionEngine = Engine<Cached<SqlStore>>;
 
 #[durable_object]
 pub struct SessionStore {
@@ -63,6 +67,51 @@ impl SessionStore {
         }
         Ok(())
     }
+
+    /// THE place where a session's end reaches its live connections (WebSockets and
+    /// streams relayed by the gate, each holding a watch here): every way a session ends
+    /// goes through `Engine::ended`, and every call and alarm of this object ends here,
+    /// which pushes `ended:<reason>` to the session's watches and writes one
+    /// `connection_closed` event per connection. A new way to end sessions (back-channel
+    /// logout) only has to end them in the engine.
+    fn end_connections(&self, engine: &SessionEngine) {
+        let changes = engine.take_connection_changes();
+        if changes.is_empty() {
+            return;
+        }
+        for change in changes {
+            match change {
+                ConnectionChange::Moved { from, to } => watch::move_watches(&self.state, &from, &to),
+                ConnectionChange::Ended { handle, user, reason } => {
+                    let n = watch::push_ended(&self.state, &handle, reason.as_str());
+                    for _ in 0..n {
+                        let mut e = AuditEvent::new(platform::now(), EventKind::ConnectionClosed).reason(reason.as_str());
+                        e.user.clone_from(&user);
+                        e.session = Some(handle.clone());
+                        if let Err(err) = engine.store.append_audit(&e) {
+                            worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": err.to_string()}));
+                        }
+                        worker::console_log!("{}", e.log_line());
+                    }
+                }
+            }
+        }
+    }
+
+    /// A request the engine applies: its outcome's events logged, the alarm kept in time,
+    /// the connections of ended sessions closed.
+    async fn apply(&self, engine: &SessionEngine, msg: StoreRequest) -> std::result::Result<StoreResponse, String> {
+        let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
+        let outcome = engine.handle(msg, platform::now()).map_err(|e| e.to_string())?;
+        for e in &outcome.events {
+            worker::console_log!("{}", e.log_line());
+        }
+        self.end_connections(engine);
+        if creates || !outcome.events.is_empty() {
+            self.schedule(engine, false).await.map_err(|e| e.to_string())?;
+        }
+        Ok(outcome.response)
+    }
 }
 
 impl DurableObject for SessionStore {
@@ -96,22 +145,51 @@ impl DurableObject for SessionStore {
             Ok(m) => m,
             Err(e) => return json_error(400, &format!("bad store request: {e}")),
         };
-        let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
-        let outcome = match engine.handle(msg, platform::now()) {
-            Ok(o) => o,
-            Err(e) => {
-                let detail = e.to_string();
+        // A watch (edge::live): a `touch` that opens a WebSocket on a live session.
+        let handle = match (&msg, req.headers().has("upgrade")?) {
+            (StoreRequest::Touch { handle, .. }, true) => Some(handle.clone()),
+            _ => None,
+        };
+        let response = match self.apply(&engine, msg).await {
+            Ok(r) => r,
+            Err(detail) => {
                 worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
                 return json_error(500, &detail);
             }
         };
-        for e in &outcome.events {
-            worker::console_log!("{}", e.log_line());
+        match (handle, response) {
+            (Some(h), StoreResponse::Done { .. }) => Ok(watch::accept(&self.state, &h)),
+            (Some(_), StoreResponse::Rejected { reason, .. }) => Ok(Response::ok(reason.as_str())?.with_status(410)),
+            (_, r) => json_text(&r),
         }
-        if creates || !outcome.events.is_empty() {
-            self.schedule(&engine, false).await?;
+    }
+
+    /// A relay's watch says its client was active (at most once per slide interval).
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        if !matches!(&message, WebSocketIncomingMessage::String(m) if m == watch::ACTIVE) {
+            return Ok(());
         }
-        json_text(&outcome.response)
+        self.requests.set(self.requests.get() + 1);
+        let engine = self.engine().map_err(internal)?;
+        let touch = StoreRequest::Touch {
+            handle: watch::handle_of(&ws),
+            slide: true,
+        };
+        if let StoreResponse::Rejected { reason, .. } = self.apply(&engine, touch).await.map_err(internal)? {
+            // Ended without a push reaching this watch (it was opening): tell it now.
+            ws.send_with_str(format!("{}{}", watch::ENDED_PREFIX, reason.as_str()))?;
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, _code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        // The relay closed its watch (its connection ended): complete the close.
+        let _ = ws.close(Some(1000), Some(""));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -120,6 +198,7 @@ impl DurableObject for SessionStore {
         for e in &events {
             worker::console_log!("{}", e.log_line());
         }
+        self.end_connections(&engine);
         self.schedule(&engine, true).await?;
         Response::ok("")
     }

@@ -3,6 +3,7 @@
 //! command (`commands`) and finish its response (`finish`).
 
 mod commands;
+mod connection;
 mod finish;
 mod forward;
 
@@ -37,7 +38,7 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
     let v = if is_static {
         Validation::NoCookie
     } else {
-        validate::validate(env, cfg, &inc, true).await
+        validate::validate(env, cfg, &inc, policy::counts_as_activity(cfg, inc.method(), &inc.readings)).await
     };
     let cookie = CookieChange::after(&v);
     let decision = policy::decide(cfg, access, v.state(platform::now()), inc.navigation, &inc.path_and_query());
@@ -56,9 +57,13 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
         Ok(r) => r,
         Err(failure) => return raw(stamped(origin_failed(cfg, failure)?, cfg, live.as_ref(), &cookie)),
     };
+    if inc.websocket && resp.status() == 101 {
+        return connection::websocket(env, cfg, &resp, live.as_ref()).await;
+    }
     let answer = io::read_response(&resp);
     let Some(raw_cmd) = answer.command.clone() else {
-        return Ok(finish::finish(resp, &answer, cfg, inc.https, live.as_ref(), &cookie));
+        let done = finish::finish(resp, &answer, cfg, inc.https, live.as_ref(), &cookie);
+        return connection::stream(env, cfg, done, live.as_ref()).await;
     };
     if is_static {
         let detail = "commands are not applied on STATIC_PATHS, where no session is read";

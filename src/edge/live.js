@@ -1,0 +1,206 @@
+// Live connections (WebSockets, event streams) held open through the gate. Every decision
+// (validation, policy, headers) was made in Rust before these run; they only move frames
+// and bytes, in JS, so a relayed message costs no Wasm crossing.
+//
+// A live connection of a session holds one "watch": a WebSocket to the session's Durable
+// Object, accepted there with the hibernation API. The object pushes `ended:<reason>`
+// on it the moment the session ends (objects/watch.js), so an open connection costs no
+// object request per message and none per second. Client messages are reported as
+// activity on it, at most once per slide interval.
+
+const ENDED = "ended:";
+const ACTIVE = "active";
+// Close codes: the session ended (toward the client), going away (toward the origin),
+// and the watch lost (the object restarted): the client should reconnect, and is then
+// validated again.
+const SESSION_ENDED = 4401;
+const GOING_AWAY = 1001;
+const WATCH_LOST = 1012;
+
+/** Codes that say "no code was sent" and cannot be sent themselves. */
+function closeLike(ws, code, reason) {
+  try {
+    if (code === 1005 || code === 1006 || code === 1015) ws.close();
+    else ws.close(code, reason);
+  } catch {
+    // Already closed: nothing to pass on.
+  }
+}
+
+/**
+ * Opens the watch on the session's object: the socket, or rejects with `ended:<reason>`
+ * when the session is no longer live (it ended between validation and now).
+ */
+async function openWatch(stub, url, header, message, timeoutMs) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  try {
+    const r = await Promise.race([stub.fetch(url, { headers: { upgrade: "websocket", [header]: message } }), late]);
+    if (!r.webSocket) throw ENDED + (await r.text()).slice(0, 40);
+    r.webSocket.accept();
+    return r.webSocket;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Calls `onEnded(reason)` when the watch says the session ended, `onLost()` when it
+ * closes without saying so; `active()` reports client activity, at most once per
+ * `slideMs`; `stop()` closes it.
+ */
+function follow(watch, slideMs, onEnded, onLost) {
+  let done = false;
+  let last = Date.now();
+  const stop = () => {
+    if (done) return;
+    done = true;
+    closeLike(watch, 1000, "");
+  };
+  watch.addEventListener("message", (e) => {
+    if (typeof e.data === "string" && e.data.startsWith(ENDED)) {
+      done = true;
+      closeLike(watch, 1000, "");
+      onEnded(e.data.slice(ENDED.length));
+    }
+  });
+  const lost = () => {
+    if (done) return;
+    done = true;
+    onLost();
+  };
+  watch.addEventListener("close", lost);
+  watch.addEventListener("error", lost);
+  const active = () => {
+    const now = Date.now();
+    if (done || now - last < slideMs) return;
+    last = now;
+    try {
+      watch.send(ACTIVE);
+    } catch {
+      lost();
+    }
+  };
+  return { stop, active };
+}
+
+/**
+ * The client's side of a WebSocket the origin accepted (`originResp`: its 101): frames
+ * pass both ways unchanged, a close passes with its code and reason. With a watch
+ * (`stub` set: the session's object), the session's end closes the client's socket with
+ * 4401 `session_ended:<reason>` and the origin's with 1001. Resolves with the 101 for
+ * the client; rejects with `ended:<reason>` if the session already ended.
+ */
+export async function relayWebSocket(originResp, stub, url, header, message, timeoutMs, slideMs) {
+  const origin = originResp.webSocket;
+  if (!origin) throw "the origin answered 101 without a WebSocket";
+  let watch = null;
+  if (stub) {
+    try {
+      watch = await openWatch(stub, url, header, message, timeoutMs);
+    } catch (e) {
+      origin.accept();
+      closeLike(origin, GOING_AWAY, "session ended");
+      throw typeof e === "string" ? e : String(e && e.message ? e.message : e);
+    }
+  }
+  const [client, server] = Object.values(new WebSocketPair());
+  // Binary frames as bytes: with the standard default ("blob") they would be sent on
+  // as the text "[object Blob]".
+  origin.binaryType = "arraybuffer";
+  server.binaryType = "arraybuffer";
+  origin.accept();
+  server.accept();
+  const w = watch
+    ? follow(
+        watch,
+        slideMs,
+        (reason) => {
+          closeLike(server, SESSION_ENDED, "session_ended:" + reason);
+          closeLike(origin, GOING_AWAY, "session ended");
+        },
+        () => {
+          closeLike(server, WATCH_LOST, "session_watch_lost");
+          closeLike(origin, GOING_AWAY, "session watch lost");
+        },
+      )
+    : { stop() {}, active() {} };
+  server.addEventListener("message", (e) => {
+    w.active();
+    try {
+      origin.send(e.data);
+    } catch {
+      // The origin's side is closing; its close event ends the client's.
+    }
+  });
+  origin.addEventListener("message", (e) => {
+    try {
+      server.send(e.data);
+    } catch {
+      // The client's side is closing.
+    }
+  });
+  server.addEventListener("close", (e) => {
+    w.stop();
+    closeLike(origin, e.code, e.reason);
+  });
+  origin.addEventListener("close", (e) => {
+    w.stop();
+    closeLike(server, e.code, e.reason);
+  });
+  const errored = () => {
+    w.stop();
+    closeLike(server, 1011, "");
+    closeLike(origin, GOING_AWAY, "");
+  };
+  server.addEventListener("error", errored);
+  origin.addEventListener("error", errored);
+  const headers = new Headers();
+  const protocol = originResp.headers.get("sec-websocket-protocol");
+  if (protocol) headers.set("sec-websocket-protocol", protocol);
+  return new Response(null, { status: 101, webSocket: client, headers });
+}
+
+/**
+ * The origin's streamed body (an event stream), cut when the session ends: the watch
+ * is opened first (rejects with `ended:<reason>` if the session already ended), then
+ * the body passes chunk by chunk; the session's end errors the client's stream and
+ * cancels the origin's. Client activity cannot be seen on a stream: none is reported.
+ */
+export async function watchStream(resp, stub, url, header, message, timeoutMs) {
+  const watch = await openWatch(stub, url, header, message, timeoutMs);
+  const reader = resp.body.getReader();
+  let w;
+  const body = new ReadableStream({
+    start(ctl) {
+      const cut = (why) => {
+        reader.cancel(why).catch(() => {});
+        try {
+          ctl.error(new Error(why));
+        } catch {
+          // Already closed.
+        }
+      };
+      w = follow(watch, Infinity, (reason) => cut("session_ended:" + reason), () => cut("session_watch_lost"));
+    },
+    async pull(ctl) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          w.stop();
+          ctl.close();
+        } else ctl.enqueue(value);
+      } catch (e) {
+        w.stop();
+        ctl.error(e);
+      }
+    },
+    cancel(why) {
+      w.stop();
+      return reader.cancel(why);
+    },
+  });
+  return new Response(body, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+}

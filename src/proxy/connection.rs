@@ -1,0 +1,60 @@
+//! Live connections on the way back: a WebSocket the origin accepted (101) is relayed,
+//! an event stream of a session is watched; either is closed when its session ends
+//! (`edge::live`). Everything else passes as it came (a body of unknown length
+//! streams through untouched).
+
+use crate::core::config::Config;
+use crate::edge::live::{self, LiveError, Watch};
+use crate::edge::log;
+use crate::edge::respond::{self, raw};
+use crate::edge::validate::Live;
+use worker::{web_sys, Env, Result};
+
+/// The client's 101 for the origin's, relayed; with a session, watched.
+pub async fn websocket(env: &Env, cfg: &Config, origin: &web_sys::Response, live: Option<&Live>) -> Result<web_sys::Response> {
+    let watch = match live.map(|l| Watch::of(env, l)).transpose() {
+        Ok(w) => w,
+        Err(e) => {
+            log::failure("store_unavailable", &e.to_string());
+            return raw(respond::store_unavailable());
+        }
+    };
+    settle(live::relay_web_socket(origin, watch.as_ref(), cfg).await)
+}
+
+/// An event stream of a session, cut when the session ends; any other response as is.
+pub async fn stream(env: &Env, cfg: &Config, resp: web_sys::Response, live: Option<&Live>) -> Result<web_sys::Response> {
+    let Some(l) = live.filter(|_| is_event_stream(&resp)) else {
+        return Ok(resp);
+    };
+    match Watch::of(env, l) {
+        Ok(w) => settle(live::watch_stream(&resp, &w, cfg).await),
+        Err(e) => {
+            log::failure("store_unavailable", &e.to_string());
+            raw(respond::store_unavailable())
+        }
+    }
+}
+
+/// `text/event-stream`: the streams a session holds open (a chunked page or download
+/// ends by itself, and is not worth a watch each).
+fn is_event_stream(resp: &web_sys::Response) -> bool {
+    resp.headers().get("content-type").ok().flatten().is_some_and(|ct| {
+        ct.trim_start()
+            .get(..17)
+            .is_some_and(|t| t.eq_ignore_ascii_case("text/event-stream"))
+    })
+}
+
+/// The session ended before the watch opened: 401 with its reason; the watch could not
+/// be opened: 503 (fail closed: nothing is held open unwatched).
+fn settle(r: std::result::Result<web_sys::Response, LiveError>) -> Result<web_sys::Response> {
+    match r {
+        Ok(resp) => Ok(resp),
+        Err(LiveError::Ended(reason)) => raw(respond::unauthenticated(reason)),
+        Err(LiveError::Failed(detail)) => {
+            log::failure("live_connection", &detail);
+            raw(respond::store_unavailable())
+        }
+    }
+}
