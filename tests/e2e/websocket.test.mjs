@@ -171,3 +171,240 @@ describe("handshake", () => {
     await c.closed;
   });
 });
+
+describe("the session ends: its sockets close with 4401 within 2 s", () => {
+  test("logout (the origin's command on another request of the session); audit connection_closed with reason and handle", async () => {
+    const cookie = await gate.login("ws-end-logout");
+    const handle = await handleOf(gate, cookie);
+    const c = await open(gate, "/live/a", { cookie });
+    await mark(c, "logout");
+    await expectEnded(c, "revoked", () => command(gate, cookie, { action: "logout" }), "logout");
+    const events = await until(
+      async () => (await auditEvents(gate, "ws-end-logout")).filter((e) => e.event === "connection_closed"),
+      3000,
+      "connection_closed",
+    );
+    assert.equal(events.length, 1);
+    assert.equal(events[0].session, handle);
+    assert.equal(events[0].reason, "revoked");
+    assert.equal(events[0].user, "ws-end-logout");
+  });
+
+  test("logout through the gate's own endpoint", async () => {
+    const cookie = await gate.login("ws-end-logout-api");
+    const c = await open(gate, "/live/a", { cookie });
+    await mark(c, "logout_endpoint");
+    await expectEnded(c, "revoked", async () => (await gate.fetch("/.sessiongate/logout", { method: "POST", cookie })).arrayBuffer(), "logout_endpoint");
+  });
+
+  test("logout_all closes every socket of every session of the user", async () => {
+    const a = await gate.login("ws-end-all");
+    const b = await gate.login("ws-end-all");
+    const ca = await open(gate, "/live/a", { cookie: a });
+    const cb = await open(gate, "/live/b", { cookie: b });
+    await mark(ca, "logout_all");
+    const t0 = performance.now();
+    await expectEnded(ca, "revoked", () => command(gate, b, { action: "logout_all" }), "logout_all");
+    const closedB = await within(cb.closed, CLOSE_WITHIN_MS + 3000, "b closes");
+    assert.equal(closedB.code, 4401);
+    assert.ok(closedB.at - t0 <= CLOSE_WITHIN_MS);
+  });
+
+  test("logout_others closes the other sessions' sockets, not the caller's (which is regenerated)", async () => {
+    const a = await gate.login("ws-end-others");
+    const b = await gate.login("ws-end-others");
+    const ca = await open(gate, "/live/a", { cookie: a });
+    const cb = await open(gate, "/live/b", { cookie: b });
+    await mark(ca, "logout_others");
+    await expectEnded(ca, "revoked", () => command(gate, b, { action: "logout_others" }), "logout_others");
+    cb.ws.send("still-here");
+    assert.equal((await cb.next()).text, "still-here", "the caller's socket stays open");
+    assert.equal(cb.ws.readyState, 1);
+    cb.ws.close();
+    await cb.closed;
+  });
+
+  test("a user revokes another of their sessions from the session list", async () => {
+    const a = await gate.login("ws-end-user");
+    const b = await gate.login("ws-end-user");
+    const ha = await handleOf(gate, a);
+    const ca = await open(gate, "/live/a", { cookie: a });
+    await mark(ca, "user_revoke");
+    await expectEnded(
+      ca,
+      "revoked",
+      async () => {
+        const r = await gate.fetch(`/.sessiongate/sessions/${ha}`, { method: "DELETE", cookie: b });
+        assert.equal(r.status, 200, await r.text());
+      },
+      "user_revoke",
+    );
+  });
+
+  test("an administrator revokes the session", async () => {
+    const a = await gate.login("ws-end-admin");
+    const ha = await handleOf(gate, a);
+    const ca = await open(gate, "/live/a", { cookie: a });
+    await mark(ca, "admin_revoke");
+    await expectEnded(
+      ca,
+      "revoked",
+      async () => {
+        const r = await gate.fetch(`/.sessiongate/admin/users/ws-end-admin/sessions/${ha}`, { method: "DELETE", headers: admin });
+        assert.equal(r.status, 200, await r.text());
+      },
+      "admin_revoke",
+    );
+  });
+
+  test("a regeneration (password change, elevation, a new login over the session) keeps the socket open; the moved session's end still closes it", async () => {
+    const cookie = await gate.login("ws-regen");
+    const c = await open(gate, "/live/a", { cookie });
+    const r1 = await command(gate, cookie, { action: "regenerate", reason: "password_change" });
+    assert.equal(r1.status, 200);
+    const r2 = await command(gate, r1.cookie, { action: "elevate" });
+    assert.equal(r2.status, 200);
+    const r3 = await command(gate, r2.cookie, { action: "login", user: "ws-regen", roles: ["user"] });
+    assert.equal(r3.status, 200);
+    assert.ok(r3.cookie && r3.cookie !== r2.cookie);
+    c.ws.send("after-regenerations");
+    assert.equal((await c.next()).text, "after-regenerations", "still open after three regenerations");
+    assert.equal(c.ws.readyState, 1);
+    await mark(c, "after_login_over");
+    await expectEnded(c, "revoked", () => command(gate, r3.cookie, { action: "logout" }), "logout_after_regenerations");
+  });
+
+  test("a session limit eviction closes the evicted session's sockets only", async () => {
+    const g = await startGate({ origin, vars: { MAX_SESSIONS_PER_USER: "2" } });
+    try {
+      const a = await g.login("ws-limit");
+      const b = await g.login("ws-limit");
+      const ca = await open(g, "/live/a", { cookie: a });
+      const cb = await open(g, "/live/b", { cookie: b });
+      const t0 = performance.now();
+      await g.login("ws-limit");
+      const first = await within(Promise.race([ca.closed.then((x) => ["a", x]), cb.closed.then((x) => ["b", x])]), CLOSE_WITHIN_MS + 3000, "eviction closes");
+      const [which, closed] = first;
+      latencies.session_limit = Math.round(closed.at - t0);
+      assert.deepEqual({ code: closed.code, reason: closed.reason }, { code: 4401, reason: "session_ended:revoked" });
+      assert.ok(closed.at - t0 <= CLOSE_WITHIN_MS);
+      const survivor = which === "a" ? cb : ca;
+      survivor.ws.send("alive");
+      assert.equal((await survivor.next()).text, "alive", "the other session's socket stays open");
+      assert.equal((await adminSessionsOf(g, "ws-limit")).length, 2);
+      survivor.ws.close();
+      await survivor.closed;
+    } finally {
+      await g.dispose();
+    }
+  });
+
+  test("fifty sockets over ten sessions: ending one session closes exactly its five sockets", async () => {
+    const sessions = [];
+    for (let i = 0; i < 10; i++) sessions.push(await gate.login(`ws-fifty-${i % 5}`)); // two sessions per user object
+    const sockets = [];
+    for (let s = 0; s < 10; s++) {
+      for (let k = 0; k < 5; k++) sockets.push({ s, c: await open(gate, `/live/s${s}/k${k}`, { cookie: sessions[s] }) });
+    }
+    assert.equal(sockets.length, 50);
+    const target = 7; // shares its object with session 2
+    const t0 = performance.now();
+    await command(gate, sessions[target], { action: "logout" });
+    const mine = sockets.filter((x) => x.s === target);
+    const closes = await within(Promise.all(mine.map((x) => x.c.closed)), CLOSE_WITHIN_MS + 3000, "the five close");
+    latencies.fifty_sockets_slowest = Math.round(Math.max(...closes.map((c) => c.at)) - t0);
+    for (const c of closes) assert.deepEqual({ code: c.code, reason: c.reason }, { code: 4401, reason: "session_ended:revoked" });
+    assert.ok(latencies.fifty_sockets_slowest <= CLOSE_WITHIN_MS, `slowest ${latencies.fifty_sockets_slowest} ms`);
+    const others = sockets.filter((x) => x.s !== target);
+    await Promise.all(
+      others.map(async (x, i) => {
+        x.c.ws.send("alive-" + i);
+        assert.equal((await x.c.next()).text, "alive-" + i);
+      }),
+    );
+    assert.ok(others.every((x) => x.c.ws.readyState === 1), "no other socket closed");
+    for (const x of others) x.c.ws.close();
+    await Promise.all(others.map((x) => x.c.closed));
+  });
+});
+
+async function adminSessionsOf(g, user) {
+  const r = await g.fetch(`/.sessiongate/admin/users/${user}/sessions`, { headers: admin });
+  return (await r.json()).sessions;
+}
+
+describe("timeouts, binding and activity", () => {
+  const IDLE_S = 4;
+  let g;
+  before(async () => {
+    g = await startGate({ origin, vars: { IDLE_TIMEOUT: `${IDLE_S}s`, ABSOLUTE_TIMEOUT: "9s", BIND_IP: "reject" } });
+  });
+  after(async () => g?.dispose());
+
+  test("idle timeout: an open socket with no client messages does not keep the session alive, even while the origin talks", async () => {
+    const cookie = await g.login("ws-idle");
+    const c = await connect(g, "/live/idle", { cookie });
+    const opened = performance.now();
+    assert.ok(c.ws);
+    c.ws.send(`tick:300`); // the origin talks every 300 ms from now on: not activity
+    const closed = await within(c.closed, IDLE_S * 1000 + 5000, "idle close");
+    assert.deepEqual({ code: closed.code, reason: closed.reason }, { code: 4401, reason: "session_ended:idle_timeout" });
+    // The end is the last activity (this message, at most one slide interval after the
+    // handshake) plus IDLE_TIMEOUT, in whole seconds.
+    const late = Math.round(closed.at - (opened + IDLE_S * 1000));
+    latencies.idle_timeout = late;
+    assert.ok(late <= CLOSE_WITHIN_MS, `closed ${late} ms after the idle end`);
+    assert.ok(closed.at - opened >= (IDLE_S - 1) * 1000, "not before the session's end");
+    const r = await connect(g, "/live/idle", { cookie });
+    assert.deepEqual({ status: r.status, body: r.body }, { status: 401, body: { error: "unauthenticated", reason: "idle_timeout" } }, "an expired session's handshake is refused");
+  });
+
+  test("client messages count as activity (the session outlives IDLE_TIMEOUT), with at most one store request per slide interval; absolute timeout closes it", async () => {
+    const cookie = await g.login("ws-absolute");
+    const loggedIn = performance.now();
+    const c = await connect(g, "/live/busy", { cookie });
+    assert.ok(c.ws);
+    const stats = async () => (await (await g.fetch("/.sessiongate/admin/users/ws-absolute/stats", { headers: admin })).json());
+    const before = await stats();
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (c.ws.readyState === 1) {
+        for (let i = 0; i < 20; i++) c.ws.send("m" + sent++);
+      }
+    }, 100);
+    const closed = await within(c.closed, 15000, "absolute close");
+    clearInterval(timer);
+    const lived = closed.at - loggedIn;
+    assert.deepEqual({ code: closed.code, reason: closed.reason }, { code: 4401, reason: "session_ended:absolute_timeout" });
+    assert.ok(lived > (IDLE_S + 1) * 1000, `client messages kept it past the idle timeout (lived ${Math.round(lived)} ms)`);
+    latencies.absolute_timeout = Math.round(lived - 9000);
+    assert.ok(lived - 9000 <= CLOSE_WITHIN_MS, `closed ${Math.round(lived - 9000)} ms after the absolute end`);
+    const after = await stats();
+    const requests = after.requests - before.requests;
+    const seconds = lived / 1000;
+    assert.ok(sent > 500, `sent ${sent}`);
+    // Slide interval = 1 s here: one activity report a second at most (plus slack for timing).
+    assert.ok(requests <= Math.ceil(seconds) + 1, `${requests} store requests for ${sent} messages over ${seconds.toFixed(1)} s`);
+    console.log(`activity: ${sent} messages, ${requests} store requests, ${after.rows_written - before.rows_written} rows written, ${seconds.toFixed(1)} s`);
+    // rows_written counts SQLite rows with their index entries: one session write is 2
+    // (the row and its expires_at index entry), as bench/run.mjs calibrates.
+    assert.ok(after.rows_written - before.rows_written <= 2 * (Math.ceil(seconds) + 1), "at most one session write per slide interval");
+  });
+
+  test("binding rejection (BIND_IP=reject): a request from another network ends the session and closes its socket", async () => {
+    const ip = "198.51.100.7";
+    const cookie = await g.login("ws-binding", { ip });
+    const c = await open(g, "/live/b", { cookie, headers: { "cf-connecting-ip": ip } });
+    await mark(c, "binding");
+    await expectEnded(
+      c,
+      "binding_mismatch",
+      async () => {
+        const r = await g.fetch("/app", { cookie, ip: "203.0.113.99", headers: { accept: "application/json" } });
+        assert.equal(r.status, 401);
+        await r.arrayBuffer();
+      },
+      "binding_rejection",
+    );
+  });
+});
