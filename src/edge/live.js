@@ -5,11 +5,10 @@
 // A live connection of a session holds one "watch": a WebSocket to the session's Durable
 // Object, accepted there with the hibernation API. The object pushes `ended:<reason>`
 // on it the moment the session ends (objects/watch.js), so an open connection costs no
-// object request per message and none per second. Client messages are reported as
-// activity on it, at most once per slide interval.
+// object request per message and none per second. Client messages are reported to the
+// object as activity (a `touch` request), at most once per slide interval.
 
 const ENDED = "ended:";
-const ACTIVE = "active";
 // Close codes: the session ended (toward the client), going away (toward the origin),
 // and the watch lost (the object restarted): the client should reconnect, and is then
 // validated again.
@@ -38,7 +37,17 @@ async function openWatch(stub, url, header, message, timeoutMs) {
   });
   try {
     const r = await Promise.race([stub.fetch(url, { headers: { upgrade: "websocket", [header]: message } }), late]);
-    if (!r.webSocket) throw ENDED + (await r.text()).slice(0, 40);
+    if (!r.webSocket) {
+      // The object's answer instead: `{"rejected":{"reason":...}}` when the session ended.
+      const text = await r.text();
+      let reason;
+      try {
+        reason = JSON.parse(text).rejected?.reason;
+      } catch {
+        // Not JSON: an error of the object.
+      }
+      throw reason ? ENDED + reason : `watch refused: ${r.status} ${text.slice(0, 200)}`;
+    }
     r.webSocket.accept();
     return r.webSocket;
   } finally {
@@ -48,17 +57,10 @@ async function openWatch(stub, url, header, message, timeoutMs) {
 
 /**
  * Calls `onEnded(reason)` when the watch says the session ended, `onLost()` when it
- * closes without saying so; `active()` reports client activity, at most once per
- * `slideMs`; `stop()` closes it.
+ * closes without saying so; the returned `stop()` closes it.
  */
-function follow(watch, slideMs, onEnded, onLost) {
+function follow(watch, onEnded, onLost) {
   let done = false;
-  let last = Date.now();
-  const stop = () => {
-    if (done) return;
-    done = true;
-    closeLike(watch, 1000, "");
-  };
   watch.addEventListener("message", (e) => {
     if (typeof e.data === "string" && e.data.startsWith(ENDED)) {
       done = true;
@@ -73,17 +75,28 @@ function follow(watch, slideMs, onEnded, onLost) {
   };
   watch.addEventListener("close", lost);
   watch.addEventListener("error", lost);
-  const active = () => {
-    const now = Date.now();
-    if (done || now - last < slideMs) return;
-    last = now;
-    try {
-      watch.send(ACTIVE);
-    } catch {
-      lost();
-    }
+  return () => {
+    if (done) return;
+    done = true;
+    closeLike(watch, 1000, "");
   };
-  return { stop, active };
+}
+
+/**
+ * Client activity: a `touch` (the object slides the idle timer) at most once per
+ * `slideMs`, however many messages; the handshake itself was the last activity.
+ */
+function reporter(stub, url, header, touch, slideMs) {
+  let last = Date.now();
+  return () => {
+    const now = Date.now();
+    if (now - last < slideMs) return;
+    last = now;
+    stub.fetch(url, { headers: { [header]: touch } }).then(
+      (r) => r.text(),
+      () => {},
+    );
+  };
 }
 
 /**
@@ -93,7 +106,7 @@ function follow(watch, slideMs, onEnded, onLost) {
  * 4401 `session_ended:<reason>` and the origin's with 1001. Resolves with the 101 for
  * the client; rejects with `ended:<reason>` if the session already ended.
  */
-export async function relayWebSocket(originResp, stub, url, header, message, timeoutMs, slideMs) {
+export async function relayWebSocket(originResp, stub, url, header, message, touch, timeoutMs, slideMs) {
   const origin = originResp.webSocket;
   if (!origin) throw "the origin answered 101 without a WebSocket";
   let watch = null;
@@ -113,10 +126,9 @@ export async function relayWebSocket(originResp, stub, url, header, message, tim
   server.binaryType = "arraybuffer";
   origin.accept();
   server.accept();
-  const w = watch
+  const stop = watch
     ? follow(
         watch,
-        slideMs,
         (reason) => {
           closeLike(server, SESSION_ENDED, "session_ended:" + reason);
           closeLike(origin, GOING_AWAY, "session ended");
@@ -126,9 +138,10 @@ export async function relayWebSocket(originResp, stub, url, header, message, tim
           closeLike(origin, GOING_AWAY, "session watch lost");
         },
       )
-    : { stop() {}, active() {} };
+    : () => {};
+  const active = watch ? reporter(stub, url, header, touch, slideMs) : () => {};
   server.addEventListener("message", (e) => {
-    w.active();
+    active();
     try {
       origin.send(e.data);
     } catch {
@@ -143,15 +156,15 @@ export async function relayWebSocket(originResp, stub, url, header, message, tim
     }
   });
   server.addEventListener("close", (e) => {
-    w.stop();
+    stop();
     closeLike(origin, e.code, e.reason);
   });
   origin.addEventListener("close", (e) => {
-    w.stop();
+    stop();
     closeLike(server, e.code, e.reason);
   });
   const errored = () => {
-    w.stop();
+    stop();
     closeLike(server, 1011, "");
     closeLike(origin, GOING_AWAY, "");
   };
@@ -172,7 +185,7 @@ export async function relayWebSocket(originResp, stub, url, header, message, tim
 export async function watchStream(resp, stub, url, header, message, timeoutMs) {
   const watch = await openWatch(stub, url, header, message, timeoutMs);
   const reader = resp.body.getReader();
-  let w;
+  let stop;
   const body = new ReadableStream({
     start(ctl) {
       const cut = (why) => {
@@ -183,22 +196,22 @@ export async function watchStream(resp, stub, url, header, message, timeoutMs) {
           // Already closed.
         }
       };
-      w = follow(watch, Infinity, (reason) => cut("session_ended:" + reason), () => cut("session_watch_lost"));
+      stop = follow(watch, (reason) => cut("session_ended:" + reason), () => cut("session_watch_lost"));
     },
     async pull(ctl) {
       try {
         const { done, value } = await reader.read();
         if (done) {
-          w.stop();
+          stop();
           ctl.close();
         } else ctl.enqueue(value);
       } catch (e) {
-        w.stop();
+        stop();
         ctl.error(e);
       }
     },
     cancel(why) {
-      w.stop();
+      stop();
       return reader.cancel(why);
     },
   });

@@ -22,6 +22,7 @@ extern "C" {
         url: &str,
         header: &str,
         message: &str,
+        touch: &str,
         timeout_ms: f64,
         slide_ms: f64,
     ) -> js_sys::Promise;
@@ -36,28 +37,37 @@ extern "C" {
     ) -> js_sys::Promise;
 }
 
-/// Where a relay opens its watch (the object tells it from other calls by the upgrade).
+/// Where a relay opens its watch and sends its touches (the object tells a watch from
+/// other calls by the upgrade).
 const WATCH_URL: &str = "https://session-store/watch";
 /// What the relay rejects with when the session ended before its watch opened.
 const ENDED_PREFIX: &str = "ended:";
 
-/// A session's watch, to be opened: its object and the message that names the session
-/// (by public handle, which a regeneration keeps).
+/// A session's watch, to be opened: its object, the message that opens it and the one
+/// that reports activity, both naming the session by its public handle (which a
+/// regeneration keeps).
 pub struct Watch {
     stub: JsValue,
     message: String,
+    touch: String,
+}
+
+fn touch(handle: &str, slide: bool) -> Result<String, StoreError> {
+    let msg = StoreRequest::Touch {
+        handle: handle.to_string(),
+        slide,
+    };
+    serde_json::to_string(&msg).map_err(|e| StoreError::encode("store request", e))
 }
 
 impl Watch {
     pub fn of(env: &Env, live: &Live) -> Result<Watch, StoreError> {
         let stub = session_object::stub(env, &live.store_id)?.ok_or_else(|| StoreError::backend("not an object id of this namespace"))?;
-        let msg = StoreRequest::Touch {
-            handle: live.session.handle.clone(),
-            slide: false,
-        };
+        let handle = &live.session.handle;
         Ok(Watch {
             stub: stub.into_rpc::<JsValue>(),
-            message: serde_json::to_string(&msg).map_err(|e| StoreError::encode("store request", e))?,
+            message: touch(handle, false)?,
+            touch: touch(handle, true)?,
         })
     }
 }
@@ -71,7 +81,7 @@ pub enum LiveError {
 fn failure(e: JsValue) -> LiveError {
     let s = e.as_string().unwrap_or_else(|| format!("{e:?}"));
     match s.strip_prefix(ENDED_PREFIX) {
-        Some(r) => LiveError::Ended(serde_json::from_value(serde_json::Value::String(r.into())).unwrap_or(Reason::Revoked)),
+        Some(r) => LiveError::Ended(Reason::parse(r).unwrap_or(Reason::Revoked)),
         None => LiveError::Failed(s),
     }
 }
@@ -88,7 +98,7 @@ async fn response(p: js_sys::Promise) -> Result<web_sys::Response, LiveError> {
 /// watch, closed when the session ends. Client messages count as activity, reported at
 /// most once per slide interval.
 pub async fn relay_web_socket(origin: &web_sys::Response, watch: Option<&Watch>, cfg: &Config) -> Result<web_sys::Response, LiveError> {
-    let (stub, message) = watch.map_or((JsValue::NULL, ""), |w| (w.stub.clone(), w.message.as_str()));
+    let (stub, message, touch) = watch.map_or((JsValue::NULL, "", ""), |w| (w.stub.clone(), w.message.as_str(), w.touch.as_str()));
     let slide_ms = (cfg.slide_interval() * 1000) as f64;
     response(relay_web_socket_js(
         origin,
@@ -96,6 +106,7 @@ pub async fn relay_web_socket(origin: &web_sys::Response, watch: Option<&Watch>,
         WATCH_URL,
         MESSAGE_HEADER,
         message,
+        touch,
         cfg.store_timeout_ms as f64,
         slide_ms,
     ))

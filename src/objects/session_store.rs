@@ -97,21 +97,6 @@ impl SessionStore {
             }
         }
     }
-
-    /// A request the engine applies: its outcome's events logged, the alarm kept in time,
-    /// the connections of ended sessions closed.
-    async fn apply(&self, engine: &SessionEngine, msg: StoreRequest) -> std::result::Result<StoreResponse, String> {
-        let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
-        let outcome = engine.handle(msg, platform::now()).map_err(|e| e.to_string())?;
-        for e in &outcome.events {
-            worker::console_log!("{}", e.log_line());
-        }
-        self.end_connections(engine);
-        if creates || !outcome.events.is_empty() {
-            self.schedule(engine, false).await.map_err(|e| e.to_string())?;
-        }
-        Ok(outcome.response)
-    }
 }
 
 impl DurableObject for SessionStore {
@@ -146,39 +131,36 @@ impl DurableObject for SessionStore {
             Err(e) => return json_error(400, &format!("bad store request: {e}")),
         };
         // A watch (edge::live): a `touch` that opens a WebSocket on a live session.
-        let handle = match (&msg, req.headers().has("upgrade")?) {
+        let watch_of = match (&msg, req.headers().has("upgrade")?) {
             (StoreRequest::Touch { handle, .. }, true) => Some(handle.clone()),
             _ => None,
         };
-        let response = match self.apply(&engine, msg).await {
-            Ok(r) => r,
-            Err(detail) => {
+        let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
+        let outcome = match engine.handle(msg, platform::now()) {
+            Ok(o) => o,
+            Err(e) => {
+                let detail = e.to_string();
                 worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
                 return json_error(500, &detail);
             }
         };
-        match (handle, response) {
-            (Some(h), StoreResponse::Done { .. }) => Ok(watch::accept(&self.state, &h)),
-            (Some(_), StoreResponse::Rejected { reason, .. }) => Ok(Response::ok(reason.as_str())?.with_status(410)),
-            (_, r) => json_text(&r),
+        for e in &outcome.events {
+            worker::console_log!("{}", e.log_line());
+        }
+        self.end_connections(&engine);
+        if creates || !outcome.events.is_empty() {
+            self.schedule(&engine, false).await?;
+        }
+        match (watch_of, &outcome.response) {
+            (Some(handle), StoreResponse::Done { .. }) => Ok(watch::accept(&self.state, &handle)),
+            // Not live: the answer (`rejected`) tells the relay why.
+            _ => json_text(&outcome.response),
         }
     }
 
-    /// A relay's watch says its client was active (at most once per slide interval).
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        if !matches!(&message, WebSocketIncomingMessage::String(m) if m == watch::ACTIVE) {
-            return Ok(());
-        }
-        self.requests.set(self.requests.get() + 1);
-        let engine = self.engine().map_err(internal)?;
-        let touch = StoreRequest::Touch {
-            handle: watch::handle_of(&ws),
-            slide: true,
-        };
-        if let StoreResponse::Rejected { reason, .. } = self.apply(&engine, touch).await.map_err(internal)? {
-            // Ended without a push reaching this watch (it was opening): tell it now.
-            ws.send_with_str(format!("{}{}", watch::ENDED_PREFIX, reason.as_str()))?;
-        }
+    /// Watches carry nothing toward the object (activity goes as a `touch` request):
+    /// whatever comes is ignored.
+    async fn websocket_message(&self, _ws: WebSocket, _message: WebSocketIncomingMessage) -> Result<()> {
         Ok(())
     }
 

@@ -32,9 +32,3 @@ export function move(state, from, to) {
     if (ws.deserializeAttachment() === from) ws.serializeAttachment(to);
   }
 }
-
-/** The handle a watch follows ("" if none). */
-export function handleOf(ws) {
-  const h = ws.deserializeAttachment();
-  return typeof h === "string" ? h : "";
-}

@@ -14,14 +14,10 @@ extern "C" {
     fn push_js(state: &JsValue, handle: &str, message: &str) -> u32;
     #[wasm_bindgen(js_name = move)]
     fn move_js(state: &JsValue, from: &str, to: &str);
-    #[wasm_bindgen(js_name = handleOf)]
-    fn handle_of_js(ws: &web_sys::WebSocket) -> String;
 }
 
 /// The message a watch gets when its session ends; the relay closes with its reason.
-pub const ENDED_PREFIX: &str = "ended:";
-/// The message a relay sends on its watch when the client was active.
-pub const ACTIVE: &str = "active";
+const ENDED_PREFIX: &str = "ended:";
 
 fn raw(state: &worker::State) -> &JsValue {
     state.as_raw().as_ref()
@@ -40,9 +36,4 @@ pub fn push_ended(state: &worker::State, handle: &str, reason: &str) -> u32 {
 /// The watches of `from` follow `to` from now on.
 pub fn move_watches(state: &worker::State, from: &str, to: &str) {
     move_js(raw(state), from, to)
-}
-
-/// The handle a watch follows.
-pub fn handle_of(ws: &worker::WebSocket) -> String {
-    handle_of_js(ws.as_ref())
 }
