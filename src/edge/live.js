@@ -177,40 +177,51 @@ export async function relayWebSocket(originResp, stub, url, header, message, tou
 }
 
 /**
- * The origin's streamed body (an event stream), cut when the session ends: the watch
- * is opened first (rejects with `ended:<reason>` if the session already ended), then
- * the body passes chunk by chunk; the session's end errors the client's stream and
- * cancels the origin's. Client activity cannot be seen on a stream: none is reported.
+ * The origin's event stream, cut when the session ends: the watch is opened first
+ * (rejects with `ended:<reason>` if the session already ended), then the body passes
+ * chunk by chunk. The session's end cancels the origin's stream and ends the client's
+ * with a last event, `event: session_ended` with the reason as its data (the leading
+ * newline ends any partial line; an empty event dispatches nothing). Client activity
+ * cannot be seen on a stream: none is reported.
  */
 export async function watchStream(resp, stub, url, header, message, timeoutMs) {
   const watch = await openWatch(stub, url, header, message, timeoutMs);
   const reader = resp.body.getReader();
   let stop;
+  let over = false;
   const body = new ReadableStream({
     start(ctl) {
-      const cut = (why) => {
-        reader.cancel(why).catch(() => {});
-        try {
-          ctl.error(new Error(why));
-        } catch {
-          // Already closed.
-        }
+      const cut = (last) => {
+        if (over) return;
+        over = true;
+        reader.cancel(last).catch(() => {});
+        ctl.enqueue(new TextEncoder().encode(last));
+        ctl.close();
       };
-      stop = follow(watch, (reason) => cut("session_ended:" + reason), () => cut("session_watch_lost"));
+      stop = follow(
+        watch,
+        (reason) => cut(`\nevent: session_ended\ndata: ${reason}\n\n`),
+        () => cut("\nevent: session_ended\ndata: session_watch_lost\n\n"),
+      );
     },
     async pull(ctl) {
       try {
         const { done, value } = await reader.read();
+        if (over) return;
         if (done) {
+          over = true;
           stop();
           ctl.close();
         } else ctl.enqueue(value);
       } catch (e) {
+        if (over) return;
+        over = true;
         stop();
         ctl.error(e);
       }
     },
     cancel(why) {
+      over = true;
       stop();
       return reader.cancel(why);
     },
