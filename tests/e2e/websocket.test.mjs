@@ -162,6 +162,19 @@ describe("handshake", () => {
     assert.equal(origin.handshakes.length, 3);
   });
 
+  test("with REQUIRE_HTTPS=true a plain ws:// handshake gets the 308 to https and nothing reaches the origin", async () => {
+    const g = await startGate({ origin, vars: { REQUIRE_HTTPS: "true" } });
+    try {
+      origin.handshakes.length = 0;
+      const r = await connect(g, "/live/chat?x=1");
+      assert.equal(r.status, 308);
+      assert.equal(r.headers.location, `https://${new URL(g.base).host}/live/chat?x=1`);
+      assert.equal(origin.handshakes.length, 0);
+    } finally {
+      await g.dispose();
+    }
+  });
+
   test("an elevated session opens a socket on a sensitive path", async () => {
     const cookie = await gate.login("ws-elevated");
     const { cookie: elevated } = await command(gate, cookie, { action: "elevate" });
