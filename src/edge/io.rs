@@ -74,6 +74,11 @@ impl Edits {
     pub fn append(&mut self, name: &str, value: &str) {
         self.append.push((name.to_string(), value.to_string()));
     }
+    /// The edits to set and to append, each as `name\nvalue\n...` (for JS glue that
+    /// builds a response itself: a relayed WebSocket's 101).
+    pub fn encoded(&self) -> (String, String) {
+        (pairs(&self.set), pairs(&self.append))
+    }
     pub fn apply_to(&self, h: &worker::Headers) -> worker::Result<()> {
         for name in &self.drop {
             h.delete(name)?;

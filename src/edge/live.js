@@ -104,9 +104,10 @@ function reporter(stub, url, header, touch, slideMs) {
  * pass both ways unchanged, a close passes with its code and reason. With a watch
  * (`stub` set: the session's object), the session's end closes the client's socket with
  * 4401 `session_ended:<reason>` and the origin's with 1001. Resolves with the 101 for
- * the client; rejects with `ended:<reason>` if the session already ended.
+ * the client, carrying the origin's subprotocol and the gate's header edits (`set`,
+ * `append`); rejects with `ended:<reason>` if the session already ended.
  */
-export async function relayWebSocket(originResp, stub, url, header, message, touch, timeoutMs, slideMs) {
+export async function relayWebSocket(originResp, stub, url, header, message, touch, timeoutMs, slideMs, set, append) {
   const origin = originResp.webSocket;
   if (!origin) throw "the origin answered 101 without a WebSocket";
   let watch = null;
@@ -173,6 +174,13 @@ export async function relayWebSocket(originResp, stub, url, header, message, tou
   const headers = new Headers();
   const protocol = originResp.headers.get("sec-websocket-protocol");
   if (protocol) headers.set("sec-websocket-protocol", protocol);
+  // The gate's own edits (`name\nvalue\n...`): the cookie change, the expiry header.
+  const kv = (list, add) => {
+    const p = list ? list.split("\n") : [];
+    for (let i = 0; i + 1 < p.length; i += 2) add(p[i], p[i + 1]);
+  };
+  kv(set, (n, v) => headers.set(n, v));
+  kv(append, (n, v) => headers.append(n, v));
   return new Response(null, { status: 101, webSocket: client, headers });
 }
 

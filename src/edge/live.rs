@@ -3,6 +3,7 @@
 //! session's object, which closes it the moment the session ends
 //! (`objects::SessionStore::end_connections`).
 
+use super::io::Edits;
 use super::session_object;
 use super::validate::Live;
 use crate::core::config::Config;
@@ -25,6 +26,8 @@ extern "C" {
         touch: &str,
         timeout_ms: f64,
         slide_ms: f64,
+        set: &str,
+        append: &str,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = watchStream)]
     fn watch_stream_js(
@@ -94,10 +97,17 @@ async fn response(p: js_sys::Promise) -> Result<web_sys::Response, LiveError> {
         .map_err(|_| LiveError::Failed("no Response".into()))
 }
 
-/// The client's 101 for the origin's (`origin`), frames relayed both ways; with a
+/// The client's 101 for the origin's (`origin`), with the gate's own header edits
+/// (`stamp`: the cookie change, the expiry header), frames relayed both ways; with a
 /// watch, closed when the session ends. Client messages count as activity, reported at
 /// most once per slide interval.
-pub async fn relay_web_socket(origin: &web_sys::Response, watch: Option<&Watch>, cfg: &Config) -> Result<web_sys::Response, LiveError> {
+pub async fn relay_web_socket(
+    origin: &web_sys::Response,
+    watch: Option<&Watch>,
+    stamp: &Edits,
+    cfg: &Config,
+) -> Result<web_sys::Response, LiveError> {
+    let (set, append) = stamp.encoded();
     let (stub, message, touch) = watch.map_or((JsValue::NULL, "", ""), |w| (w.stub.clone(), w.message.as_str(), w.touch.as_str()));
     let slide_ms = (cfg.slide_interval() * 1000) as f64;
     response(relay_web_socket_js(
@@ -109,6 +119,8 @@ pub async fn relay_web_socket(origin: &web_sys::Response, watch: Option<&Watch>,
         touch,
         cfg.store_timeout_ms as f64,
         slide_ms,
+        &set,
+        &append,
     ))
     .await
 }

@@ -4,14 +4,24 @@
 //! streams through untouched).
 
 use crate::core::config::Config;
+use crate::edge::cookie::{stamp_edits, CookieChange};
+use crate::edge::io::Edits;
 use crate::edge::live::{self, LiveError, Watch};
 use crate::edge::log;
 use crate::edge::respond::{self, raw};
 use crate::edge::validate::Live;
 use worker::{web_sys, Env, Result};
 
-/// The client's 101 for the origin's, relayed; with a session, watched.
-pub async fn websocket(env: &Env, cfg: &Config, origin: &web_sys::Response, live: Option<&Live>) -> Result<web_sys::Response> {
+/// The client's 101 for the origin's, relayed, with the cookie change validation made
+/// (a token re-signed under the current key, a new ID after plain HTTP); with a
+/// session, watched.
+pub async fn websocket(
+    env: &Env,
+    cfg: &Config,
+    origin: &web_sys::Response,
+    live: Option<&Live>,
+    cookie: &CookieChange,
+) -> Result<web_sys::Response> {
     let watch = match live.map(|l| Watch::of(env, l)).transpose() {
         Ok(w) => w,
         Err(e) => {
@@ -19,7 +29,9 @@ pub async fn websocket(env: &Env, cfg: &Config, origin: &web_sys::Response, live
             return raw(respond::store_unavailable());
         }
     };
-    settle(live::relay_web_socket(origin, watch.as_ref(), cfg).await)
+    let mut stamp = Edits::default();
+    stamp_edits(&mut stamp, cfg, live, cookie);
+    settle(live::relay_web_socket(origin, watch.as_ref(), &stamp, cfg).await)
 }
 
 /// An event stream of a session, cut when the session ends; any other response as is.

@@ -58,7 +58,7 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
         Err(failure) => return raw(stamped(origin_failed(cfg, failure)?, cfg, live.as_ref(), &cookie)),
     };
     if inc.websocket && resp.status() == 101 {
-        return connection::websocket(env, cfg, &resp, live.as_ref()).await;
+        return connection::websocket(env, cfg, &resp, live.as_ref(), &cookie).await;
     }
     let answer = io::read_response(&resp);
     let Some(raw_cmd) = answer.command.clone() else {

@@ -49,8 +49,8 @@ export async function startWsOrigin() {
 }
 
 /**
- * Opens a WebSocket through the gate. Resolves `{ ws, protocol, next(), closed }` once
- * open, where `next()` is the next message and `closed` a promise of `{code, reason, at}`;
+ * Opens a WebSocket through the gate. Resolves `{ ws, protocol, headers, next(), closed }`
+ * once open (`headers`: the 101's), where `next()` is the next message and `closed` a promise of `{code, reason, at}`;
  * or `{ status, body }` when the handshake is refused.
  */
 export function connect(gate, path, { cookie, origin, protocols, headers = {} } = {}) {
@@ -67,6 +67,8 @@ export function connect(gate, path, { cookie, origin, protocols, headers = {} } 
     if (w) w(m);
     else queue.push(m);
   });
+  let upgradeHeaders = null;
+  ws.on("upgrade", (res) => (upgradeHeaders = res.headers));
   const closed = new Promise((resolve) => {
     ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), at: performance.now() }));
   });
@@ -75,6 +77,7 @@ export function connect(gate, path, { cookie, origin, protocols, headers = {} } 
       resolve({
         ws,
         protocol: ws.protocol,
+        headers: upgradeHeaders,
         closed,
         next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r))),
       }),

@@ -5,7 +5,7 @@
 // end, whatever ended it. Real workerd, real DO storage, a real `ws` origin on loopback.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { startGate, identity } from "./harness.mjs";
+import { startGate, identity, tmpdir, COOKIE } from "./harness.mjs";
 import { assertion, command, auditEvents, adminSessions, handleOf } from "./session-helpers.mjs";
 import { startWsOrigin, connect, within, until } from "./live-helpers.mjs";
 import { SECRETS } from "./harness.mjs";
@@ -170,6 +170,31 @@ describe("handshake", () => {
       assert.equal(r.status, 308);
       assert.equal(r.headers.location, `https://${new URL(g.base).host}/live/chat?x=1`);
       assert.equal(origin.handshakes.length, 0);
+    } finally {
+      await g.dispose();
+    }
+  });
+
+  test("the 101 carries the gate's cookie change (a token re-signed under the current key) and X-Session-Expires-In", async () => {
+    const persist = tmpdir();
+    const oldKey = "old-session-secret-0123456789abcdef-01234";
+    let g = await startGate({ origin, persist, vars: { SESSION_SECRET: oldKey } });
+    const cookie = await g.login("ws-rotated");
+    await g.dispose();
+    g = await startGate({ origin, persist, vars: { SESSION_SECRET_PREVIOUS: oldKey } });
+    try {
+      const c = await open(g, "/live/rotated", { cookie });
+      const sc = [c.headers["set-cookie"]].flat().filter(Boolean);
+      assert.equal(sc.length, 1, JSON.stringify(c.headers));
+      assert.ok(sc[0].startsWith(`${COOKIE}=`) && sc[0].split(";")[0] !== cookie, "re-signed under the current key");
+      assert.match(sc[0], /HttpOnly/);
+      assert.match(c.headers["x-session-expires-in"], /^\d+$/);
+      c.ws.close();
+      await c.closed;
+      // The new cookie is the same session: it opens a socket too.
+      const again = await open(g, "/live/rotated", { cookie: sc[0].split(";")[0] });
+      again.ws.close();
+      await again.closed;
     } finally {
       await g.dispose();
     }
