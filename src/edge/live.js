@@ -84,7 +84,8 @@ function follow(watch, onEnded, onLost) {
 
 /**
  * Client activity: a `touch` (the object slides the idle timer) at most once per
- * `slideMs`, however many messages; the handshake itself was the last activity.
+ * `slideMs`, however many messages (`Infinity` on IDLE_EXEMPT_PATHS: never); the
+ * handshake itself was the last activity.
  */
 function reporter(stub, url, header, touch, slideMs) {
   let last = Date.now();

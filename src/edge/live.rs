@@ -99,17 +99,22 @@ async fn response(p: js_sys::Promise) -> Result<web_sys::Response, LiveError> {
 
 /// The client's 101 for the origin's (`origin`), with the gate's own header edits
 /// (`stamp`: the cookie change, the expiry header), frames relayed both ways; with a
-/// watch, closed when the session ends. Client messages count as activity, reported at
-/// most once per slide interval.
+/// watch, closed when the session ends. With `slides` (not on IDLE_EXEMPT_PATHS),
+/// client messages count as activity, reported at most once per slide interval.
 pub async fn relay_web_socket(
     origin: &web_sys::Response,
     watch: Option<&Watch>,
     stamp: &Edits,
+    slides: bool,
     cfg: &Config,
 ) -> Result<web_sys::Response, LiveError> {
     let (set, append) = stamp.encoded();
     let (stub, message, touch) = watch.map_or((JsValue::NULL, "", ""), |w| (w.stub.clone(), w.message.as_str(), w.touch.as_str()));
-    let slide_ms = (cfg.slide_interval() * 1000) as f64;
+    let slide_ms = if slides {
+        (cfg.slide_interval() * 1000) as f64
+    } else {
+        f64::INFINITY
+    };
     response(relay_web_socket_js(
         origin,
         &stub,

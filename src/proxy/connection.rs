@@ -14,13 +14,15 @@ use worker::{web_sys, Env, Result};
 
 /// The client's 101 for the origin's, relayed, with the cookie change validation made
 /// (a token re-signed under the current key, a new ID after plain HTTP); with a
-/// session, watched.
+/// session, watched. `slides`: the handshake counted as activity (not on
+/// IDLE_EXEMPT_PATHS), and so do the client's messages.
 pub async fn websocket(
     env: &Env,
     cfg: &Config,
     origin: &web_sys::Response,
     live: Option<&Live>,
     cookie: &CookieChange,
+    slides: bool,
 ) -> Result<web_sys::Response> {
     let watch = match live.map(|l| Watch::of(env, l)).transpose() {
         Ok(w) => w,
@@ -31,7 +33,7 @@ pub async fn websocket(
     };
     let mut stamp = Edits::default();
     stamp_edits(&mut stamp, cfg, live, cookie);
-    settle(live::relay_web_socket(origin, watch.as_ref(), &stamp, cfg).await)
+    settle(live::relay_web_socket(origin, watch.as_ref(), &stamp, slides, cfg).await)
 }
 
 /// An event stream of a session, cut when the session ends; any other response as is.

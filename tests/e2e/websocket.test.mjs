@@ -375,7 +375,7 @@ describe("timeouts, binding and activity", () => {
   const IDLE_S = 4;
   let g;
   before(async () => {
-    g = await startGate({ origin, vars: { IDLE_TIMEOUT: `${IDLE_S}s`, ABSOLUTE_TIMEOUT: "9s", BIND_IP: "reject" } });
+    g = await startGate({ origin, vars: { IDLE_TIMEOUT: `${IDLE_S}s`, ABSOLUTE_TIMEOUT: "9s", BIND_IP: "reject", IDLE_EXEMPT_PATHS: "/live/poll/*" } });
   });
   after(async () => g?.dispose());
 
@@ -427,6 +427,20 @@ describe("timeouts, binding and activity", () => {
     // rows_written counts SQLite rows with their index entries: one session write is 2
     // (the row and its expires_at index entry), as bench/run.mjs calibrates.
     assert.ok(after.rows_written - before.rows_written <= 2 * (Math.ceil(seconds) + 1), "at most one session write per slide interval");
+  });
+
+  test("on IDLE_EXEMPT_PATHS, neither the handshake nor the client's messages slide the idle timer", async () => {
+    const cookie = await g.login("ws-exempt");
+    const c = await connect(g, "/live/poll/notifications", { cookie });
+    const opened = performance.now();
+    assert.ok(c.ws);
+    let sent = 0;
+    const timer = setInterval(() => c.ws.readyState === 1 && c.ws.send("poll" + sent++), 100);
+    const closed = await within(c.closed, IDLE_S * 1000 + 5000, "exempt idle close");
+    clearInterval(timer);
+    assert.deepEqual({ code: closed.code, reason: closed.reason }, { code: 4401, reason: "session_ended:idle_timeout" });
+    assert.ok(sent > 20, `the client kept talking (${sent} messages)`);
+    assert.ok(closed.at - opened <= (IDLE_S + 1) * 1000 + CLOSE_WITHIN_MS, `closed ${Math.round(closed.at - opened)} ms after the handshake`);
   });
 
   test("binding rejection (BIND_IP=reject): a request from another network ends the session and closes its socket", async () => {
