@@ -132,6 +132,8 @@ pub struct RawResponse {
     /// Names present among `X-Session-*` and `Strict-Transport-Security`.
     pub names: Vec<String>,
     pub command: Option<String>,
+    /// `Content-Type` (an event stream of a session is watched, `proxy::connection`).
+    pub content_type: Option<String>,
     pub set_cookies: Vec<String>,
 }
 
@@ -140,9 +142,11 @@ pub fn read_response(resp: &web_sys::Response) -> RawResponse {
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
+    let content_type = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
     RawResponse {
         names,
         command,
+        content_type,
         set_cookies: parts.map(str::to_string).collect(),
     }
 }

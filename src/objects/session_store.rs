@@ -131,8 +131,8 @@ impl DurableObject for SessionStore {
             Err(e) => return json_error(400, &format!("bad store request: {e}")),
         };
         // A watch (edge::live): a `touch` that opens a WebSocket on a live session.
-        let watch_of = match (&msg, req.headers().has("upgrade")?) {
-            (StoreRequest::Touch { handle, .. }, true) => Some(handle.clone()),
+        let watch_of = match &msg {
+            StoreRequest::Touch { handle, .. } => req.headers().has("upgrade")?.then(|| handle.clone()),
             _ => None,
         };
         let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });

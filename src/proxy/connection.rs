@@ -4,6 +4,7 @@
 //! streams through untouched).
 
 use crate::core::config::Config;
+use crate::core::headers::is_event_stream;
 use crate::edge::cookie::{stamp_edits, CookieChange};
 use crate::edge::io::Edits;
 use crate::edge::live::{self, LiveError, Watch};
@@ -37,8 +38,14 @@ pub async fn websocket(
 }
 
 /// An event stream of a session, cut when the session ends; any other response as is.
-pub async fn stream(env: &Env, cfg: &Config, resp: web_sys::Response, live: Option<&Live>) -> Result<web_sys::Response> {
-    let Some(l) = live.filter(|_| is_event_stream(&resp)) else {
+pub async fn stream(
+    env: &Env,
+    cfg: &Config,
+    resp: web_sys::Response,
+    live: Option<&Live>,
+    content_type: Option<&str>,
+) -> Result<web_sys::Response> {
+    let Some(l) = live.filter(|_| content_type.is_some_and(is_event_stream)) else {
         return Ok(resp);
     };
     match Watch::of(env, l) {
@@ -48,16 +55,6 @@ pub async fn stream(env: &Env, cfg: &Config, resp: web_sys::Response, live: Opti
             raw(respond::store_unavailable())
         }
     }
-}
-
-/// `text/event-stream`: the streams a session holds open (a chunked page or download
-/// ends by itself, and is not worth a watch each).
-fn is_event_stream(resp: &web_sys::Response) -> bool {
-    resp.headers().get("content-type").ok().flatten().is_some_and(|ct| {
-        ct.trim_start()
-            .get(..17)
-            .is_some_and(|t| t.eq_ignore_ascii_case("text/event-stream"))
-    })
 }
 
 /// The session ended before the watch opened: 401 with its reason; the watch could not

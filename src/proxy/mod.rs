@@ -64,7 +64,7 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
     let answer = io::read_response(&resp);
     let Some(raw_cmd) = answer.command.clone() else {
         let done = finish::finish(resp, &answer, cfg, inc.https, live.as_ref(), &cookie);
-        return connection::stream(env, cfg, done, live.as_ref()).await;
+        return connection::stream(env, cfg, done, live.as_ref(), answer.content_type.as_deref()).await;
     };
     if is_static {
         let detail = "commands are not applied on STATIC_PATHS, where no session is read";
