@@ -34,6 +34,12 @@ fn internal(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
 }
 
+/// A failure of the object's storage, as a log line (never a token: store errors name
+/// what failed, not the data).
+fn store_error(detail: &str) {
+    worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
+}
+
 fn json_error(status: u16, detail: &str) -> Result<Response> {
     Ok(Response::from_json(&serde_json::json!({"error": "store", "detail": detail}))?.with_status(status))
 }
@@ -89,7 +95,7 @@ impl SessionStore {
                         e.user.clone_from(&user);
                         e.session = Some(handle.clone());
                         if let Err(err) = engine.store.append_audit(&e) {
-                            worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": err.to_string()}));
+                            store_error(&err.to_string());
                         }
                         worker::console_log!("{}", e.log_line());
                     }
@@ -140,7 +146,7 @@ impl DurableObject for SessionStore {
             Ok(o) => o,
             Err(e) => {
                 let detail = e.to_string();
-                worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
+                store_error(&detail);
                 return json_error(500, &detail);
             }
         };
