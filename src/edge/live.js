@@ -16,11 +16,22 @@ const SESSION_ENDED = 4401;
 const GOING_AWAY = 1001;
 const WATCH_LOST = 1012;
 
-/** Codes that say "no code was sent" and cannot be sent themselves. */
+/**
+ * Closes `ws` with `code` and `reason`. A close that carried no code (1005, 1006, 1015:
+ * codes that exist only to say so, and cannot be sent) passes as a close without one,
+ * and so does a code this runtime refuses to send; a socket already closed is left alone.
+ */
 function closeLike(ws, code, reason) {
+  if (code !== 1005 && code !== 1006 && code !== 1015) {
+    try {
+      ws.close(code, reason);
+      return;
+    } catch {
+      // Refused (or already closed): close without a code below.
+    }
+  }
   try {
-    if (code === 1005 || code === 1006 || code === 1015) ws.close();
-    else ws.close(code, reason);
+    ws.close();
   } catch {
     // Already closed: nothing to pass on.
   }
@@ -93,10 +104,12 @@ function reporter(stub, url, header, touch, slideMs) {
     const now = Date.now();
     if (now - last < slideMs) return;
     last = now;
-    stub.fetch(url, { headers: { [header]: touch } }).then(
-      (r) => r.text(),
-      () => {},
-    );
+    // Best effort: a touch that fails leaves the timer where it was (the session may then
+    // end on time, never later), and a session that ended is pushed on the watch anyway.
+    stub
+      .fetch(url, { headers: { [header]: touch } })
+      .then((r) => r.text())
+      .catch(() => {});
   };
 }
 
