@@ -200,6 +200,39 @@ describe("handshake", () => {
     }
   });
 
+  test("a public path needs no session: the socket is relayed with no identity", async () => {
+    origin.handshakes.length = 0;
+    const c = await open(gate, "/public/feed");
+    const h = origin.handshakes[0];
+    assert.equal(h.headers["x-session-user"], undefined);
+    assert.equal(h.headers["x-session-id"], undefined);
+    assert.ok(h.headers["x-session-assertion"], "an assertion without identity, as for any public request");
+    c.ws.close(1000, "done");
+    const closed = await c.closed;
+    assert.equal(closed.code, 1000);
+  });
+
+  test("a guest's socket on a public path closes (revoked) when a login takes the guest session over; the user's new socket opens", async () => {
+    const { cookie: guest } = await command(gate, undefined, { action: "set_data", data: { cart: { tea: 1 } } }, { path: "/public/cart" });
+    assert.ok(guest, "a guest session");
+    const c = await open(gate, "/public/feed", { cookie: guest });
+    await mark(c, "guest_login");
+    let user;
+    await expectEnded(
+      c,
+      "revoked",
+      async () => {
+        const r = await command(gate, guest, { action: "login", user: "ws-guest", roles: ["user"] }, { path: "/login" });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        user = r.cookie;
+      },
+      "guest_login_takeover",
+    );
+    const again = await open(gate, "/public/feed", { cookie: user });
+    again.ws.close();
+    await again.closed;
+  });
+
   test("an elevated session opens a socket on a sensitive path", async () => {
     const cookie = await gate.login("ws-elevated");
     const { cookie: elevated } = await command(gate, cookie, { action: "elevate" });
