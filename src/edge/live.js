@@ -37,6 +37,11 @@ function closeLike(ws, code, reason) {
   }
 }
 
+/** A rejection as the text Rust reads (`ended:<reason>`, or what went wrong). */
+function why(e) {
+  return typeof e === "string" ? e : String(e && e.message ? e.message : e);
+}
+
 /**
  * Opens the watch on the session's object: the socket, or rejects with `ended:<reason>`
  * when the session is no longer live (it ended between validation and now).
@@ -131,7 +136,7 @@ export async function relayWebSocket(originResp, stub, url, header, message, tou
     } catch (e) {
       origin.accept();
       closeLike(origin, GOING_AWAY, "session ended");
-      throw typeof e === "string" ? e : String(e && e.message ? e.message : e);
+      throw why(e);
     }
   }
   const [client, server] = Object.values(new WebSocketPair());
@@ -207,7 +212,12 @@ export async function relayWebSocket(originResp, stub, url, header, message, tou
  * cannot be seen on a stream: none is reported.
  */
 export async function watchStream(resp, stub, url, header, message, timeoutMs) {
-  const watch = await openWatch(stub, url, header, message, timeoutMs);
+  let watch;
+  try {
+    watch = await openWatch(stub, url, header, message, timeoutMs);
+  } catch (e) {
+    throw why(e);
+  }
   const reader = resp.body.getReader();
   let stop;
   let over = false;

@@ -81,8 +81,9 @@ pub enum LiveError {
     Failed(String),
 }
 
+/// `live.js` rejects with text only (`why`).
 fn failure(e: JsValue) -> LiveError {
-    let s = e.as_string().unwrap_or_else(|| format!("{e:?}"));
+    let s = e.as_string().unwrap_or_default();
     match s.strip_prefix(ENDED_PREFIX) {
         Some(r) => LiveError::Ended(Reason::parse(r).unwrap_or(Reason::Revoked)),
         None => LiveError::Failed(s),
