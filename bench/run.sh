@@ -6,7 +6,9 @@
 #   2. bench/run.mjs: nginx + one miniflare process (workerd) with the references and the gate,
 #      wrk at a fixed connection count, several runs, medians, storage writes, bundle
 #      size, startup;
-#   3. criterion micro-benchmarks of the hot pure functions (benches/hot_paths.rs).
+#   3. bench/websocket.mjs: the WebSocket row, messages per second through the gate versus a
+#      reference relay with no session logic, and the Durable Object requests meanwhile;
+#   4. criterion micro-benchmarks of the hot pure functions (benches/hot_paths.rs).
 # Options (environment): BENCH_RUNS=3 BENCH_DURATION=5 BENCH_CONNECTIONS=16 BENCH_THREADS=2
 #   BENCH_WARMUP=2, BENCH_SKIP_CRITERION=1, BENCH_DIAG=1 (adds row b2: the floor speaking
 #   the gate's JSON store protocol, to split c/b into protocol and gate logic). Everything
@@ -68,6 +70,9 @@ wait "$pid" || rc=$?
 trap - EXIT
 rm -rf "$BENCH_TMP"
 [ "$rc" -eq 0 ] || { echo "bench: the runtime benchmark failed ($rc)" >&2; exit "$rc"; }
+
+say "WebSocket relay (bench/websocket.mjs, about 40 s)"
+timeout 300 node bench/websocket.mjs || { echo "bench: the WebSocket benchmark failed" >&2; exit 1; }
 
 if [ "${BENCH_SKIP_CRITERION:-}" != 1 ]; then
   say "native micro-benchmarks (criterion, benches/hot_paths.rs; compiles once, then about 40 s)"

@@ -16,6 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { jwtVerify, createRemoteJWKSet } from "jose";
+import { WebSocketServer } from "ws";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -228,7 +229,7 @@ ${viewer ? html`<script src="/.sessiongate/client.js" defer></script>` : ""}
 <body>
 <header><nav>
   <a class="brand" href="/">sessiongate demo</a>
-  ${link("/", "Home")} ${link("/app", "App")} ${link("/devices", "Devices")} ${link("/account/password", "Account")}
+  ${link("/", "Home")} ${link("/app", "App")} ${link("/live", "Live")} ${link("/devices", "Devices")} ${link("/account/password", "Account")}
   <span class="who">${
     viewer
       ? html`<span>Signed in as <strong id="who">${viewer.user}</strong></span>
@@ -521,6 +522,58 @@ document.getElementById("logout-everywhere").addEventListener("click", async () 
 load().catch((e) => { note.textContent = "Could not load your sessions: " + e.message; });
 `;
 
+// A live page: a clock over a WebSocket through the gate. The gate closes the socket with
+// 4401 `session_ended:<reason>` the moment the session ends (another device revoked it,
+// a timeout), and the page says so.
+const LIVE_SCRIPT = `
+const status = document.getElementById("live-status");
+const clock = document.getElementById("clock");
+const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live/clock");
+ws.addEventListener("open", () => { status.textContent = "connected"; status.dataset.state = "open"; });
+ws.addEventListener("message", (e) => { clock.textContent = e.data; });
+ws.addEventListener("close", (e) => {
+  if (e.code === 4401) {
+    status.textContent = "session ended (" + e.reason.replace(/^session_ended:/, "") + ")";
+    status.dataset.state = "ended";
+  } else {
+    status.textContent = "disconnected (" + e.code + ")";
+    status.dataset.state = "closed";
+  }
+});
+`;
+
+function livePage(req, res, ctx) {
+  page(res, ctx, {
+    title: "Live",
+    active: "/live",
+    main: html`
+<div class="card">
+  <p>The origin's clock, over a WebSocket through the gate: <strong id="clock">…</strong></p>
+  <p>Connection: <span id="live-status" data-state="connecting" aria-live="polite">connecting…</span></p>
+  <p class="muted">Sign this session out from another device (Your devices): the gate closes the socket at once.</p>
+</div>`,
+    script: LIVE_SCRIPT,
+  });
+}
+
+/** WebSocket upgrades: `/live/clock` for a request that came through the gate with a signed-in user. */
+function upgrade(wss, verifier) {
+  return async (req, socket, head) => {
+    const url = new URL(req.url, "http://origin.invalid");
+    const check = await checkAssertion(req, verifier);
+    if (url.pathname !== "/live/clock" || !viewerOf(check)) {
+      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const tick = () => ws.readyState === 1 && ws.send(new Date().toISOString().slice(11, 19));
+      tick();
+      const t = setInterval(tick, 500);
+      ws.on("close", () => clearInterval(t));
+    });
+  };
+}
+
 function devices(req, res, ctx) {
   page(res, ctx, {
     title: "Your devices",
@@ -617,6 +670,7 @@ const ROUTES = {
   "/cart": { POST: updateCart },
   "/login": { GET: (req, res, ctx) => loginPage(res, ctx), POST: login },
   "/app": { GET: needsUser(app) },
+  "/live": { GET: needsUser(livePage) },
   "/devices": { GET: needsUser(devices) },
   "/account/password": { GET: needsUser((req, res, ctx) => passwordPage(res, ctx)), POST: needsUser(changePassword) },
   "/logout": { POST: needsUser(logout) },
@@ -712,6 +766,10 @@ export function startDemoOrigin({ port = 0, jwksUrl, secret, edgeSignIn } = {}) 
       res.end(e.status ? `${e.message}\n` : "internal error\n");
     });
   });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    upgrade(wss, verifier)(req, socket, head).catch(() => socket.destroy());
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {
@@ -722,6 +780,7 @@ export function startDemoOrigin({ port = 0, jwksUrl, secret, edgeSignIn } = {}) 
         url: `http://127.0.0.1:${actual}`,
         close: () =>
           new Promise((done) => {
+            for (const ws of wss.clients) ws.terminate();
             server.closeAllConnections();
             server.close(() => done());
           }),

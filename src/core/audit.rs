@@ -41,6 +41,9 @@ pub enum EventKind {
     /// An edge sign-in that failed (reason: `state`, `idp_error`, `token_exchange`,
     /// `id_token` or `reauth_user_mismatch`, then the detail; log line only).
     LoginFailed,
+    /// A live connection (WebSocket, stream) closed because its session ended (reason:
+    /// the session's end, as in the 401 body).
+    ConnectionClosed,
 }
 
 impl EventKind {
@@ -59,6 +62,7 @@ impl EventKind {
             EventKind::InvalidOriginCommand => "invalid_origin_command",
             EventKind::CrossSiteRequest => "cross_site_request",
             EventKind::LoginFailed => "login_failed",
+            EventKind::ConnectionClosed => "connection_closed",
         }
     }
 }

@@ -103,9 +103,17 @@ pub fn is_cross_site_request(
     own_origin: &str,
     allowed_origins: &[String],
 ) -> bool {
-    if !is_unsafe_method(method) {
-        return false;
-    }
+    is_unsafe_method(method) && crosses_site(sec_fetch_site, origin, own_origin, allowed_origins)
+}
+
+/// Is a WebSocket handshake cross-site? A GET, but it opens a channel that acts with
+/// the session (cross-site WebSocket hijacking: browsers send the cookie, and SameSite
+/// does not stop a sibling subdomain), so it is judged like an unsafe request.
+pub fn is_cross_site_handshake(sec_fetch_site: Option<&str>, origin: Option<&str>, own_origin: &str, allowed_origins: &[String]) -> bool {
+    crosses_site(sec_fetch_site, origin, own_origin, allowed_origins)
+}
+
+fn crosses_site(sec_fetch_site: Option<&str>, origin: Option<&str>, own_origin: &str, allowed_origins: &[String]) -> bool {
     let site = sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
     match origin.map(str::trim) {
         Some(o) if o.eq_ignore_ascii_case(own_origin) => matches!(site.as_deref(), Some("cross-site" | "same-site")),
@@ -230,6 +238,21 @@ mod tests {
         assert!(!is_cross_site("POST", true, None, None, own, &allowed));
         assert!(!is_cross_site("GET", true, Some("cross-site"), None, own, &allowed));
         assert!(!is_cross_site("POST", false, Some("cross-site"), None, own, &allowed));
+    }
+
+    #[test]
+    fn websocket_handshakes_are_judged_like_unsafe_requests() {
+        let own = "https://app.example";
+        let allowed = vec!["https://partner.example".to_string()];
+        // A GET, yet another site's Origin is refused (cross-site WebSocket hijacking).
+        assert!(is_cross_site_handshake(None, Some("https://evil.example"), own, &allowed));
+        assert!(is_cross_site_handshake(None, Some("https://sub.app.example"), own, &allowed));
+        assert!(is_cross_site_handshake(None, Some("null"), own, &allowed));
+        assert!(!is_cross_site_handshake(None, Some(own), own, &allowed));
+        assert!(!is_cross_site_handshake(None, Some("https://partner.example"), own, &allowed));
+        // A non-browser client sends neither header.
+        assert!(!is_cross_site_handshake(None, None, own, &allowed));
+        assert!(is_cross_site_handshake(Some("same-site"), None, own, &allowed));
     }
 
     #[test]

@@ -181,6 +181,9 @@ pub struct Config {
     pub elevated_timeout: u64,
     /// `SENSITIVE_PATHS`: need an elevated session.
     pub sensitive_paths: PathSet,
+    /// `IDLE_EXEMPT_PATHS`: validated like any other, but not counted as activity
+    /// (background polling must not keep an abandoned session alive).
+    pub idle_exempt_paths: PathSet,
     /// `BIND_IP`.
     pub bind_ip: BindMode,
     /// `BIND_UA`.
@@ -233,6 +236,7 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ASSERTION_SIGNING_KEY_PREVIOUS", None),
     ("ELEVATED_TIMEOUT", Some("15m")),
     ("SENSITIVE_PATHS", Some("")),
+    ("IDLE_EXEMPT_PATHS", Some("")),
     ("BIND_IP", Some("flag")),
     ("BIND_UA", Some("flag")),
     ("ALLOWED_ORIGINS", Some("")),
@@ -523,6 +527,7 @@ impl Config {
         let origin_timeout_ms = v.positive_duration("ORIGIN_TIMEOUT")? * 1000;
         let public_paths = v.paths("PUBLIC_PATHS", false)?;
         let sensitive_paths = v.paths("SENSITIVE_PATHS", true)?;
+        let idle_exempt_paths = v.paths("IDLE_EXEMPT_PATHS", true)?;
         let oidc = oidc_settings::parse(|n| v.var(n))?;
         let login_url = v.login_url(&public_paths, oidc.is_some())?;
         let (cookie_name, cookie_scope) = v.cookie()?;
@@ -550,6 +555,7 @@ impl Config {
             assertion: keys.assertion,
             elevated_timeout,
             sensitive_paths,
+            idle_exempt_paths,
             bind_ip: v.bind("BIND_IP")?,
             bind_ua: v.bind("BIND_UA")?,
             allowed_origins,
@@ -684,6 +690,8 @@ mod tests {
             ("BIND_UA", "strict"),
             ("PUBLIC_PATHS", "login"),
             ("SENSITIVE_PATHS", "/a*b"),
+            ("IDLE_EXEMPT_PATHS", "api/poll"),
+            ("IDLE_EXEMPT_PATHS", "GET /a*b"),
             ("ORIGIN_URL", "ftp://x"),
             ("ORIGIN_URL", "https://"),
             ("LOGIN_URL", "//evil.example/login"),

@@ -112,9 +112,39 @@ pub fn ascii_json(v: &serde_json::Value) -> String {
     out
 }
 
+/// A `Content-Type` of `text/event-stream` (any parameters, any case): the streams a
+/// session holds open, watched and cut when it ends (a chunked page or a download ends
+/// by itself, and is not worth a watch each).
+pub fn is_event_stream(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("text/event-stream")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_streams_by_content_type() {
+        for ct in [
+            "text/event-stream",
+            "Text/Event-Stream",
+            " text/event-stream ; charset=utf-8",
+            "text/event-stream;x=1",
+        ] {
+            assert!(is_event_stream(ct), "{ct:?}");
+        }
+        for ct in [
+            "",
+            "text/event-streams",
+            "text/html",
+            "application/json",
+            "text/event-stream-x",
+            "x text/event-stream",
+        ] {
+            assert!(!is_event_stream(ct), "{ct:?}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

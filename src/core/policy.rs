@@ -26,6 +26,13 @@ pub fn classify(cfg: &Config, method: &str, path: &str) -> Access {
     }
 }
 
+/// Does a request count as activity (slide the idle timer)? Not on `IDLE_EXEMPT_PATHS`:
+/// a page's background polling must not keep an abandoned session alive. Exempt when
+/// the method as sent matches under any reading (not sliding is the safe side).
+pub fn counts_as_activity(cfg: &Config, method: &str, readings: &[String]) -> bool {
+    !readings.iter().any(|p| cfg.idle_exempt_paths.matches(method, p))
+}
+
 /// What a request is classified by: every method it may be run as and every reading
 /// of its path an origin might act on (see `path::readings`, `method::Methods`).
 pub struct Target<'a> {
@@ -133,8 +140,37 @@ mod tests {
             ("ASSERTION_ALG", "HS256".to_string()),
             ("PUBLIC_PATHS", "/login,/,/static/*".to_string()),
             ("SENSITIVE_PATHS", "POST /account/password,/payments/*".to_string()),
+            ("IDLE_EXEMPT_PATHS", "/api/notifications,GET /api/poll/*".to_string()),
         ]);
         Config::from_lookup(|k| m.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn idle_exempt_paths_do_not_count_as_activity() {
+        let c = cfg();
+        let r = |p: &str| vec![p.to_string()];
+        assert!(!counts_as_activity(&c, "GET", &r("/api/notifications")));
+        assert!(!counts_as_activity(&c, "POST", &r("/api/notifications")));
+        assert!(!counts_as_activity(&c, "GET", &r("/api/poll/inbox")));
+        // Method-scoped: a POST there is the user acting.
+        assert!(counts_as_activity(&c, "POST", &r("/api/poll/inbox")));
+        assert!(counts_as_activity(&c, "GET", &r("/api/notifications/x")));
+        assert!(counts_as_activity(&c, "GET", &r("/app")));
+        // Any reading that matches exempts it (not sliding is the safe side).
+        assert!(!counts_as_activity(
+            &c,
+            "GET",
+            &["/api/x".to_string(), "/api/notifications".to_string()]
+        ));
+        // Default: nothing is exempt.
+        let plain = Config::from_lookup(|k| match k {
+            "SESSION_SECRET" => Some("s".repeat(32)),
+            "ORIGIN_SECRET" => Some("o".repeat(32)),
+            "ASSERTION_ALG" => Some("HS256".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(counts_as_activity(&plain, "GET", &r("/api/notifications")));
     }
 
     #[test]

@@ -118,6 +118,20 @@ impl Reason {
             Reason::BindingMismatch => "binding_mismatch",
         }
     }
+
+    /// The reason with this public string (none for any other string).
+    pub fn parse(s: &str) -> Option<Reason> {
+        [
+            Reason::Missing,
+            Reason::Invalid,
+            Reason::IdleTimeout,
+            Reason::AbsoluteTimeout,
+            Reason::Revoked,
+            Reason::BindingMismatch,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
 }
 
 /// The timing rules, taken from the configuration.
@@ -432,6 +446,23 @@ mod tests {
         assert!(!l.matches("https://id", None, None));
         let no_sid = IdpLink { sid: None, ..l };
         assert!(!no_sid.matches("https://id", None, Some("s1")));
+    }
+
+    #[test]
+    fn reasons_parse_back_from_their_public_strings() {
+        for r in [
+            Reason::Missing,
+            Reason::Invalid,
+            Reason::IdleTimeout,
+            Reason::AbsoluteTimeout,
+            Reason::Revoked,
+            Reason::BindingMismatch,
+        ] {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str(), "the wire form is the public string");
+        }
+        assert_eq!(Reason::parse("Revoked"), None);
+        assert_eq!(Reason::parse(""), None);
     }
 
     #[test]

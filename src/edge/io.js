@@ -33,10 +33,13 @@ export function readRequest(req, prefix, listed, names) {
   return out.join("\n");
 }
 
-/** The names present among `prefix`/`listed`, then the command header's value, then each Set-Cookie. */
+/**
+ * The names present among `prefix`/`listed`, then the command header's value, then the
+ * content type, then each Set-Cookie.
+ */
 export function readResponse(resp, prefix, listed, command) {
   const h = resp.headers;
-  return [present(h, prefix, listed.split(",")), h.get(command) ?? ABSENT, ...h.getSetCookie()].join("\n");
+  return [present(h, prefix, listed.split(",")), h.get(command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
 }
 
 function edit(source, drop, set, append) {

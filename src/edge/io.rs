@@ -96,6 +96,11 @@ impl Edits {
         let job = js_sys::Array::of3(&JsValue::from_str(name), signer, &JsValue::from_str(input));
         self.signed = Some(SignedHeader(job));
     }
+    /// The edits to set and to append, each as `name\nvalue\n...` (for JS glue that
+    /// builds a response itself: a relayed WebSocket's 101).
+    pub fn encoded(&self) -> (String, String) {
+        (pairs(&self.set), pairs(&self.append))
+    }
     pub fn apply_to(&self, h: &worker::Headers) -> worker::Result<()> {
         for name in &self.drop {
             h.delete(name)?;
@@ -149,6 +154,8 @@ pub struct RawResponse {
     /// Names present among `X-Session-*` and `Strict-Transport-Security`.
     pub names: Vec<String>,
     pub command: Option<String>,
+    /// `Content-Type` (an event stream of a session is watched, `proxy::connection`).
+    pub content_type: Option<String>,
     pub set_cookies: Vec<String>,
 }
 
@@ -157,9 +164,11 @@ pub fn read_response(resp: &web_sys::Response) -> RawResponse {
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
+    let content_type = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
     RawResponse {
         names,
         command,
+        content_type,
         set_cookies: parts.map(str::to_string).collect(),
     }
 }

@@ -10,6 +10,7 @@
 //! - `session_object`: the client of the `SessionStore` Durable Objects.
 //! - `keys`: the assertion signer (WebCrypto keys imported once per isolate, `keys.js`).
 //! - `io`: the hot path's I/O with the runtime (`io.js`).
+//! - `live`: WebSockets and event streams held open, closed when their session ends (`live.js`).
 //! - `log`: audit lines, flood control, failures.
 
 pub mod cookie;
@@ -18,6 +19,7 @@ pub mod idp;
 pub mod io;
 pub mod keys;
 pub mod kv;
+pub mod live;
 pub mod log;
 pub mod request;
 pub mod respond;

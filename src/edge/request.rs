@@ -35,6 +35,8 @@ pub struct Incoming {
     pub sec_fetch_site: Option<String>,
     pub origin_header: Option<String>,
     pub content_type: Option<String>,
+    /// A WebSocket handshake (`Upgrade: websocket`).
+    pub websocket: bool,
 }
 
 pub enum ParseError {
@@ -53,12 +55,13 @@ enum Header {
     SecFetchSite,
     Origin,
     ContentType,
+    Upgrade,
     Override0,
     Override1,
     Override2,
 }
 
-const READ: [&str; 11] = [
+const READ: [&str; 12] = [
     "cookie",
     "cf-connecting-ip",
     "user-agent",
@@ -67,6 +70,7 @@ const READ: [&str; 11] = [
     "sec-fetch-site",
     "origin",
     "content-type",
+    "upgrade",
     method::OVERRIDE_HEADERS[0],
     method::OVERRIDE_HEADERS[1],
     method::OVERRIDE_HEADERS[2],
@@ -126,6 +130,7 @@ pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
         sec_fetch_site: v.take(Header::SecFetchSite),
         origin_header: v.take(Header::Origin),
         content_type: v.take(Header::ContentType),
+        websocket: v.take(Header::Upgrade).is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")),
     })
 }
 
@@ -165,8 +170,17 @@ impl Incoming {
         format!("{}{}", self.path, self.query)
     }
 
-    /// Cross-site, cookie or not (see `client::is_cross_site_request`).
+    /// Cross-site, cookie or not (see `client::is_cross_site_request`); a WebSocket
+    /// handshake is judged like an unsafe request (`client::is_cross_site_handshake`).
     pub fn is_cross_site_request(&self, cfg: &Config) -> bool {
+        if self.websocket {
+            return client::is_cross_site_handshake(
+                self.sec_fetch_site.as_deref(),
+                self.origin_header.as_deref(),
+                &self.own_origin,
+                &cfg.allowed_origins,
+            );
+        }
         client::is_cross_site_request(
             self.method(),
             self.sec_fetch_site.as_deref(),

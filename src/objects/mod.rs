@@ -3,3 +3,4 @@
 mod kv;
 pub mod session_store;
 mod sql;
+mod watch;

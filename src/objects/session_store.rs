@@ -5,13 +5,17 @@
 
 use super::kv;
 use super::sql::SqlStore;
+use super::watch;
+use crate::core::audit::{AuditEvent, EventKind};
 use crate::platform;
 use crate::store::cache::Cached;
-use crate::store::engine::{Engine, Policy};
+use crate::store::engine::{ConnectionChange, Engine, Policy};
 use crate::store::kv::{KvRequest, KV_URL};
-use crate::store::protocol::{Request as StoreRequest, MESSAGE_HEADER, STATS_URL};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse, MESSAGE_HEADER, STATS_URL};
 use crate::store::Store;
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage};
+
+type SessionEngine = Engine<Cached<SqlStore>>;
 
 #[durable_object]
 pub struct SessionStore {
@@ -30,6 +34,12 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<Response> {
 
 fn internal(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
+}
+
+/// A failure of the object's storage, as a log line (never a token: store errors name
+/// what failed, not the data).
+fn store_error(detail: &str) {
+    worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
 }
 
 fn json_error(status: u16, detail: &str) -> Result<Response> {
@@ -64,6 +74,36 @@ impl SessionStore {
             storage.set_alarm(offset.max(0)).await?;
         }
         Ok(())
+    }
+
+    /// THE place where a session's end reaches its live connections (WebSockets and
+    /// streams relayed by the gate, each holding a watch here): every way a session ends
+    /// goes through `Engine::ended`, and every call and alarm of this object ends here,
+    /// which pushes `ended:<reason>` to the session's watches and writes one
+    /// `connection_closed` event per connection. A new way to end sessions (back-channel
+    /// logout) only has to end them in the engine.
+    fn end_connections(&self, engine: &SessionEngine) {
+        let changes = engine.take_connection_changes();
+        if changes.is_empty() {
+            return;
+        }
+        for change in changes {
+            match change {
+                ConnectionChange::Moved { from, to } => watch::move_watches(&self.state, &from, &to),
+                ConnectionChange::Ended { handle, user, reason } => {
+                    let n = watch::push_ended(&self.state, &handle, reason.as_str());
+                    for _ in 0..n {
+                        let mut e = AuditEvent::new(platform::now(), EventKind::ConnectionClosed).reason(reason.as_str());
+                        e.user.clone_from(&user);
+                        e.session = Some(handle.clone());
+                        if let Err(err) = engine.store.append_audit(&e) {
+                            store_error(&err.to_string());
+                        }
+                        worker::console_log!("{}", e.log_line());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -125,22 +165,48 @@ impl DurableObject for SessionStore {
             Ok(m) => m,
             Err(e) => return json_error(400, &format!("bad store request: {e}")),
         };
+        // A watch (edge::live): a `touch` that opens a WebSocket on a live session.
+        let watch_of = match &msg {
+            StoreRequest::Touch { handle, .. } => req.headers().has("upgrade")?.then(|| handle.clone()),
+            _ => None,
+        };
         let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
         let outcome = match engine.handle(msg, platform::now()) {
             Ok(o) => o,
             Err(e) => {
                 let detail = e.to_string();
-                worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
+                store_error(&detail);
                 return json_error(500, &detail);
             }
         };
         for e in &outcome.events {
             worker::console_log!("{}", e.log_line());
         }
+        self.end_connections(&engine);
         if creates || !outcome.events.is_empty() {
             self.schedule(&engine, false).await?;
         }
-        json_text(&outcome.response)
+        match (watch_of, &outcome.response) {
+            (Some(handle), StoreResponse::Done { .. }) => Ok(watch::accept(&self.state, &handle)),
+            // Not live: the answer (`rejected`) tells the relay why.
+            _ => json_text(&outcome.response),
+        }
+    }
+
+    /// Watches carry nothing toward the object (activity goes as a `touch` request):
+    /// whatever comes is ignored.
+    async fn websocket_message(&self, _ws: WebSocket, _message: WebSocketIncomingMessage) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, _code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        // The relay closed its watch (its connection ended): complete the close.
+        let _ = ws.close(Some(1000), Some(""));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -149,6 +215,7 @@ impl DurableObject for SessionStore {
         for e in &events {
             worker::console_log!("{}", e.log_line());
         }
+        self.end_connections(&engine);
         self.schedule(&engine, true).await?;
         if let Some(next) = kv::alarm(&self.state.storage().sql(), platform::now())? {
             self.alarm_at(next).await?;

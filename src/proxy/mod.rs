@@ -3,6 +3,7 @@
 //! command (`commands`) and finish its response (`finish`).
 
 pub(crate) mod commands;
+mod connection;
 mod finish;
 mod forward;
 
@@ -34,10 +35,11 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
     let access = inc.access(cfg);
     // STATIC_PATHS (public by configuration) skip the session object entirely.
     let is_static = access == Access::Public && cfg.static_paths.matches_all(&inc.readings);
+    let slides = policy::counts_as_activity(cfg, inc.method(), &inc.readings);
     let v = if is_static {
         Validation::NoCookie
     } else {
-        validate::validate(env, cfg, &inc, true).await
+        validate::validate(env, cfg, &inc, slides).await
     };
     let cookie = CookieChange::after(&v);
     let decision = policy::decide(cfg, access, v.state(platform::now()), inc.navigation, &inc.path_and_query());
@@ -56,9 +58,13 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
         Ok(r) => r,
         Err(failure) => return raw(stamped(origin_failed(cfg, failure)?, cfg, live.as_ref(), &cookie)),
     };
+    if inc.websocket && resp.status() == 101 {
+        return connection::websocket(env, cfg, &resp, live.as_ref(), &cookie, slides).await;
+    }
     let answer = io::read_response(&resp);
     let Some(raw_cmd) = answer.command.clone() else {
-        return Ok(finish::finish(resp, &answer, cfg, inc.https, live.as_ref(), &cookie));
+        let done = finish::finish(resp, &answer, cfg, inc.https, live.as_ref(), &cookie);
+        return connection::stream(env, cfg, done, live.as_ref(), answer.content_type.as_deref()).await;
     };
     if is_static {
         let detail = "commands are not applied on STATIC_PATHS, where no session is read";

@@ -131,6 +131,15 @@ pub enum Request {
         /// Only events with a smaller id (the previous page's `next_before`).
         before: Option<u64>,
     },
+    /// For a live connection (WebSocket, stream): is the session with this public handle
+    /// live? A watch opens only on a live session. With `slide`, a message from the
+    /// client counts as activity (written at most once per slide interval).
+    Touch {
+        /// The session's public handle (a connection keeps it across regenerations).
+        handle: String,
+        /// Count as activity.
+        slide: bool,
+    },
     /// Store an event the gate observed.
     Record {
         /// The event.

@@ -50,6 +50,35 @@ pub struct Engine<S: Store> {
     /// slide interval). Lost if the object is evicted, so idle expiry is exact to
     /// within one slide interval, and exact while the object stays in memory.
     recent: RefCell<HashMap<String, u64>>,
+    /// What the calls since the last `take_connection_changes` did to sessions that live
+    /// connections may follow (see `ConnectionChange`).
+    changes: RefCell<Vec<ConnectionChange>>,
+}
+
+/// What live connections (WebSockets, streams) of a session must learn from a call.
+/// Recorded where it happens (`Engine::ended`, a login over a session), taken by the
+/// Durable Object after every call and alarm, which pushes it to the connections
+/// (`objects::SessionStore::end_connections`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionChange {
+    /// The session ended: its connections close with this reason. A regeneration is not
+    /// an end (the session lives on under the same handle).
+    Ended {
+        /// The session's public handle.
+        handle: String,
+        /// Its user, for the audit event.
+        user: Option<String>,
+        /// As in the 401 body.
+        reason: Reason,
+    },
+    /// A login replaced the session by a new one in the same object: its connections
+    /// follow the new handle.
+    Moved {
+        /// The replaced session's handle.
+        from: String,
+        /// The new session's handle.
+        to: String,
+    },
 }
 
 /// What an engine call produced: the answer and the audit events it wrote.
@@ -103,7 +132,25 @@ impl<S: Store> Engine<S> {
             store,
             policy,
             recent: RefCell::new(HashMap::new()),
+            changes: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The connection changes since the last take, oldest first.
+    pub fn take_connection_changes(&self) -> Vec<ConnectionChange> {
+        std::mem::take(&mut *self.changes.borrow_mut())
+    }
+
+    /// Every end of a session passes here, whatever ended it (logout, revocation, a
+    /// timeout, a binding rejection, a session limit, a login elsewhere taking it over):
+    /// its live connections are closed with `reason`. Anything new that ends sessions
+    /// (back-channel logout) must end them through `kill` + `ended` like the rest.
+    fn ended(&self, s: &Session, reason: Reason) {
+        self.changes.borrow_mut().push(ConnectionChange::Ended {
+            handle: s.handle.clone(),
+            user: s.user.clone(),
+            reason,
+        });
     }
 
     fn t(&self) -> &Timeouts {
@@ -158,6 +205,7 @@ impl<S: Store> Engine<S> {
             match expiry.check(now) {
                 Err(reason) => {
                     self.kill(&hash, reason, now, false)?;
+                    self.ended(&s, reason);
                     events.push(event(now, timed_out(reason), &s, None));
                 }
                 // Active in memory since the last write: look again at its real deadline.
@@ -217,6 +265,7 @@ impl<S: Store> Call<'_, S> {
             Request::DestroyIdp { iss, sub, sid, by, client } => self.destroy_idp(&iss, sub.as_deref(), sid.as_deref(), by, &client),
             Request::List { caller } => self.list(caller.as_deref()),
             Request::Audit { limit, before } => self.audit(limit, before),
+            Request::Touch { handle, slide } => self.touch(&handle, slide),
             Request::Record { event } => Ok(self.record(event)),
         };
         match step {
@@ -234,9 +283,12 @@ impl<S: Store> Call<'_, S> {
         &self.engine.store
     }
 
-    /// Ends a session for good (logout, revocation, binding mismatch).
-    fn kill(&self, hash: &str) -> StoreResult<()> {
-        self.engine.kill(hash, Reason::Revoked, self.now, false)
+    /// Ends a session for good (logout, revocation, binding mismatch); its connections
+    /// close with `reason` (later requests are told `revoked`).
+    fn kill(&self, hash: &str, s: &Session, reason: Reason) -> StoreResult<()> {
+        self.engine.kill(hash, Reason::Revoked, self.now, false)?;
+        self.engine.ended(s, reason);
+        Ok(())
     }
 
     /// Ends a session that lives on under another ID (or in another object, after a login).
@@ -258,6 +310,7 @@ impl<S: Store> Call<'_, S> {
         };
         if let Err(reason) = self.engine.expiry(hash, &s).check(self.now) {
             self.engine.kill(hash, reason, self.now, false)?;
+            self.engine.ended(&s, reason);
             self.events.push(self.event(timed_out(reason), &s, None));
             return Err(Halt::Rejected { reason, replaced: false });
         }
@@ -285,9 +338,13 @@ impl<S: Store> Call<'_, S> {
     fn create(&mut self, hash: &str, mut session: Session, replaces: Option<String>, client: &Client) -> Step<Response> {
         let mut regenerated = false;
         if let Some(old) = replaces.filter(|o| o != hash) {
-            if self.store().get(&old)?.is_some() {
+            if let Some(old_session) = self.store().get(&old)? {
                 self.replace(&old)?;
                 regenerated = true;
+                self.engine.changes.borrow_mut().push(ConnectionChange::Moved {
+                    from: old_session.handle,
+                    to: session.handle.clone(),
+                });
             }
         }
         session.last_ip.clone_from(&client.ip);
@@ -327,7 +384,7 @@ impl<S: Store> Call<'_, S> {
         // Oldest activity first; the handle breaks ties so the order is stable.
         live.sort_by(|a, b| (a.0, &a.2.handle).cmp(&(b.0, &b.2.handle)));
         for (_, hash, s) in live.iter().take(live.len() + 1 - max) {
-            self.kill(hash)?;
+            self.kill(hash, s, Reason::Revoked)?;
             self.events
                 .push(self.event(EventKind::Revoked, s, None).reason(EndedBy::SessionLimit.as_str()));
         }
@@ -339,6 +396,8 @@ impl<S: Store> Call<'_, S> {
     fn take(&mut self, hash: &str, client: &Client) -> Step<Response> {
         let s = self.live(hash)?;
         self.replace(hash)?;
+        // It lives on in another object, under a new handle its connections cannot follow.
+        self.engine.ended(&s, Reason::Revoked);
         self.events
             .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Login.as_str()));
         Ok(Self::done(s))
@@ -396,7 +455,7 @@ impl<S: Store> Call<'_, S> {
     /// fields: RP-initiated logout needs its provider link.
     fn destroy(&mut self, hash: &str, by: EndedBy, client: &Client) -> Step<Response> {
         let mut s = self.live(hash)?;
-        self.kill(hash)?;
+        self.kill(hash, &s, Reason::Revoked)?;
         self.events
             .push(self.event(EventKind::Logout, &s, Some(client)).reason(by.as_str()));
         for field in [&mut s.login_ip, &mut s.login_ua, &mut s.last_ip, &mut s.last_ua] {
@@ -412,7 +471,7 @@ impl<S: Store> Call<'_, S> {
             if !s.idp.as_ref().is_some_and(|l| l.matches(iss, sub, sid)) {
                 continue;
             }
-            self.kill(&hash)?;
+            self.kill(&hash, &s, Reason::Revoked)?;
             self.events
                 .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
             count += 1;
@@ -428,7 +487,7 @@ impl<S: Store> Call<'_, S> {
             if except == Some(hash.as_str()) {
                 continue;
             }
-            self.kill(&hash)?;
+            self.kill(&hash, &s, Reason::Revoked)?;
             self.events
                 .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
             count += 1;
@@ -443,7 +502,7 @@ impl<S: Store> Call<'_, S> {
         let Some((hash, s)) = found else {
             return Ok(Response::NotFound);
         };
-        self.kill(&hash)?;
+        self.kill(&hash, &s, Reason::Revoked)?;
         self.events
             .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
         Ok(Response::Done { count: 1, session: None })
@@ -486,6 +545,23 @@ impl<S: Store> Call<'_, S> {
         Ok(Response::Events { events, next_before })
     }
 
+    /// A live connection's check of its session, by handle; with `slide`, activity.
+    /// No session with that handle: it ended (a push already told its connections).
+    fn touch(&mut self, handle: &str, slide: bool) -> Step<Response> {
+        let found = self.store().all()?.into_iter().find(|(_, s)| s.handle == handle);
+        let Some((hash, _)) = found else {
+            return Err(Halt::Rejected {
+                reason: Reason::Revoked,
+                replaced: false,
+            });
+        };
+        let mut s = self.live(&hash)?;
+        if slide && self.slide(&hash, &mut s) {
+            self.engine.put(&hash, &s)?;
+        }
+        Ok(Response::Done { count: 1, session: None })
+    }
+
     /// An event the gate observed (it is written with the call's other events).
     fn record(&mut self, event: AuditEvent) -> Response {
         self.events.push(event);
@@ -499,7 +575,7 @@ impl<S: Store> Call<'_, S> {
         let p = self.engine.policy;
         let b = check_binding(&s, client, p.bind_ip, p.bind_ua);
         if b.reject {
-            self.kill(hash)?;
+            self.kill(hash, &s, Reason::BindingMismatch)?;
             self.events
                 .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Binding.as_str()));
             return Err(Halt::Rejected {

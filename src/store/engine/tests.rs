@@ -484,3 +484,153 @@ fn the_id_token_stays_out_of_validation_replies_and_comes_back_at_logout() {
     assert_eq!(s.idp.unwrap().id_token, "header.payload.sig");
     assert!(s.login_ip.is_empty() && s.last_ua.is_empty());
 }
+
+fn touch(e: &Engine<MemoryStore>, handle: &str, slide: bool, now: u64) -> Response {
+    e.handle(
+        Request::Touch {
+            handle: handle.into(),
+            slide,
+        },
+        now,
+    )
+    .unwrap()
+    .response
+}
+
+fn ended(handle: &str, reason: Reason) -> ConnectionChange {
+    ConnectionChange::Ended {
+        handle: handle.into(),
+        user: Some("alice".into()),
+        reason,
+    }
+}
+
+#[test]
+fn every_end_of_a_session_is_reported_for_its_connections_and_regenerations_are_not() {
+    let e = limited(BindMode::Reject, 2);
+    create(&e, "h1", "a", 1000);
+    create(&e, "h2", "b", 1000);
+    assert_eq!(e.take_connection_changes(), vec![], "creating is no end");
+    // Regeneration keeps the handle: nothing for the connections.
+    let regen = |old: &str, new: &str| Request::Regenerate {
+        old_hash: old.into(),
+        new_hash: new.into(),
+        reason: Regeneration::PasswordChange,
+        roles: None,
+        elevate: true,
+        client: client(),
+    };
+    e.handle(regen("h1", "h1b"), 1001).unwrap();
+    assert_eq!(e.take_connection_changes(), vec![]);
+    // A login over a session in the same object: its connections follow the new handle.
+    e.handle(
+        Request::Create {
+            hash: "h1c".into(),
+            session: session("c", 1002),
+            replaces: Some("h1b".into()),
+            client: client(),
+        },
+        1002,
+    )
+    .unwrap();
+    assert_eq!(
+        e.take_connection_changes(),
+        vec![ConnectionChange::Moved {
+            from: "a".into(),
+            to: "c".into()
+        }]
+    );
+    // Logout.
+    e.handle(
+        Request::Destroy {
+            hash: "h1c".into(),
+            by: EndedBy::User,
+            client: client(),
+        },
+        1003,
+    )
+    .unwrap();
+    assert_eq!(e.take_connection_changes(), vec![ended("c", Reason::Revoked)]);
+    // Binding rejection: the connections are told binding_mismatch.
+    let elsewhere = Client {
+        ip: "198.51.100.7".into(),
+        ..client()
+    };
+    assert_eq!(reason(validate(&e, "h2", elsewhere, 1004)), Some(Reason::BindingMismatch));
+    assert_eq!(e.take_connection_changes(), vec![ended("b", Reason::BindingMismatch)]);
+    // Session limit: the third login ends the least recently used.
+    create(&e, "h3", "d", 1005);
+    create(&e, "h4", "f", 1006);
+    create(&e, "h5", "g", 1007);
+    assert_eq!(e.take_connection_changes(), vec![ended("d", Reason::Revoked)]);
+    // Revocation by handle, and logout_all.
+    e.handle(
+        Request::DestroyHandle {
+            caller: None,
+            handle: "f".into(),
+            by: EndedBy::Admin,
+            client: client(),
+        },
+        1008,
+    )
+    .unwrap();
+    assert_eq!(e.take_connection_changes(), vec![ended("f", Reason::Revoked)]);
+    e.handle(
+        Request::DestroyAll {
+            caller: None,
+            except: None,
+            by: EndedBy::LogoutAll,
+            client: client(),
+        },
+        1009,
+    )
+    .unwrap();
+    assert_eq!(e.take_connection_changes(), vec![ended("g", Reason::Revoked)]);
+    assert_eq!(e.take_connection_changes(), vec![], "taken once");
+}
+
+#[test]
+fn timeouts_and_a_takeover_end_connections_too() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 1000);
+    create(&e, "h2", "b", 1000);
+    // The alarm's sweep (idle: 1800 s).
+    e.sweep(1000 + 1800).unwrap();
+    let mut changes = e.take_connection_changes();
+    changes.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(changes, vec![ended("a", Reason::IdleTimeout), ended("b", Reason::IdleTimeout)]);
+    // Found expired on a request, before any sweep.
+    create(&e, "h3", "c", 2000);
+    assert_eq!(reason(validate(&e, "h3", client(), 2000 + 1800)), Some(Reason::IdleTimeout));
+    assert_eq!(e.take_connection_changes(), vec![ended("c", Reason::IdleTimeout)]);
+    // A login in another object takes the session over: it ends here.
+    create(&e, "h4", "d", 4000);
+    e.handle(
+        Request::Take {
+            hash: "h4".into(),
+            client: client(),
+        },
+        4001,
+    )
+    .unwrap();
+    assert_eq!(e.take_connection_changes(), vec![ended("d", Reason::Revoked)]);
+}
+
+#[test]
+fn touch_checks_by_handle_and_slides_with_the_write_bound() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 1000);
+    let writes = e.store.writes();
+    assert!(matches!(touch(&e, "a", false, 1010), Response::Done { .. }));
+    for t in 1011..1060 {
+        assert!(matches!(touch(&e, "a", true, t), Response::Done { .. }));
+    }
+    assert_eq!(e.store.writes(), writes, "no write inside the slide interval");
+    touch(&e, "a", true, 1060);
+    assert_eq!(e.store.writes(), writes + 1, "one write per slide interval");
+    // Without slide, a touch is no activity: the session ends 1800 s after the last one.
+    assert!(matches!(touch(&e, "a", false, 1060 + 1799), Response::Done { .. }));
+    assert_eq!(reason(touch(&e, "a", false, 1060 + 1800)), Some(Reason::IdleTimeout));
+    assert_eq!(e.take_connection_changes(), vec![ended("a", Reason::IdleTimeout)]);
+    assert_eq!(reason(touch(&e, "nobody", false, 3000)), Some(Reason::Revoked));
+}
