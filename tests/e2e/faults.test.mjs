@@ -146,7 +146,8 @@ for (const mode of MODES) {
       assert.equal(res.status, 503, JSON.stringify(body));
       assert.deepEqual(body, STORE_DOWN);
       assert.equal(setCookieHeader(res), null, "a store outage does not clear (or set) the cookie");
-      if (mode === "hang") assert.ok(ms >= 900 && ms < 4000, `answered after ${Math.round(ms)} ms, STORE_TIMEOUT is 1s`);
+      // The store hangs for 20 s: the gate gives up at its 1 s STORE_TIMEOUT, long before.
+      if (mode === "hang") assert.ok(ms >= 900 && ms < 10_000, `answered after ${Math.round(ms)} ms, STORE_TIMEOUT is 1s`);
     }
     assert.equal(origin.requests.length, 0, "nothing reached the origin");
     assert.ok((await storeCalls()) > before, "the gate did consult the (failing) store");
@@ -195,7 +196,7 @@ test("a login while the user's store fails: 503, no cookie issued, nothing half-
     assert.deepEqual(body, STORE_DOWN);
     assert.equal(sessionCookie(res), null, `${mode}: no cookie`);
     assert.equal(res.headers.get("x-session-command"), null);
-    if (mode === "hang") assert.ok(ms >= 900 && ms < 4000, `${ms} ms`);
+    if (mode === "hang") assert.ok(ms >= 900 && ms < 10_000, `${ms} ms`);
     // /login is public: the origin was asked (and saw no identity), the gate refused to issue.
     assert.equal(origin.requests.length, 1);
     assert.deepEqual(identityOf(origin.requests[0]), {});
