@@ -65,7 +65,7 @@ for f in "${files[@]}"; do
   # previous run in the same output missed or did not reach.
   # shellcheck disable=SC2086
   (cd "$tree" && nice cargo mutants --in-place --no-shuffle --file "$f" --output "$out" \
-    --minimum-test-timeout 60 "${targets[@]}" ${MUTANTS_ARGS:-} -- -- "$filter")
+    "${targets[@]}" ${MUTANTS_ARGS:-} -- -- "$filter")
   rc=$?
   # 0: all caught, 2: some missed, 3: some timed out; anything else is a failed run
   # (the unmutated tests failing, a usage error).
