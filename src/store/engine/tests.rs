@@ -395,3 +395,95 @@ fn http_then_https_requires_a_new_id() {
         Response::Valid { new_id_required: true, .. }
     ));
 }
+
+/// Found by cargo-mutants: nothing noticed when a request that writes events stopped
+/// trimming the audit log (only the alarm's sweep trimmed it in the tests).
+#[test]
+fn a_request_that_writes_events_trims_the_audit_log_to_its_age() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    assert_eq!(e.store.audit_page(10, None).unwrap().len(), 1);
+    // 30 days and a second later, another login: its event is written, the first aged out.
+    create(&e, "h2", "b", crate::core::audit::MAX_AGE + 1);
+    let left = e.store.audit_page(10, None).unwrap();
+    assert_eq!(left.iter().map(|(_, ev)| ev.session.as_deref()).collect::<Vec<_>>(), [Some("b")]);
+}
+
+/// Found by cargo-mutants: the sweep's events were only ever idle timeouts, so reporting
+/// an absolute timeout as an idle one went unseen.
+#[test]
+fn the_sweep_reports_an_absolute_timeout_as_such() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    let mut t = 0;
+    while t < 86_400 - 1000 {
+        t += 1000;
+        assert!(matches!(validate(&e, "h1", client(), t), Response::Valid { .. }));
+    }
+    let (events, _) = e.sweep(86_400).unwrap();
+    assert_eq!(events.iter().map(|ev| ev.event).collect::<Vec<_>>(), ["absolute_timeout"]);
+    assert_eq!(reason(validate(&e, "h1", client(), 86_401)), Some(Reason::AbsoluteTimeout));
+}
+
+/// Found by cargo-mutants: no test logged in over an existing session, so a login that
+/// left the session it replaces alive went unseen.
+#[test]
+fn a_login_replaces_the_session_it_supersedes_and_says_so() {
+    let e = engine(BindMode::Flag);
+    create(&e, "guest", "g", 0);
+    let login = |hash: &str, replaces: &str, now| {
+        e.handle(
+            Request::Create {
+                hash: hash.into(),
+                session: session("n", now),
+                replaces: Some(replaces.into()),
+                client: client(),
+            },
+            now,
+        )
+        .unwrap()
+    };
+    let out = login("new", "guest", 10);
+    assert_eq!(out.events.iter().map(|ev| ev.event).collect::<Vec<_>>(), ["session_regenerated"]);
+    assert!(matches!(
+        validate(&e, "guest", client(), 11),
+        Response::Rejected {
+            reason: Reason::Revoked,
+            replaced: true
+        }
+    ));
+    assert!(matches!(validate(&e, "new", client(), 11), Response::Valid { .. }));
+    // Naming itself as the session it replaces is an ordinary login.
+    let out = login("self", "self", 12);
+    assert_eq!(out.events.iter().map(|ev| ev.event).collect::<Vec<_>>(), ["session_created"]);
+    assert!(matches!(validate(&e, "self", client(), 13), Response::Valid { .. }));
+}
+
+/// Found by cargo-mutants: every session in the limit tests belonged to one user, so
+/// counting (and ending) another user's sessions toward the limit went unseen.
+#[test]
+fn the_session_limit_counts_only_the_users_own_live_sessions() {
+    let e = limited(BindMode::Flag, 2);
+    let create_for = |hash: &str, handle: &str, user: &str, now| {
+        let mut s = session(handle, now);
+        s.user = Some(user.into());
+        e.handle(
+            Request::Create {
+                hash: hash.into(),
+                session: s,
+                replaces: None,
+                client: client(),
+            },
+            now,
+        )
+        .unwrap()
+    };
+    create_for("b1", "b1", "bob", 1000);
+    create_for("b2", "b2", "bob", 1001);
+    create_for("a1", "a1", "alice", 1002);
+    let out = create_for("a2", "a2", "alice", 1003);
+    assert!(out.events.iter().all(|ev| ev.event != "revoked"), "alice has two sessions: nothing ends");
+    for h in ["b1", "b2", "a1", "a2"] {
+        assert!(matches!(validate(&e, h, client(), 1004), Response::Valid { .. }), "{h}");
+    }
+}
