@@ -35,7 +35,11 @@ fi
 # npm packages from the committed lockfile; reinstall only when the lockfile changed.
 stamp=node_modules/.package-lock.sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+if [ -L node_modules ]; then
+  # A git worktree sharing another checkout's packages: npm ci would delete and refill
+  # that checkout's node_modules through the link.
+  say "node_modules is a link to $(readlink node_modules): npm ci skipped"
+elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
   echo "$want" > "$stamp"

@@ -29,5 +29,8 @@ fn assertion_issued_up_to_the_leeway_in_the_future_verifies() {
     let token = sign(&claims, KEY);
     // The origin's clock 5 s behind the gate's: still valid; 6 s: not yet.
     assert_eq!(verify(&token, KEY, "origin.example", 1_000 - LEEWAY), Ok(claims.clone()));
-    assert_eq!(verify(&token, KEY, "origin.example", 1_000 - LEEWAY - 1), Err(AssertionError::NotYetValid));
+    assert_eq!(
+        verify(&token, KEY, "origin.example", 1_000 - LEEWAY - 1),
+        Err(AssertionError::NotYetValid)
+    );
 }

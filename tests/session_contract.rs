@@ -7,9 +7,26 @@ use sessiongate::core::session::{check_binding, Binding, BindingChange, Client, 
 
 #[test]
 fn session_reasons_and_warnings_keep_their_wire_names() {
-    let reasons = [Reason::Missing, Reason::Invalid, Reason::IdleTimeout, Reason::AbsoluteTimeout, Reason::Revoked, Reason::BindingMismatch];
+    let reasons = [
+        Reason::Missing,
+        Reason::Invalid,
+        Reason::IdleTimeout,
+        Reason::AbsoluteTimeout,
+        Reason::Revoked,
+        Reason::BindingMismatch,
+    ];
     let names = reasons.map(Reason::as_str);
-    assert_eq!(names, ["missing", "invalid", "idle_timeout", "absolute_timeout", "revoked", "binding_mismatch"]);
+    assert_eq!(
+        names,
+        [
+            "missing",
+            "invalid",
+            "idle_timeout",
+            "absolute_timeout",
+            "revoked",
+            "binding_mismatch"
+        ]
+    );
     // The string the gate writes is the one the store's JSON carries.
     for r in reasons {
         assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
@@ -22,23 +39,45 @@ fn session_reasons_and_warnings_keep_their_wire_names() {
 
 #[test]
 fn session_warning_starts_exactly_when_the_window_is_reached() {
-    let e = Expiry { idle_at: 1_000, absolute_at: 5_000 };
+    let e = Expiry {
+        idle_at: 1_000,
+        absolute_at: 5_000,
+    };
     // 1000 - now seconds left; the window is 60 s.
     assert_eq!(e.warning(939, 60), None, "61 s left");
     assert_eq!(e.warning(940, 60), Some(Warning::Idle), "60 s left: inside");
     assert_eq!(e.warning(999, 60), Some(Warning::Idle));
     assert_eq!(e.warning(940, 0), None, "a window of 0 never warns");
-    let a = Expiry { idle_at: 5_000, absolute_at: 1_000 };
+    let a = Expiry {
+        idle_at: 5_000,
+        absolute_at: 1_000,
+    };
     assert_eq!(a.warning(940, 60), Some(Warning::Absolute));
-    let tie = Expiry { idle_at: 1_000, absolute_at: 1_000 };
+    let tie = Expiry {
+        idle_at: 1_000,
+        absolute_at: 1_000,
+    };
     assert_eq!(tie.warning(940, 60), Some(Warning::Absolute), "a tie is the absolute limit");
 }
 
 #[test]
 fn session_bind_claim_is_absent_only_while_nothing_changed() {
-    let claims = [BindingChange::Unchanged, BindingChange::Ip, BindingChange::UserAgent, BindingChange::Both].map(BindingChange::claim);
-    assert_eq!(claims, [None, Some("ip-changed"), Some("ua-changed"), Some("ip-changed,ua-changed")]);
-    let b = |ip_changed, ua_changed| Binding { ip_changed, ua_changed, ..Binding::default() };
+    let claims = [
+        BindingChange::Unchanged,
+        BindingChange::Ip,
+        BindingChange::UserAgent,
+        BindingChange::Both,
+    ]
+    .map(BindingChange::claim);
+    assert_eq!(
+        claims,
+        [None, Some("ip-changed"), Some("ua-changed"), Some("ip-changed,ua-changed")]
+    );
+    let b = |ip_changed, ua_changed| Binding {
+        ip_changed,
+        ua_changed,
+        ..Binding::default()
+    };
     assert_eq!(b(false, false).claim(), None);
     assert_eq!(b(true, false).claim(), Some("ip-changed"));
     assert_eq!(b(false, true).claim(), Some("ua-changed"));
@@ -75,13 +114,22 @@ fn bound_session(login_ip: &str, login_ua: &str, last_ip: &str, last_ua: &str) -
 fn session_binding_flags_every_mode_and_change() {
     const MODES: [BindMode; 3] = [BindMode::Off, BindMode::Flag, BindMode::Reject];
     let (home, away) = ("203.0.113.5", "198.51.100.7");
-    let client = Client { ip: home.into(), ua: "UA/1".into(), https: true };
+    let client = Client {
+        ip: home.into(),
+        ua: "UA/1".into(),
+        https: true,
+    };
     for ip_mode in MODES {
         for ua_mode in MODES {
             for (ip_login, ip_last, ua_login, ua_last) in (0..16).map(|i| (i & 1 != 0, i & 2 != 0, i & 4 != 0, i & 8 != 0)) {
                 // `true`: the client differs from that reference.
                 let pick = |differs: bool, same: &'static str, other: &'static str| if differs { other } else { same };
-                let s = bound_session(pick(ip_login, home, away), pick(ua_login, "UA/1", "UA/2"), pick(ip_last, home, away), pick(ua_last, "UA/1", "UA/2"));
+                let s = bound_session(
+                    pick(ip_login, home, away),
+                    pick(ua_login, "UA/1", "UA/2"),
+                    pick(ip_last, home, away),
+                    pick(ua_last, "UA/1", "UA/2"),
+                );
                 let b = check_binding(&s, &client, ip_mode, ua_mode);
                 let ip_on = ip_mode != BindMode::Off;
                 let ua_on = ua_mode != BindMode::Off;

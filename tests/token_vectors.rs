@@ -17,7 +17,8 @@ const SECRET: [u8; 32] = {
 };
 
 /// `base64url(0x01 | 0xab * 32 | 0..32 | HMAC-SHA256(KEY, "sessiongate-token-v1\0" | those 65 bytes))`.
-const TOKEN: &str = "Aaurq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8mUoV3G51W8DO6IB5-fjzvm8srTPI4WM5M9DgV0nLHnw";
+const TOKEN: &str =
+    "Aaurq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8mUoV3G51W8DO6IB5-fjzvm8srTPI4WM5M9DgV0nLHnw";
 
 #[test]
 fn token_layout_matches_an_independent_computation() {

@@ -482,7 +482,10 @@ fn the_session_limit_counts_only_the_users_own_live_sessions() {
     create_for("b2", "b2", "bob", 1001);
     create_for("a1", "a1", "alice", 1002);
     let out = create_for("a2", "a2", "alice", 1003);
-    assert!(out.events.iter().all(|ev| ev.event != "revoked"), "alice has two sessions: nothing ends");
+    assert!(
+        out.events.iter().all(|ev| ev.event != "revoked"),
+        "alice has two sessions: nothing ends"
+    );
     for h in ["b1", "b2", "a1", "a2"] {
         assert!(matches!(validate(&e, h, client(), 1004), Response::Valid { .. }), "{h}");
     }
