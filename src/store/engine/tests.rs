@@ -490,3 +490,80 @@ fn the_session_limit_counts_only_the_users_own_live_sessions() {
         assert!(matches!(validate(&e, h, client(), 1004), Response::Valid { .. }), "{h}");
     }
 }
+
+fn regenerate_to(e: &Engine<MemoryStore>, old: &str, new: &str, elevate: bool, c: Client, now: u64) {
+    let r = e
+        .handle(
+            Request::Regenerate {
+                old_hash: old.into(),
+                new_hash: new.into(),
+                reason: Regeneration::PasswordChange,
+                roles: None,
+                elevate,
+                client: c,
+            },
+            now,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Done { .. }));
+}
+
+fn new_id_required(r: Response) -> bool {
+    match r {
+        Response::Valid { new_id_required, .. } => new_id_required,
+        other => panic!("not valid: {other:?}"),
+    }
+}
+
+/// Found by cargo-mutants: HTTPS-only sessions, and regenerations over HTTPS, were not
+/// tested, so marking them as used over plain HTTP (and so asking for a new ID on every
+/// HTTPS request) went unseen.
+#[test]
+fn https_sessions_and_https_regenerations_never_ask_for_a_new_id() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h", "a", 0);
+    assert!(!new_id_required(validate(&e, "h", client(), 1)));
+    assert!(!new_id_required(validate(&e, "h", client(), 100)), "still HTTPS only");
+    regenerate_to(&e, "h", "r", false, client(), 200);
+    assert!(!new_id_required(validate(&e, "r", client(), 201)));
+    // A regeneration over plain HTTP marks the new ID as seen over HTTP.
+    let http = Client { https: false, ..client() };
+    regenerate_to(&e, "r", "p", false, http, 300);
+    assert!(new_id_required(validate(&e, "p", client(), 301)));
+}
+
+/// Found by cargo-mutants: nothing checked which listed session is the caller's, nor the
+/// elevation shown at and after its end.
+#[test]
+fn the_session_list_marks_the_caller_and_shows_only_a_running_elevation() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    create(&e, "h2", "b", 1);
+    regenerate_to(&e, "h2", "h3", true, client(), 10);
+    let until = 10 + T.elevated;
+    let list = |caller: Option<&str>, now| match e
+        .handle(
+            Request::List {
+                caller: caller.map(str::to_string),
+            },
+            now,
+        )
+        .unwrap()
+        .response
+    {
+        Response::Sessions { sessions } => sessions
+            .into_iter()
+            .map(|s| (s.id, s.current, s.elevated_until))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        list(Some("h1"), 20),
+        [("b".to_string(), false, Some(until)), ("a".to_string(), true, None)]
+    );
+    assert_eq!(
+        list(Some("h3"), until - 1),
+        [("b".to_string(), true, Some(until)), ("a".to_string(), false, None)]
+    );
+    assert_eq!(list(None, until), [("b".to_string(), false, None), ("a".to_string(), false, None)]);
+}
