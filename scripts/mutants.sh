@@ -50,21 +50,24 @@ for f in "${files[@]}"; do
     [ "$f" = src/store/engine/mod.rs ] || continue
   fi
   # The scanner's cookie.rs is not the core's: its own results and its own tests.
-  filter=$name out=$PWD/mutants/$name
-  case $f in src/scan/*) filter=scan::$name out=$PWD/mutants/scan_$name ;; esac
+  filter=$name out=$PWD/mutants/$name prefix=$name
+  case $f in src/scan/*) filter=scan::$name out=$PWD/mutants/scan_$name prefix=scan_$name ;; esac
   # Modules whose behaviour is tested under another module's name: verify() of ES256 and
   # EdDSA assertions is tested with the signer, in core::signing.
   filters=("$filter")
   case $name in assertion) filters+=(core::signing) ;; esac
+  # The scanner's integration tests are named scan_<name>_...: their names hold no `::`.
+  case $f in src/scan/*) filters+=("$prefix") ;; esac
   mkdir -p "$out"
   t0=$(date +%s)
-  # The file's tests: the lib's (filtered by name below) and tests/<name>_*.rs. They go
+  # The file's tests: the lib's (filtered by name below) and tests/<name>_*.rs (for the
+  # scanner's files tests/scan_<name>_*.rs). They go
   # to every cargo call (--cargo-arg): cargo-mutants' build step is otherwise a plain
   # `cargo test --no-run`, which relinks every test binary, the scanner and the cdylib
   # for each mutant (10 s of the 12 a mutant took here).
   # In place means one mutant at a time; nice leaves the CPU to whoever else needs it.
   targets=(--cargo-arg=--lib)
-  for t in "$tree"/tests/"$name"_*.rs; do [ -f "$t" ] && targets+=("--cargo-arg=--test=$(basename "$t" .rs)"); done
+  for t in "$tree"/tests/"$prefix"_*.rs; do [ -f "$t" ] && targets+=("--cargo-arg=--test=$(basename "$t" .rs)"); done
   # MUTANTS_ARGS: more cargo-mutants options, e.g. --iterate to test only the mutants a
   # previous run in the same output missed or did not reach.
   # shellcheck disable=SC2086
