@@ -96,4 +96,11 @@ fn config_secrets_keep_their_bytes_and_debug_shows_only_the_length() {
         format!("{:?}", c.session_secret),
         format!("Secret(<{} bytes>)", m["SESSION_SECRET"].len())
     );
+    // The keys session tokens are checked with: the current one first, then the previous.
+    assert_eq!(
+        c.token_keys(),
+        [m["SESSION_SECRET"].as_bytes(), m["SESSION_SECRET_PREVIOUS"].as_bytes()]
+    );
+    let only = parse(&base()).unwrap();
+    assert_eq!(only.token_keys(), [base()["SESSION_SECRET"].as_bytes()]);
 }
