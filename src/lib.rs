@@ -16,6 +16,9 @@
 pub mod core;
 pub mod store;
 
+#[cfg(test)]
+mod proptest_cases;
+
 /// The `sessiongate-scan` command-line scanner (host only).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod scan;

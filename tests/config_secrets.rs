@@ -75,3 +75,32 @@ fn config_debug_does_not_print_secrets() {
         assert!(!shown.contains(v.as_str()), "Debug shows {v:?}");
     }
 }
+
+/// The configuration keeps each secret's exact bytes (the keys the gate signs and checks
+/// with), and their Debug form shows only the length (found by cargo-mutants: no test
+/// read the bytes back or the Debug form of a secret).
+#[test]
+fn config_secrets_keep_their_bytes_and_debug_shows_only_the_length() {
+    let mut m = base();
+    m.insert("SESSION_SECRET_PREVIOUS", "previous-secret-of-at-least-32-bytes".to_string());
+    m.insert("ADMIN_TOKEN", "admin-token-of-at-least-32-bytes-0000".to_string());
+    let c = parse(&m).unwrap();
+    assert_eq!(c.session_secret.bytes(), m["SESSION_SECRET"].as_bytes());
+    assert_eq!(
+        c.session_secret_previous.as_ref().unwrap().bytes(),
+        m["SESSION_SECRET_PREVIOUS"].as_bytes()
+    );
+    assert_eq!(c.origin_secret.as_ref().unwrap().bytes(), m["ORIGIN_SECRET"].as_bytes());
+    assert_eq!(c.admin_token.as_ref().unwrap().bytes(), m["ADMIN_TOKEN"].as_bytes());
+    assert_eq!(
+        format!("{:?}", c.session_secret),
+        format!("Secret(<{} bytes>)", m["SESSION_SECRET"].len())
+    );
+    // The keys session tokens are checked with: the current one first, then the previous.
+    assert_eq!(
+        c.token_keys(),
+        [m["SESSION_SECRET"].as_bytes(), m["SESSION_SECRET_PREVIOUS"].as_bytes()]
+    );
+    let only = parse(&base()).unwrap();
+    assert_eq!(only.token_keys(), [base()["SESSION_SECRET"].as_bytes()]);
+}

@@ -277,7 +277,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn ip_parsing_never_panics(s in "\\PC{0,60}") { let _ = network(&s); }
 

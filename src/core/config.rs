@@ -770,7 +770,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn any_value_parses_or_fails_cleanly(var in prop::sample::select(VARIABLES.iter().map(|(n, _)| *n).collect::<Vec<_>>()), value in "\\PC{0,40}") {
             let mut m = base();

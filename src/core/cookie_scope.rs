@@ -241,7 +241,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         /// A domain that parses covers itself and its subdomains and nothing that merely
         /// ends with the same letters. Two thirds of the cases are well-formed host names.
         #[test]

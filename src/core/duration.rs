@@ -65,7 +65,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn never_panics(s in "\\PC*") { let _ = parse_duration(&s); }
 

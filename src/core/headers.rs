@@ -247,7 +247,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         /// Every string, control characters and all, maps to a printable-ASCII value that
         /// decodes back to it: two ids never share a header value.
         #[test]

@@ -195,7 +195,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         /// Every case reaches the parameter parser; about half carry a `_method`
         /// (plain or encoded) that must be found whatever surrounds it.
         #[test]

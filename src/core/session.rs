@@ -545,7 +545,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn never_valid_past_either_limit(created in 0u64..1_000_000, seen in 0u64..200_000, now in 0u64..2_000_000) {
             let s = session(created);

@@ -215,7 +215,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn verify_never_panics(s in "\\PC{0,200}") { let _ = verify(&s, &[K1, K2]); }
 

@@ -66,7 +66,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn never_panics_and_path_is_absolute(s in "\\PC{0,80}") {
             if let Some(u) = split(&s) {

@@ -243,7 +243,7 @@ mod tests {
     proptest! {
         // Parsers of untrusted input (Set-Cookie headers, URLs, recipes from the command
         // line): as many cases as the core parsers, not proptest's default 256.
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn never_panics_and_redaction_hides_long_values(raw in ".{0,300}") {
             if let Some(c) = parse(&raw) {

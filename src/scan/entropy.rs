@@ -352,7 +352,7 @@ mod tests {
 
     proptest! {
         // Each case analyses up to eight IDs; 2,000 cases keep this under a second.
-        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        #![proptest_config(crate::proptest_cases::config(2_000))]
         #[test]
         fn never_panics(ids in proptest::collection::vec(".{0,40}", 0..8), now in 0u64..2_000_000_000) {
             let a = analyze(&ids, now);

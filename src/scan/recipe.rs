@@ -240,7 +240,7 @@ mod tests {
     proptest! {
         // Parsers of untrusted input (Set-Cookie headers, URLs, recipes from the command
         // line): as many cases as the core parsers, not proptest's default 256.
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn inline_never_panics(s in ".{0,200}") {
             if let Ok(r) = parse_inline(&s) {

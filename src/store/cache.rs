@@ -190,7 +190,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        #![proptest_config(crate::proptest_cases::config(2_000))]
         /// Whatever the sequence of writes, failures and reads, a read through the cache
         /// gives exactly what the store underneath holds.
         #[test]

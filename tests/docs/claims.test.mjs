@@ -147,7 +147,8 @@ test('"N-case properties in `file.rs`" and "all N targets in `fuzz/`" match the 
         for (const m of after.matchAll(/`([\w/]+\.rs)`/g)) {
           const file = m[1].includes("/") ? m[1] : `src/core/${m[1]}`;
           if (!fs.existsSync(path.join(ROOT, file))) wrong.push(`${where}: ${file} does not exist`);
-          else if (!rustSources(file).includes(`with_cases(${n})`)) wrong.push(`${where}: no ${cases[1]}-case property in ${file}`);
+          // `proptest_cases::config(n)` is `with_cases(n)` with the mutants' cap (src/proptest_cases.rs).
+          else if (![`with_cases(${n})`, `proptest_cases::config(${n})`].some((s) => rustSources(file).includes(s))) wrong.push(`${where}: no ${cases[1]}-case property in ${file}`);
         }
       }
       const targets = text.match(/\ball (\w+) targets in `fuzz\/`/);

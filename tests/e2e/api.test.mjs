@@ -3,7 +3,8 @@
 // Nothing under /.sessiongate/ may ever reach the origin.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { startGate, sessionCookie, isCleared, SECRETS, COOKIE, sleep } from "./harness.mjs";
+import { startGate, sessionCookie, isCleared, SECRETS, COOKIE } from "./harness.mjs";
+import { clock, sleep, until, pastSecond, bracketed } from "./waiting.mjs";
 import { body } from "./session-helpers.mjs";
 
 const JSON_ACCEPT = { accept: "application/json" };
@@ -531,45 +532,59 @@ describe("idle timer: status reads do not slide it, refresh does", () => {
     await gate?.dispose();
   });
 
+  // Whole seconds must pass here, but no check bets on the machine's speed: the loops run
+  // until a deadline the gate reported has passed (under a generous overall deadline), and
+  // every timing check compares the gate's reported times with the clock readings taken
+  // around the request that the gate answered (the gate decided somewhere in between).
+
   test("polling status every second for 5 s: the session still expires (idle_timeout)", async () => {
     const cookie = await gate.login("gil");
     const seen = [];
     let first;
-    for (let i = 0; i <= 5; i++) {
-      const res = await gate.fetch("/.sessiongate/status", { cookie, headers: JSON_ACCEPT });
-      const b = await body(res);
-      seen.push(b);
-      if (b.authenticated) {
-        first ??= b.idle_expires_at;
-        assert.equal(b.idle_expires_at, first, "reading status never moves idle_expires_at");
-        assert.ok(now() < b.idle_expires_at);
-      }
-      if (i < 5) await sleep(1000);
-    }
-    assert.equal(seen[0].authenticated, true);
-    assert.deepEqual(seen.at(-1), { authenticated: false, reason: "idle_timeout" });
+    // Reads every second until the session is refused (about 5 s): had reads slid the 4 s
+    // idle timer, this would poll until the deadline of `until` and fail.
+    const dead = await until(async () => {
+      const r = await bracketed(async () => body(await gate.fetch("/.sessiongate/status", { cookie, headers: JSON_ACCEPT })));
+      seen.push(r.value);
+      if (!r.value.authenticated) return r;
+      first ??= r.value.idle_expires_at;
+      assert.equal(r.value.idle_expires_at, first, "reading status never moves idle_expires_at");
+      assert.ok(r.before < first, `authenticated when sent at ${r.before.toFixed(2)}, after the deadline ${first}`);
+      await sleep(1000);
+      return null;
+    }, "the session to time out");
+    assert.equal(seen[0].authenticated, true, "authenticated right after the login");
+    // At least two reads a second apart saw the same deadline (on a quiet machine, four).
+    assert.ok(seen.filter((b) => b.authenticated).length >= 2, `read ${seen.length - 1} times while it lived`);
+    assert.deepEqual(dead.value, { authenticated: false, reason: "idle_timeout" });
+    assert.ok(dead.after >= first, `refused at ${dead.after.toFixed(2)}, before the deadline ${first}`);
     const res = await gate.fetch("/app", { cookie, headers: JSON_ACCEPT });
     assert.equal(res.status, 401);
     assert.deepEqual(await body(res), { error: "unauthenticated", reason: "idle_timeout" });
   });
 
-  test("POST refresh every second for 6 s keeps the session alive and moves idle_expires_at", async () => {
-    const cookie = await gate.login("gus");
+  test("POST refresh every half second for 6 s keeps the session alive and moves idle_expires_at", async () => {
+    const login = await bracketed(() => gate.login("gus"));
+    const cookie = login.value;
     const expiries = [];
-    for (let i = 0; i < 6; i++) {
-      const res = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie, headers: JSON_ACCEPT });
-      assert.equal(res.status, 200, `refresh #${i}`);
+    // Past the login's own idle deadline (at most login + 4 s) by 2 s, refreshing every
+    // 500 ms: an 8-fold margin on the 4 s idle timeout.
+    while (clock() < login.after + 6) {
+      const r = await bracketed(() => gate.fetch("/.sessiongate/refresh", { method: "POST", cookie, headers: JSON_ACCEPT }));
+      const res = r.value;
+      assert.equal(res.status, 200, `refresh #${expiries.length}`);
       const b = await body(res);
       assert.equal(b.authenticated, true);
-      assert.ok(b.idle_expires_at >= now() + 3, "slid to about now + 4 s");
+      assert.ok(b.idle_expires_at >= Math.floor(r.before) + 4 && b.idle_expires_at <= Math.floor(r.after) + 4, `slid to the refresh + 4 s: ${b.idle_expires_at}`);
       expiries.push(b.idle_expires_at);
-      await sleep(1000);
+      await sleep(500);
     }
     assert.ok(expiries.at(-1) >= expiries[0] + 4, `idle_expires_at moved: ${expiries}`);
-    const res = await gate.fetch("/.sessiongate/status", { cookie, headers: JSON_ACCEPT });
-    assert.equal((await body(res)).authenticated, true, "alive 6 s after login with a 4 s idle timeout");
-    // And then it times out once left alone.
-    await sleep(5000);
+    const alive = await bracketed(async () => body(await gate.fetch("/.sessiongate/status", { cookie, headers: JSON_ACCEPT })));
+    assert.equal(alive.value.authenticated, true, "alive 6 s after login with a 4 s idle timeout");
+    assert.ok(alive.before >= login.after + 6);
+    // And then it times out once left alone, at its reported deadline.
+    await pastSecond(alive.value.idle_expires_at);
     const dead = await gate.fetch("/.sessiongate/status", { cookie, headers: JSON_ACCEPT });
     assert.deepEqual(await body(dead), { authenticated: false, reason: "idle_timeout" });
   });
@@ -592,24 +607,46 @@ describe("expiry headers and warnings (IDLE_TIMEOUT 10s, ABSOLUTE_TIMEOUT 12s, W
     return Number(v);
   };
 
+  /**
+   * The gate's expiry header and warning for a response it decided somewhere in the
+   * bracket [before, after], for a session whose idle deadline lies in [idleLow, idleHigh]
+   * and whose absolute deadline is absAt: X-Session-Expires-In is the earlier deadline
+   * minus the gate's second, X-Session-Warning is set inside the 8 s window and names the
+   * nearer limit. Exact whatever the time the request took.
+   */
+  const expectExpiry = (res, r, { idleLow, idleHigh, absAt }, what) => {
+    const v = expiresIn(res);
+    const low = Math.min(idleLow, absAt) - Math.floor(r.after);
+    const high = Math.min(idleHigh, absAt) - Math.floor(r.before);
+    assert.ok(v >= low && v <= high, `${what}: expires in ${v}, expected ${low}..${high}`);
+    const w = res.headers.get("x-session-warning");
+    if (v > 8) assert.equal(w, null, `${what}: outside the window`);
+    else assert.equal(w, absAt <= idleLow ? "absolute" : "idle", `${what}: inside the window`);
+    return v;
+  };
+
   test("X-Session-Expires-In on every response with a valid session; no header without one", async () => {
     const cookie = await gate.login("hal");
     const login = await gate.fetch("/login", { method: "POST", command: { action: "login", user: "hal" } });
     assert.ok(expiresIn(login) >= 9 && expiresIn(login) <= 10, "the login response itself");
-    const responses = [
-      await gate.fetch("/app", { cookie }),
-      await gate.fetch("/public/page", { cookie }),
-      await gate.fetch("/app", { cookie, headers: { "x-test-status": "500" } }),
-      await gate.fetch("/app", { cookie, headers: { "x-test-status": "404" } }),
-      await gate.fetch("/.sessiongate/status", { cookie }),
-      await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie }),
-      await gate.fetch("/.sessiongate/sessions", { cookie }),
-    ];
-    for (const res of responses) {
-      const v = expiresIn(res);
-      assert.ok(v >= 8 && v <= 10, `expires in ${v}`);
-      assert.equal(res.headers.get("x-session-warning"), null, "outside the window");
-      await res.arrayBuffer();
+    await login.arrayBuffer();
+    const { absolute_expires_at: absAt, idle_expires_at: idleAt } = await body(await gate.fetch("/.sessiongate/status", { cookie }));
+    // Forwarded requests and refresh slide the idle deadline to the gate's second + 10 s;
+    // status and the sessions list leave it where the last sliding request put it.
+    let idle = { idleLow: idleAt, idleHigh: idleAt, absAt };
+    for (const [what, slides, send] of [
+      ["GET /app", true, () => gate.fetch("/app", { cookie })],
+      ["GET /public/page", true, () => gate.fetch("/public/page", { cookie })],
+      ["origin 500", true, () => gate.fetch("/app", { cookie, headers: { "x-test-status": "500" } })],
+      ["origin 404", true, () => gate.fetch("/app", { cookie, headers: { "x-test-status": "404" } })],
+      ["status", false, () => gate.fetch("/.sessiongate/status", { cookie })],
+      ["refresh", true, () => gate.fetch("/.sessiongate/refresh", { method: "POST", cookie })],
+      ["sessions", false, () => gate.fetch("/.sessiongate/sessions", { cookie })],
+    ]) {
+      const r = await bracketed(send);
+      if (slides) idle = { idleLow: Math.floor(r.before) + 10, idleHigh: Math.floor(r.after) + 10, absAt };
+      expectExpiry(r.value, r, idle, what);
+      await r.value.arrayBuffer();
     }
     for (const res of [await gate.fetch("/public/page"), await gate.fetch("/.sessiongate/status"), await gate.fetch("/app", { headers: JSON_ACCEPT })]) {
       assert.equal(res.headers.get("x-session-expires-in"), null);
@@ -635,53 +672,64 @@ describe("expiry headers and warnings (IDLE_TIMEOUT 10s, ABSOLUTE_TIMEOUT 12s, W
 
   test("inside the window: X-Session-Warning: idle, status warning idle; refresh clears it", async () => {
     const cookie = await gate.login("ida");
-    let res = await gate.fetch("/.sessiongate/status", { cookie });
-    let b = await body(res);
-    assert.equal(b.warning, null);
-    assert.equal(res.headers.get("x-session-warning"), null);
-    await sleep(3000); // idle deadline 10 s after login: now <= 7 s left, inside the 8 s window
-    res = await gate.fetch("/.sessiongate/status", { cookie });
-    b = await body(res);
+    let r = await bracketed(() => gate.fetch("/.sessiongate/status", { cookie }));
+    let b = await body(r.value);
+    const { absolute_expires_at: absAt, idle_expires_at: idleAt } = b;
+    const untouched = { idleLow: idleAt, idleHigh: idleAt, absAt };
+    expectExpiry(r.value, r, untouched, "right after the login");
+    assert.equal(b.warning, r.value.headers.get("x-session-warning"));
+    // Status reads do not slide: poll them until the idle deadline is 8 s away or less.
+    r = await until(async () => {
+      const x = await bracketed(() => gate.fetch("/.sessiongate/status", { cookie }));
+      if (x.value.headers.get("x-session-warning") !== null) return x;
+      await x.value.arrayBuffer();
+      await sleep(200);
+      return null;
+    }, "the idle warning");
+    b = await body(r.value);
     assert.equal(b.warning, "idle");
-    assert.equal(res.headers.get("x-session-warning"), "idle");
-    assert.ok(expiresIn(res) <= 8 && expiresIn(res) >= 5);
-    assert.ok(Math.abs(expiresIn(res) - (Math.min(b.idle_expires_at, b.absolute_expires_at) - now())) <= 1, "consistent with the body");
-    // (A forwarded request is activity: it slides the timer, so its response is outside the window again.)
-    res = await gate.fetch("/public/page", { cookie });
-    assert.notEqual(res.headers.get("x-session-warning"), "idle");
-    assert.ok(expiresIn(res) >= 8);
-    await res.arrayBuffer();
+    assert.equal(r.value.headers.get("x-session-warning"), "idle");
+    assert.ok(expectExpiry(r.value, r, untouched, "in the window") <= 8);
+    assert.ok(r.after >= idleAt - 9, `warned at ${r.after.toFixed(2)}, more than 8 s before ${idleAt}`);
+    // (A forwarded request is activity: it slides the timer out of the idle window.)
+    r = await bracketed(() => gate.fetch("/public/page", { cookie }));
+    expectExpiry(r.value, r, { idleLow: Math.floor(r.before) + 10, idleHigh: Math.floor(r.after) + 10, absAt }, "after activity");
+    assert.notEqual(r.value.headers.get("x-session-warning"), "idle");
+    await r.value.arrayBuffer();
     // Refresh slides: 10 s idle again, but the absolute limit (12 s after login) is now nearer.
-    res = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie });
-    b = await body(res);
-    assert.ok(b.idle_expires_at >= now() + 9);
-    assert.ok(Math.abs(expiresIn(res) - (Math.min(b.idle_expires_at, b.absolute_expires_at) - now())) <= 1);
+    r = await bracketed(() => gate.fetch("/.sessiongate/refresh", { method: "POST", cookie }));
+    b = await body(r.value);
+    assert.ok(b.idle_expires_at >= Math.floor(r.before) + 10 && b.idle_expires_at <= Math.floor(r.after) + 10, `slid to ${b.idle_expires_at}`);
+    expectExpiry(r.value, r, { idleLow: b.idle_expires_at, idleHigh: b.idle_expires_at, absAt }, "after refresh");
     assert.notEqual(b.warning, "idle", "the idle warning is gone after the slide");
-    assert.notEqual(res.headers.get("x-session-warning"), "idle");
+    assert.notEqual(r.value.headers.get("x-session-warning"), "idle");
   });
 
   test("near the absolute limit: X-Session-Warning: absolute; refresh can't help", async () => {
-    const t0 = now();
-    const cookie = await gate.login("ike");
-    // Stay active: idle never comes near, the absolute limit (12 s) does.
-    for (let i = 0; i < 5; i++) {
-      await sleep(1000);
+    const login = await bracketed(() => gate.login("ike"));
+    const cookie = login.value;
+    const { absolute_expires_at: absAt } = await body(await gate.fetch("/.sessiongate/status", { cookie }));
+    assert.ok(absAt >= Math.floor(login.before) + 12 && absAt <= Math.floor(login.after) + 12, `absolute expiry ${absAt}`);
+    // Stay active (a request every 500 ms: idle never comes near) until the absolute
+    // limit is 7 s away or less, inside the 8 s window.
+    while (clock() < absAt - 7) {
+      await sleep(500);
       await (await gate.fetch("/app", { cookie })).arrayBuffer();
     }
-    let res = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie });
-    let b = await body(res);
-    assert.equal(res.status, 200);
-    assert.ok(b.absolute_expires_at <= t0 + 13 && b.absolute_expires_at >= t0 + 12);
+    let r = await bracketed(() => gate.fetch("/.sessiongate/refresh", { method: "POST", cookie }));
+    const b = await body(r.value);
+    assert.equal(r.value.status, 200);
+    assert.equal(b.absolute_expires_at, absAt, "refresh never moves the absolute limit");
     assert.ok(b.absolute_expires_at < b.idle_expires_at);
     assert.equal(b.warning, "absolute");
-    assert.equal(res.headers.get("x-session-warning"), "absolute");
-    assert.ok(Math.abs(expiresIn(res) - (b.absolute_expires_at - now())) <= 1);
-    res = await gate.fetch("/app", { cookie });
-    assert.equal(res.headers.get("x-session-warning"), "absolute");
-    await res.arrayBuffer();
+    assert.equal(r.value.headers.get("x-session-warning"), "absolute");
+    expectExpiry(r.value, r, { idleLow: b.idle_expires_at, idleHigh: b.idle_expires_at, absAt }, "refresh near the limit");
+    r = await bracketed(() => gate.fetch("/app", { cookie }));
+    assert.equal(r.value.headers.get("x-session-warning"), "absolute");
+    await r.value.arrayBuffer();
     // At the absolute limit the session ends whatever the activity.
-    await sleep((b.absolute_expires_at - Date.now() / 1000) * 1000 + 1100);
-    res = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie, headers: JSON_ACCEPT });
+    await pastSecond(absAt);
+    const res = await gate.fetch("/.sessiongate/refresh", { method: "POST", cookie, headers: JSON_ACCEPT });
     assert.equal(res.status, 401);
     assert.deepEqual(await body(res), { error: "unauthenticated", reason: "absolute_timeout" });
     assert.ok(isCleared(res));

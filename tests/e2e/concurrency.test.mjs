@@ -10,9 +10,9 @@
 //     The model tracks when each ID died; it asserts zero stale acceptances (a request
 //     that started after its ID's death answered 200), zero lost live sessions (an ID no
 //     kill had started for answered 401) and zero 5xx, and prints the counts.
-//     LOAD_OPS (default 10000) bounds the operations and LOAD_BUDGET_MS (default 25000)
-//     the time spent issuing them: on a slow machine fewer operations run, never fewer
-//     sessions.
+//     LOAD_OPS (default 2000) operations run, however long they take: the test checks
+//     the correctness of a fixed amount of work, not a rate, so a slow machine makes it
+//     slower, never different.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, startOrigin, sessionCookie, isCleared, tmpdir, SECRETS } from "./harness.mjs";
@@ -224,8 +224,7 @@ test("load: 200 sessions, mixed logins, logouts and revocations: no stale accept
   const USERS = 100;
   const SESSIONS = 200;
   const CONCURRENCY = 16;
-  const OPS = Number(process.env.LOAD_OPS || 10_000);
-  const BUDGET_MS = Number(process.env.LOAD_BUDGET_MS || 25_000);
+  const OPS = Number(process.env.LOAD_OPS || 2_000);
   const rand = prng(7);
   const pick = (arr) => arr[Math.floor(rand() * arr.length)];
 
@@ -358,7 +357,6 @@ test("load: 200 sessions, mixed logins, logouts and revocations: no stale accept
   let ops = 0;
   const t1 = now();
   await pool(OPS, async (i) => {
-    if (now() - t1 > BUDGET_MS) return true;
     await op();
     ops++;
     if (i % 500 === 0) gate.origin.clear();
@@ -388,7 +386,7 @@ test("load: 200 sessions, mixed logins, logouts and revocations: no stale accept
       `final sweep: ${finalLive.length} live (lost ${finalLost}), ${dead.length} dead (accepted ${finalStale})`,
   );
   if (problems.length) console.log("  first problems:\n    " + problems.join("\n    "));
-  assert.ok(ops >= 500, `only ${ops} operations ran within ${BUDGET_MS} ms`);
+  assert.equal(ops, OPS, "every operation ran");
   assert.ok(c.killed > 20 && c.unauth > 0, "the mix did kill sessions and replay them");
   assert.equal(c.stale, 0, "stale acceptances");
   assert.equal(c.lost, 0, "lost live sessions");

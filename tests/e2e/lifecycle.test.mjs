@@ -3,7 +3,8 @@
 // requests with the old ID racing a regeneration / logout / logout_all.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startGate, sessionCookie, setCookieHeader, isCleared, identity, sleep, COOKIE } from "./harness.mjs";
+import { startGate, sessionCookie, setCookieHeader, isCleared, identity, COOKIE } from "./harness.mjs";
+import { nextSecond } from "./waiting.mjs";
 import {
   body, assertion, expect401, command, auditEvents, adminSessions, handleOf, tokenOf, race, assertRace,
 } from "./session-helpers.mjs";
@@ -351,11 +352,12 @@ test("MAX_SESSIONS_PER_USER: a login past the limit ends the user's least recent
   try {
     const first = await limited.login("lim");
     const second = await limited.login("lim");
-    // Use the first again: the second becomes the least recently used.
-    await sleep(1100);
+    // Use the first again: the second becomes the least recently used (use is recorded
+    // in whole seconds, so each step waits for the clock to reach a later second).
+    await nextSecond();
     const h1 = await handleOf(limited, first);
     const h2 = await handleOf(limited, second);
-    await sleep(1100);
+    await nextSecond();
     await handleOf(limited, first);
     const third = await limited.login("lim");
     const dead = await limited.fetch("/app", { cookie: second, headers: { accept: "application/json" } });

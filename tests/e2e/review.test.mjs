@@ -72,7 +72,7 @@ const replyWith = (cmd) => (req, res) => {
 };
 
 /** Polls the Worker log for an audit line; a deadline, not a fixed sleep. */
-async function logLine(pred, ms = 10_000) {
+async function logLine(pred, ms = 30_000) {
   const until = Date.now() + ms;
   for (;;) {
     const hit = logs.flatMap((m) => m.split("\n")).map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l && pred(l));

@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
-import { startGate, startOrigin, gateOptions, rawFetch, sessionCookie, isCleared, tmpdir, sleep, SECRETS } from "./harness.mjs";
+import { startGate, startOrigin, gateOptions, rawFetch, sessionCookie, isCleared, tmpdir, SECRETS } from "./harness.mjs";
+import { clock, sleep, until, pastSecond, bracketed } from "./waiting.mjs";
 
 const json = { accept: "application/json" };
 const admin = { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` };
@@ -16,17 +17,36 @@ async function reason(gate, cookie) {
   return (await res.json()).reason;
 }
 
+/** The session's status (reading it never slides the idle timer). */
+async function status(gate, cookie) {
+  const res = await gate.fetch("/.sessiongate/status", { cookie, headers: json });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+// These tests need real seconds to pass (the timeouts are whole seconds), but none bets
+// on how fast the machine is: each reads the deadline the gate reports, keeps a session
+// alive with requests far more frequent than its idle timeout, and waits for a reported
+// deadline to be past before looking (looking earlier would slide the idle timer).
+
 test("idle timeout slides with activity and ends an idle session", async () => {
   const gate = await startGate({ vars: { IDLE_TIMEOUT: "3s" } });
   try {
     const active = await gate.login("ann");
     const idle = await gate.login("ben");
-    for (let i = 0; i < 5; i++) {
-      await sleep(1000);
-      assert.equal(await reason(gate, active), "valid", `active session alive after ${i + 1}s`);
+    const idleAt = (await status(gate, idle)).idle_expires_at;
+    // `active` gets a request every 300 ms (its 3 s idle timer never comes near) until
+    // ben's deadline is 2 s past: by then ann has lived longer than the idle timeout.
+    let touches = 0;
+    while (clock() < idleAt + 2) {
+      assert.equal(await reason(gate, active), "valid", `active session alive after ${++touches} requests`);
+      await sleep(300);
     }
-    assert.equal(await reason(gate, idle), "idle_timeout", "untouched for 5 s > 3 s");
-    await sleep(3500);
+    assert.equal(await reason(gate, idle), "idle_timeout", "untouched past its idle deadline");
+    // Now left alone, `active` ends at its own reported deadline.
+    const activeAt = (await status(gate, active)).idle_expires_at;
+    assert.ok(activeAt > idleAt, `active's deadline ${activeAt} slid past ben's ${idleAt}`);
+    await pastSecond(activeAt);
     assert.equal(await reason(gate, active), "idle_timeout");
   } finally {
     await gate.dispose();
@@ -36,16 +56,24 @@ test("idle timeout slides with activity and ends an idle session", async () => {
 test("the absolute timeout ends a session however active it is", async () => {
   const gate = await startGate({ vars: { IDLE_TIMEOUT: "30s", ABSOLUTE_TIMEOUT: "3s" } });
   try {
-    const cookie = await gate.login("cat");
-    const started = Date.now();
-    let last = "valid";
-    while (Date.now() - started < 5000 && last === "valid") {
-      last = await reason(gate, cookie);
-      await sleep(250);
-    }
-    assert.equal(last, "absolute_timeout");
-    const lived = Date.now() - started;
-    assert.ok(lived >= 2000 && lived <= 4500, `ended after ${lived} ms`);
+    const login = await bracketed(() => gate.login("cat"));
+    const cookie = login.value;
+    const absAt = (await status(gate, cookie)).absolute_expires_at;
+    assert.ok(absAt >= Math.floor(login.before) + 3 && absAt <= Math.floor(login.after) + 3, `absolute expiry ${absAt} is 3 s after the login`);
+    // Requests every 250 ms until one is refused. The gate decides inside each bracket:
+    // a request accepted must have been sent before the deadline, the refusal must have
+    // come back after it, whatever the time each took.
+    const refused = await until(async () => {
+      const r = await bracketed(() => reason(gate, cookie));
+      if (r.value === "valid") {
+        assert.ok(r.before < absAt, `accepted at ${r.before.toFixed(2)}, deadline ${absAt}`);
+        await sleep(250);
+        return null;
+      }
+      return r;
+    }, "the session to end");
+    assert.equal(refused.value, "absolute_timeout");
+    assert.ok(refused.after >= absAt, `refused at ${refused.after.toFixed(2)}, before the deadline ${absAt}`);
   } finally {
     await gate.dispose();
   }
@@ -55,13 +83,15 @@ test("an alarm deletes the expired session and writes its timeout event even if 
   const gate = await startGate({ vars: { IDLE_TIMEOUT: "2s" } });
   try {
     const cookie = await gate.login("dan");
-    await sleep(4000);
-    const res = await gate.fetch("/.sessiongate/admin/users/dan/audit?limit=10", { headers: admin });
-    assert.equal(res.status, 200);
-    const { events } = await res.json();
-    const timeout = events.find((e) => e.event === "idle_timeout");
-    assert.ok(timeout, `idle_timeout written by the alarm: ${JSON.stringify(events)}`);
+    const idleAt = (await status(gate, cookie)).idle_expires_at;
+    // Only the admin API is read meanwhile: it never touches the session.
+    const timeout = await until(async () => {
+      const res = await gate.fetch("/.sessiongate/admin/users/dan/audit?limit=10", { headers: admin });
+      assert.equal(res.status, 200);
+      return (await res.json()).events.find((e) => e.event === "idle_timeout");
+    }, "the alarm's idle_timeout event");
     assert.equal(timeout.user, "dan");
+    assert.ok(timeout.time >= idleAt, `written at ${timeout.time}, not before the deadline ${idleAt}`);
     const list = await (await gate.fetch("/.sessiongate/admin/users/dan/sessions", { headers: admin })).json();
     assert.deepEqual(list.sessions, [], "expired session deleted");
     assert.equal(await reason(gate, cookie), "idle_timeout", "the tombstone keeps the reason");
@@ -73,15 +103,17 @@ test("an alarm deletes the expired session and writes its timeout event even if 
 test("with persisted storage, live sessions survive a restart and expired ones stay dead", async () => {
   const persist = tmpdir();
   const origin = await startOrigin();
-  const vars = { IDLE_TIMEOUT: "6s", ABSOLUTE_TIMEOUT: "1h" };
+  // 10 s idle: the restart (a new workerd) must fit in it with room to spare on a loaded machine.
+  const vars = { IDLE_TIMEOUT: "10s", ABSOLUTE_TIMEOUT: "1h" };
   let gate = await startGate({ origin, persist, vars });
   const live = await gate.login("eve");
   const doomed = await gate.login("fay");
   const revoked = await gate.login("gil");
   await (await gate.fetch("/app", { cookie: revoked, command: { action: "logout" } })).arrayBuffer();
-  for (let i = 0; i < 7; i++) {
-    await sleep(1000);
+  const doomedAt = (await status(gate, doomed)).idle_expires_at;
+  while (clock() < doomedAt + 0.5) {
     assert.equal(await reason(gate, live), "valid");
+    await sleep(500);
   }
   await gate.dispose();
   gate = await startGate({ origin, persist, vars });

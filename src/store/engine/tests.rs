@@ -634,3 +634,175 @@ fn touch_checks_by_handle_and_slides_with_the_write_bound() {
     assert_eq!(e.take_connection_changes(), vec![ended("a", Reason::IdleTimeout)]);
     assert_eq!(reason(touch(&e, "nobody", false, 3000)), Some(Reason::Revoked));
 }
+
+/// Found by cargo-mutants: nothing noticed when a request that writes events stopped
+/// trimming the audit log (only the alarm's sweep trimmed it in the tests).
+#[test]
+fn a_request_that_writes_events_trims_the_audit_log_to_its_age() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    assert_eq!(e.store.audit_page(10, None).unwrap().len(), 1);
+    // 30 days and a second later, another login: its event is written, the first aged out.
+    create(&e, "h2", "b", crate::core::audit::MAX_AGE + 1);
+    let left = e.store.audit_page(10, None).unwrap();
+    assert_eq!(left.iter().map(|(_, ev)| ev.session.as_deref()).collect::<Vec<_>>(), [Some("b")]);
+}
+
+/// Found by cargo-mutants: the sweep's events were only ever idle timeouts, so reporting
+/// an absolute timeout as an idle one went unseen.
+#[test]
+fn the_sweep_reports_an_absolute_timeout_as_such() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    let mut t = 0;
+    while t < 86_400 - 1000 {
+        t += 1000;
+        assert!(matches!(validate(&e, "h1", client(), t), Response::Valid { .. }));
+    }
+    let (events, _) = e.sweep(86_400).unwrap();
+    assert_eq!(events.iter().map(|ev| ev.event).collect::<Vec<_>>(), ["absolute_timeout"]);
+    assert_eq!(reason(validate(&e, "h1", client(), 86_401)), Some(Reason::AbsoluteTimeout));
+}
+
+/// Found by cargo-mutants: no test logged in over an existing session, so a login that
+/// left the session it replaces alive went unseen.
+#[test]
+fn a_login_replaces_the_session_it_supersedes_and_says_so() {
+    let e = engine(BindMode::Flag);
+    create(&e, "guest", "g", 0);
+    let login = |hash: &str, replaces: &str, now| {
+        e.handle(
+            Request::Create {
+                hash: hash.into(),
+                session: session("n", now),
+                replaces: Some(replaces.into()),
+                client: client(),
+            },
+            now,
+        )
+        .unwrap()
+    };
+    let out = login("new", "guest", 10);
+    assert_eq!(out.events.iter().map(|ev| ev.event).collect::<Vec<_>>(), ["session_regenerated"]);
+    assert!(matches!(
+        validate(&e, "guest", client(), 11),
+        Response::Rejected {
+            reason: Reason::Revoked,
+            replaced: true
+        }
+    ));
+    assert!(matches!(validate(&e, "new", client(), 11), Response::Valid { .. }));
+    // Naming itself as the session it replaces is an ordinary login.
+    let out = login("self", "self", 12);
+    assert_eq!(out.events.iter().map(|ev| ev.event).collect::<Vec<_>>(), ["session_created"]);
+    assert!(matches!(validate(&e, "self", client(), 13), Response::Valid { .. }));
+}
+
+/// Found by cargo-mutants: every session in the limit tests belonged to one user, so
+/// counting (and ending) another user's sessions toward the limit went unseen.
+#[test]
+fn the_session_limit_counts_only_the_users_own_live_sessions() {
+    let e = limited(BindMode::Flag, 2);
+    let create_for = |hash: &str, handle: &str, user: &str, now| {
+        let mut s = session(handle, now);
+        s.user = Some(user.into());
+        e.handle(
+            Request::Create {
+                hash: hash.into(),
+                session: s,
+                replaces: None,
+                client: client(),
+            },
+            now,
+        )
+        .unwrap()
+    };
+    create_for("b1", "b1", "bob", 1000);
+    create_for("b2", "b2", "bob", 1001);
+    create_for("a1", "a1", "alice", 1002);
+    let out = create_for("a2", "a2", "alice", 1003);
+    assert!(
+        out.events.iter().all(|ev| ev.event != "revoked"),
+        "alice has two sessions: nothing ends"
+    );
+    for h in ["b1", "b2", "a1", "a2"] {
+        assert!(matches!(validate(&e, h, client(), 1004), Response::Valid { .. }), "{h}");
+    }
+}
+
+fn regenerate_to(e: &Engine<MemoryStore>, old: &str, new: &str, elevate: bool, c: Client, now: u64) {
+    let r = e
+        .handle(
+            Request::Regenerate {
+                old_hash: old.into(),
+                new_hash: new.into(),
+                reason: Regeneration::PasswordChange,
+                roles: None,
+                elevate,
+                client: c,
+            },
+            now,
+        )
+        .unwrap();
+    assert!(matches!(r.response, Response::Done { .. }));
+}
+
+fn new_id_required(r: Response) -> bool {
+    match r {
+        Response::Valid { new_id_required, .. } => new_id_required,
+        other => panic!("not valid: {other:?}"),
+    }
+}
+
+/// Found by cargo-mutants: HTTPS-only sessions, and regenerations over HTTPS, were not
+/// tested, so marking them as used over plain HTTP (and so asking for a new ID on every
+/// HTTPS request) went unseen.
+#[test]
+fn https_sessions_and_https_regenerations_never_ask_for_a_new_id() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h", "a", 0);
+    assert!(!new_id_required(validate(&e, "h", client(), 1)));
+    assert!(!new_id_required(validate(&e, "h", client(), 100)), "still HTTPS only");
+    regenerate_to(&e, "h", "r", false, client(), 200);
+    assert!(!new_id_required(validate(&e, "r", client(), 201)));
+    // A regeneration over plain HTTP marks the new ID as seen over HTTP.
+    let http = Client { https: false, ..client() };
+    regenerate_to(&e, "r", "p", false, http, 300);
+    assert!(new_id_required(validate(&e, "p", client(), 301)));
+}
+
+/// Found by cargo-mutants: nothing checked which listed session is the caller's, nor the
+/// elevation shown at and after its end.
+#[test]
+fn the_session_list_marks_the_caller_and_shows_only_a_running_elevation() {
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 0);
+    create(&e, "h2", "b", 1);
+    regenerate_to(&e, "h2", "h3", true, client(), 10);
+    let until = 10 + T.elevated;
+    let list = |caller: Option<&str>, now| match e
+        .handle(
+            Request::List {
+                caller: caller.map(str::to_string),
+            },
+            now,
+        )
+        .unwrap()
+        .response
+    {
+        Response::Sessions { sessions } => sessions
+            .into_iter()
+            .map(|s| (s.id, s.current, s.elevated_until))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        list(Some("h1"), 20),
+        [("b".to_string(), false, Some(until)), ("a".to_string(), true, None)]
+    );
+    assert_eq!(
+        list(Some("h3"), until - 1),
+        [("b".to_string(), true, Some(until)), ("a".to_string(), false, None)]
+    );
+    assert_eq!(list(None, until), [("b".to_string(), false, None), ("a".to_string(), false, None)]);
+}
