@@ -104,6 +104,7 @@ fn bound_session(login_ip: &str, login_ua: &str, last_ip: &str, last_ua: &str) -
         flagged: false,
         via_http: false,
         persistent: false,
+        idp: None,
     }
 }
 
