@@ -37,3 +37,36 @@ fn path_pattern_is_method_scoped_only_with_methods() {
     assert!(!PathPattern::parse("/account/password", true).unwrap().is_method_scoped());
     assert!(!PathPattern::parse("/x/*", false).unwrap().is_method_scoped());
 }
+
+#[test]
+fn path_pattern_get_covers_head_and_nothing_else_does() {
+    let get = PathPattern::parse("GET /x", true).unwrap();
+    for (m, yes) in [
+        ("GET", true),
+        ("get", true),
+        ("HEAD", true),
+        ("head", true),
+        ("POST", false),
+        ("DELETE", false),
+    ] {
+        assert_eq!(get.matches(m, "/x"), yes, "GET /x for {m}");
+    }
+    let post = PathPattern::parse("POST /x", true).unwrap();
+    for (m, yes) in [("POST", true), ("post", true), ("HEAD", false), ("GET", false)] {
+        assert_eq!(post.matches(m, "/x"), yes, "POST /x for {m}");
+    }
+}
+
+#[test]
+fn path_set_emptiness_and_method_scoped_matches() {
+    use sessiongate::core::path::PathSet;
+    assert!(PathSet::parse("", false).unwrap().is_empty());
+    assert!(PathSet::parse(" , ,", false).unwrap().is_empty());
+    assert!(!PathSet::parse("/x", false).unwrap().is_empty());
+    let set = PathSet::parse("/public/*, POST /account/password, DELETE /items/*", true).unwrap();
+    assert!(set.method_scoped_matches("/account/password"));
+    assert!(set.method_scoped_matches("/items/7"));
+    assert!(!set.method_scoped_matches("/public/x"), "matched, but by a pattern without methods");
+    assert!(!set.method_scoped_matches("/account"));
+    assert!(!PathSet::parse("/a/*", false).unwrap().method_scoped_matches("/a/b"));
+}
