@@ -62,8 +62,8 @@ for f in "${files[@]}"; do
   # EdDSA assertions is tested with the signer, in core::signing.
   filters=("$filter")
   case $name in assertion) filters+=(core::signing) ;; esac
-  # The scanner's integration tests are named scan_<name>_...: their names hold no `::`.
-  case $f in src/scan/*) filters+=("$prefix") ;; esac
+  # Their integration tests are named scan_<name>_... / signing_...: no `::` in the names.
+  case $f in src/scan/* | src/core/signing/*) filters+=("$prefix") ;; esac
   mkdir -p "$out"
   t0=$(date +%s)
   # The file's tests: the lib's (filtered by name below) and tests/<name>_*.rs (for the
