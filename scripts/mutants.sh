@@ -3,10 +3,12 @@
 # and the scanner's parsers. One cargo-mutants run per source file, each testing its
 # mutants with the tests named after that file (the lib's tests whose names contain
 # <name>, e.g. `core::<name>::tests::*`, and those in tests/<name>_*.rs whose names
-# contain <name>): running the whole suite, with its
-# 10,000-case properties, for every mutant would take a day on two cores.
+# contain <name>), in a scratch copy of the tree with the properties capped at 500
+# cases: running the whole suite, with its 10,000-case properties, for every mutant
+# would take a day on two cores. docs/testing.md explains each choice.
 #   make mutants                                  every file below (hours on 2 cores)
 #   make mutants ARGS="src/core/command.rs"       one file
+#   MUTANTS_ARGS=--iterate make mutants           only what the last run missed or did not reach
 # Results: mutants/<name>/mutants.out/{caught,missed,timeout,unviable}.txt, and a
 # summary at the end. docs/testing.md records the last figures and every survivor.
 set -uo pipefail
@@ -20,7 +22,7 @@ fi
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  files=(src/core/*.rs src/store/*.rs src/store/engine/mod.rs
+  files=(src/core/*.rs src/core/signing/*.rs src/store/*.rs src/store/engine/mod.rs
     src/scan/cookie.rs src/scan/recipe.rs src/scan/http.rs src/scan/entropy.rs)
 fi
 
@@ -43,21 +45,25 @@ rows=()
 start=$(date +%s)
 for f in "${files[@]}"; do
   name=$(basename "$f" .rs)
-  # A module in a directory (store/engine/mod.rs) is named after its directory; other
-  # mod.rs files hold declarations only.
+  # A module in a directory (store/engine/mod.rs, core/signing/mod.rs) is named after its
+  # directory; src/core/mod.rs and src/store/mod.rs hold declarations only.
   if [ "$name" = mod ]; then
     name=$(basename "$(dirname "$f")")
-    [ "$f" = src/store/engine/mod.rs ] || continue
+    case $f in src/core/mod.rs | src/store/mod.rs) continue ;; esac
   fi
   # The scanner's cookie.rs is not the core's: its own results and its own tests.
   filter=$name out=$PWD/mutants/$name prefix=$name
-  case $f in src/scan/*) filter=scan::$name out=$PWD/mutants/scan_$name prefix=scan_$name ;; esac
+  case $f in
+    src/scan/*) filter=scan::$name out=$PWD/mutants/scan_$name prefix=scan_$name ;;
+    # The signer's parts (key.rs, material.rs) are tested together, in core::signing.
+    src/core/signing/*) filter=core::signing out=$PWD/mutants/signing_$name prefix=signing ;;
+  esac
   # Modules whose behaviour is tested under another module's name: verify() of ES256 and
   # EdDSA assertions is tested with the signer, in core::signing.
   filters=("$filter")
   case $name in assertion) filters+=(core::signing) ;; esac
-  # The scanner's integration tests are named scan_<name>_...: their names hold no `::`.
-  case $f in src/scan/*) filters+=("$prefix") ;; esac
+  # Their integration tests are named scan_<name>_... / signing_...: no `::` in the names.
+  case $f in src/scan/* | src/core/signing/*) filters+=("$prefix") ;; esac
   mkdir -p "$out"
   t0=$(date +%s)
   # The file's tests: the lib's (filtered by name below) and tests/<name>_*.rs (for the

@@ -118,6 +118,14 @@ fn scan_cookie_prefixes_domain_and_persistence() {
     }
     // Max-Age wins over Expires: a negative one clears even with a future Expires.
     assert_eq!(findings("sid=x; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Max-Age=-5", true), []);
+    for (header, persistent) in [
+        ("sid=x; Max-Age=0", false),
+        ("sid=x; Max-Age=1", true),
+        ("sid=x; Max-Age=-1", false),
+        ("sid=x", false),
+    ] {
+        assert_eq!(parse(header).unwrap().persistent(), persistent, "{header}");
+    }
     let p = parse("sid=x; Expires=soon; Max-Age=nope").unwrap();
     assert_eq!(
         (p.max_age(), p.persistent(), p.is_clearing()),
