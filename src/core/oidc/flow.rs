@@ -292,7 +292,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
         fn a_flow_record_reads_back_as_written(rt in "\\PC{0,60}", user in proptest::option::of("[a-z@.]{1,20}"), t in 0u64..1 << 40) {
             let rec = FlowRecord {

@@ -111,7 +111,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(5_000))]
+        #![proptest_config(crate::proptest_cases::config(5_000))]
         #[test]
         fn encode_then_decode_is_identity(s in "\\PC{0,60}") {
             prop_assert_eq!(decode(&encode(&s)), s.clone());

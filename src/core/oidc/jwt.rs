@@ -221,7 +221,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(5_000))]
+        #![proptest_config(crate::proptest_cases::config(5_000))]
         #[test]
         fn any_input_parses_or_fails_cleanly(s in "[A-Za-z0-9_.-]{0,200}") {
             let _ = parse(&s);

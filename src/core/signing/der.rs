@@ -262,7 +262,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #![proptest_config(crate::proptest_cases::config(10_000))]
 
         /// Real keys with one to three bytes changed, cut short or extended: the walker
         /// accepts exactly what `pkcs8` accepts and reads the same identifier. About 18 %
