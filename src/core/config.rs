@@ -213,7 +213,8 @@ pub const EDGE_LOGIN_PATH: &str = "/.sessiongate/login";
 /// Shortest accepted secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
-/// Every variable the gate reads, with its default (`None` = required or unset).
+/// Every variable the gate reads, with its default (`None` = required or unset); the
+/// `OIDC_*` ones are `oidc::settings::VARIABLES`.
 pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ORIGIN_URL", None),
     ("IDLE_TIMEOUT", Some("30m")),
@@ -246,15 +247,16 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("MAX_SESSIONS_PER_USER", Some("0")),
     ("STORE_TIMEOUT", Some("5s")),
     ("ORIGIN_TIMEOUT", Some("30s")),
-    ("OIDC_ISSUER", None),
-    ("OIDC_CLIENT_ID", None),
-    ("OIDC_CLIENT_SECRET", None),
-    ("OIDC_SCOPES", Some("openid profile email")),
-    ("OIDC_USER_CLAIM", Some("sub")),
-    ("OIDC_ROLES_CLAIM", Some("roles")),
-    ("OIDC_DATA_CLAIMS", Some("email,name")),
-    ("OIDC_POST_LOGOUT_PATH", Some("/")),
 ];
+
+/// A variable's default in `list` ("" when it has none or is not listed).
+pub(crate) fn default_in(list: &[(&str, Option<&str>)], name: &str) -> String {
+    list.iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, d)| *d)
+        .unwrap_or("")
+        .to_string()
+}
 
 /// The keys, read together because they are checked against each other.
 struct Keys {
@@ -277,14 +279,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 
     /// A variable's value, or its default from `VARIABLES` ("" when it has none).
     fn or_default(&self, name: &'static str) -> String {
-        self.var(name).unwrap_or_else(|| {
-            VARIABLES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .and_then(|(_, d)| *d)
-                .unwrap_or("")
-                .to_string()
-        })
+        self.var(name).unwrap_or_else(|| default_in(VARIABLES, name))
     }
 
     fn duration(&self, name: &'static str) -> Result<u64, ConfigError> {
@@ -772,7 +767,7 @@ mod tests {
     proptest! {
         #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
-        fn any_value_parses_or_fails_cleanly(var in prop::sample::select(VARIABLES.iter().map(|(n, _)| *n).collect::<Vec<_>>()), value in "\\PC{0,40}") {
+        fn any_value_parses_or_fails_cleanly(var in prop::sample::select(VARIABLES.iter().chain(oidc_settings::VARIABLES).map(|(n, _)| *n).collect::<Vec<_>>()), value in "\\PC{0,40}") {
             let mut m = base();
             m.insert(var, value);
             if let Err(e) = parse(&m) {

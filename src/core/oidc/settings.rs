@@ -78,16 +78,7 @@ fn scope_ok(s: &str) -> bool {
 /// Reads the settings; `Ok(None)` when `OIDC_ISSUER` is unset (edge sign-in off).
 /// `var` gives a variable's value, blank counting as unset.
 pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<Option<OidcSettings>, ConfigError> {
-    let or_default = |name: &'static str| {
-        var(name).unwrap_or_else(|| {
-            VARIABLES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .and_then(|(_, d)| *d)
-                .unwrap_or("")
-                .to_string()
-        })
-    };
+    let or_default = |name: &'static str| var(name).unwrap_or_else(|| crate::core::config::default_in(VARIABLES, name));
     let Some(issuer) = var("OIDC_ISSUER").map(|i| i.trim().to_string()) else {
         return Ok(None);
     };
