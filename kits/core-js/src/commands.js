@@ -172,6 +172,22 @@ export const build = {
 };
 
 /**
+ * The application-facing writers (`login(res, {...})`, `logout(res)`, ...) over a
+ * framework's `append(res, command)`, so that every kit names and shapes them alike.
+ */
+export function writers(append) {
+  return {
+    login: (res, { user, roles, data, persistent } = {}) => append(res, build.login({ user, roles, data, persistent })),
+    logout: (res) => append(res, build.logout()),
+    regenerate: (res, { roles, reason } = {}) => append(res, build.regenerate({ roles, reason })),
+    elevate: (res) => append(res, build.elevate()),
+    setData: (res, data) => append(res, build.setData(data)),
+    logoutOthers: (res) => append(res, build.logoutOthers()),
+    logoutAll: (res) => append(res, build.logoutAll()),
+  };
+}
+
+/**
  * The commands of one response, in order, each checked when added (with the sequence:
  * `regenerate`, `elevate`, `logout_others` and `logout_all` need a signed-in session).
  * `signedIn`: whether the request has one (undefined: not known, not checked).

@@ -2,4 +2,4 @@
 // composing what the application tells it (commands.js). Framework kits only adapt
 // these to their request and response objects.
 export { verifier, SessiongateError } from "./verify.js";
-export { CommandList, CommandError, checkCommand, build, asciiJson, LIMITS } from "./commands.js";
+export { CommandList, CommandError, checkCommand, build, writers, asciiJson, LIMITS } from "./commands.js";

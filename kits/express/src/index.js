@@ -1,7 +1,7 @@
 // Express (and plain node:http) glue for the sessiongate kit core: a middleware that
 // verifies every request and sets req.sessiongate, guards for routes, and command
 // writers that append to the response's one X-Session-Command array.
-import { verifier, SessiongateError, CommandList, CommandError, build, LIMITS } from "@sessiongate/kit-core";
+import { verifier, SessiongateError, CommandList, CommandError, writers, LIMITS } from "@sessiongate/kit-core";
 
 export { SessiongateError, CommandError, LIMITS };
 
@@ -82,10 +82,4 @@ function append(res, cmd) {
   return res;
 }
 
-export const login = (res, { user, roles, data, persistent } = {}) => append(res, build.login({ user, roles, data, persistent }));
-export const logout = (res) => append(res, build.logout());
-export const regenerate = (res, { roles, reason } = {}) => append(res, build.regenerate({ roles, reason }));
-export const elevate = (res) => append(res, build.elevate());
-export const setData = (res, data) => append(res, build.setData(data));
-export const logoutOthers = (res) => append(res, build.logoutOthers());
-export const logoutAll = (res) => append(res, build.logoutAll());
+export const { login, logout, regenerate, elevate, setData, logoutOthers, logoutAll } = writers(append);

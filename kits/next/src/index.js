@@ -7,7 +7,7 @@
 //   server action (Next-Action header) must have been signed for POST, anything else
 //   for GET or HEAD, the methods pages render for; nor is the URL, which the proxy and a
 //   route handler's Request check against the assertion's htu.
-import { verifier, SessiongateError, CommandList, CommandError, build, LIMITS } from "@sessiongate/kit-core";
+import { verifier, SessiongateError, CommandList, CommandError, writers, LIMITS } from "@sessiongate/kit-core";
 
 export { SessiongateError, CommandError, LIMITS };
 
@@ -119,10 +119,4 @@ function append(response, cmd) {
   return response;
 }
 
-export const login = (res, { user, roles, data, persistent } = {}) => append(res, build.login({ user, roles, data, persistent }));
-export const logout = (res) => append(res, build.logout());
-export const regenerate = (res, { roles, reason } = {}) => append(res, build.regenerate({ roles, reason }));
-export const elevate = (res) => append(res, build.elevate());
-export const setData = (res, data) => append(res, build.setData(data));
-export const logoutOthers = (res) => append(res, build.logoutOthers());
-export const logoutAll = (res) => append(res, build.logoutAll());
+export const { login, logout, regenerate, elevate, setData, logoutOthers, logoutAll } = writers(append);
