@@ -22,7 +22,7 @@ fi
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  files=(src/core/*.rs src/core/signing/*.rs src/store/*.rs src/store/engine/mod.rs
+  files=(src/core/*.rs src/core/signing/*.rs src/core/oidc/*.rs src/store/*.rs src/store/engine/mod.rs
     src/scan/cookie.rs src/scan/recipe.rs src/scan/http.rs src/scan/entropy.rs)
 fi
 
