@@ -45,31 +45,24 @@ elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# Debian packages for the browser tests and the benchmark.
+# Debian packages: the browser tests and the benchmark (checked by their binaries), and
+# the origin kits' Rack example (tier 6: Ruby, Rack, the `jwt` gem, a server, minitest).
+# One apt-get run for whatever is missing. Django comes from PyPI into a virtualenv of its
+# own (.venv-kits, gitignored); Python here may be 3.11, so Django is the 5.2 LTS (6.x
+# needs 3.12).
 missing=()
 for pair in chromium:/usr/bin/chromium wrk:/usr/bin/wrk nginx-light:/usr/sbin/nginx; do
   pkg=${pair%%:*}; bin=${pair#*:}
   [ -x "$bin" ] || missing+=("$pkg")
+done
+for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
-# The origin kits' example applications (kits/, tier 6). Ruby, Rack, the `jwt` gem and
-# a server come from Debian; Django from PyPI into a virtualenv of its own (.venv-kits,
-# gitignored). Python here may be 3.11, so Django is the 5.2 LTS (6.x needs 3.12).
-ruby_missing=()
-for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || ruby_missing+=("$pkg")
-done
-if [ ${#ruby_missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  say "installing Debian packages for the Rack kit: ${ruby_missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${ruby_missing[@]}" >/dev/null
 fi
 KITS_PY_PINS="Django==5.2.19 PyJWT==2.15.1 cryptography==50.0.2"
 kits_venv=.venv-kits
