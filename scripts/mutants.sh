@@ -34,7 +34,10 @@ tree=mutants/tree
 mkdir -p "$tree"
 rm -rf "${tree:?}/src" "${tree:?}/tests" "${tree:?}/benches"
 tar -c --exclude=./target --exclude=./mutants --exclude=./node_modules --exclude=./build \
-  --exclude=./.git --exclude=./fuzz --exclude=./.wrangler . | tar -x -C "$tree"
+  --exclude=./.git --exclude=./fuzz --exclude=./.wrangler . | tar -x -m -C "$tree"
+# -m: the copies get the time of the copy, not the worktree's. With the worktree's older
+# times, cargo took the last run's last mutant build for up to date, and the baseline
+# ran a mutant (seen: a cache.rs mutant failing memory.rs's baseline).
 # The properties' case counts capped (src/proptest_cases.rs): 10,000 cases cost 10 to
 # 15 s per mutant; a mutant only the full count would catch is reported missed.
 export PROPTEST_CASES_MAX=${PROPTEST_CASES_MAX:-500}
