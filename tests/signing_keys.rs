@@ -1,6 +1,6 @@
 //! Assertion keys at the edges the signer's tests did not reach (found by cargo-mutants):
 //! a private key's Debug form names only its algorithm, and a published JWK whose `alg`
-//! disagrees with its key is refused.
+//! disagrees with its key is refused, and so is a P-256 JWK with a short coordinate.
 
 use sessiongate::core::signing::{KeyError, PrivateKey, PublicKey};
 
@@ -31,4 +31,24 @@ fn signing_jwk_alg_must_agree_with_the_key() {
         jwk.alg = Some("HS256".into());
         assert_eq!(PublicKey::from_jwk(&jwk), Err(KeyError::MalformedJwk));
     }
+}
+
+#[test]
+fn signing_a_published_p256_jwk_needs_32_byte_coordinates() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let short = URL_SAFE_NO_PAD.encode([1u8; 31]);
+    let good = es256().public().to_jwk();
+    // One short coordinate is enough to refuse the key (and must not reach the curve code).
+    for (x, y) in [
+        (Some(short.clone()), good.y.clone()),
+        (good.x.clone(), Some(short.clone())),
+        (Some(short.clone()), Some(short)),
+    ] {
+        let mut jwk = good.clone();
+        jwk.x = x;
+        jwk.y = y;
+        assert_eq!(PublicKey::from_jwk(&jwk), Err(KeyError::MalformedJwk));
+    }
+    assert_eq!(PublicKey::from_jwk(&good), Ok(es256().public()));
 }

@@ -350,6 +350,92 @@ mod tests {
         assert!(findings(&a, "sid", &[]).is_empty());
     }
 
+    #[test]
+    fn expected_distinct_symbols_follow_the_birthday_formula() {
+        // a * (1 - (1 - 1/a)^n): two draws from two symbols show 1.5 on average.
+        assert!((expected_distinct(2, 2) - 1.5).abs() < 1e-12);
+        assert!((expected_distinct(16, 1) - 1.0).abs() < 1e-12);
+        assert!((expected_distinct(16, 20) - 11.599_059).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_position_counts_the_alphabet_only_when_it_varied_like_random() {
+        // 20 hex IDs. The first position shows 8 values, at least half of the 11.6 that 20
+        // random draws would: 4 bits. The second shows 2, fewer: log2(2) = 1 bit. The third
+        // is fixed: 0 bits.
+        let ids: Vec<String> = (0..20).map(|i| format!("{}{}f", i % 8, ["a", "b"][i % 2])).collect();
+        let a = analyze(&ids, 0);
+        assert_eq!(a.alphabet_size, 16);
+        assert_eq!((a.constant_prefix, a.varying_positions), (0, 2));
+        assert_eq!(a.estimated_bits, 5.0);
+    }
+
+    #[test]
+    fn one_sample_is_given_the_alphabets_capacity_and_two_are_measured() {
+        let one = analyze(&s(&["0123456789abcdef"]), 0);
+        assert_eq!(one.estimated_bits, 64.0, "16 hex characters");
+        let two = analyze(&s(&["0123456789abcdef", "0123456789abcde0"]), 0);
+        assert_eq!((two.constant_prefix, two.varying_positions), (15, 1));
+        assert_eq!(two.estimated_bits, 4.0, "one position varied");
+    }
+
+    #[test]
+    fn a_counter_needs_three_samples() {
+        assert_eq!(analyze(&s(&["u1", "u2"]), 0).sequential, None);
+        assert!(analyze(&s(&["u1", "u2", "u3"]), 0).sequential.is_some());
+    }
+
+    #[test]
+    fn a_counter_is_read_up_to_32_digits() {
+        let at_bound = [
+            format!("1{}", "9".repeat(31)),
+            format!("2{}", "0".repeat(31)),
+            format!("2{}1", "0".repeat(30)),
+        ];
+        assert!(at_bound.iter().all(|c| c.len() == 32));
+        assert!(analyze(&at_bound, 0).sequential.is_some());
+        // Longer numbers are not read as counters (hex beyond 32 digits does not fit u128).
+        let longer = ["9".repeat(33), format!("1{}", "0".repeat(33)), format!("1{}1", "0".repeat(32))];
+        assert_eq!(analyze(&longer, 0).sequential, None);
+    }
+
+    #[test]
+    fn time_based_ids_are_recognised_within_two_days_of_now() {
+        let now = 1_764_236_400u64;
+        let ids_at = |t: u64| -> Vec<String> { (0..5).map(|i| format!("{t}x{i:03}")).collect() };
+        assert_eq!(
+            analyze(&ids_at(now + 2 * 86_400), now).time_based.as_deref(),
+            Some("unix seconds at offset 0 (e.g. 1764409200)")
+        );
+        assert!(analyze(&ids_at(now - 129_600), now).time_based.is_some(), "a day and a half ago");
+        assert_eq!(analyze(&ids_at(now + 2 * 86_400 + 1), now).time_based, None);
+        assert_eq!(analyze(&ids_at(now - 2 * 86_400 - 1), now).time_based, None);
+    }
+
+    #[test]
+    fn without_the_time_nothing_is_called_time_based() {
+        // now = 0: the scanner did not know the time; small numbers are not times.
+        let ids = s(&["0000000005x1", "0000000006x2", "0000000007x3"]);
+        assert_eq!(analyze(&ids, 0).time_based, None);
+    }
+
+    #[test]
+    fn low_entropy_is_high_below_128_bits_and_critical_below_64() {
+        let ids = rand_ids(11, 4, 43, B64URL);
+        let severity = |bits: f64| {
+            let a = IdAnalysis {
+                estimated_bits: bits,
+                ..analyze(&ids, 0)
+            };
+            let f = findings(&a, "sid", &ids);
+            f.iter().find(|f| f.id == "session-id-low-entropy").map(|f| f.severity)
+        };
+        assert_eq!(severity(128.0), None);
+        assert_eq!(severity(127.9), Some(Severity::High));
+        assert_eq!(severity(64.0), Some(Severity::High));
+        assert_eq!(severity(63.9), Some(Severity::Critical));
+    }
+
     proptest! {
         // Each case analyses up to eight IDs; 2,000 cases keep this under a second.
         #![proptest_config(crate::proptest_cases::config(2_000))]

@@ -172,6 +172,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_cache_holds_capacity_sessions_at_once_and_starts_over_past_it() {
+        let c = Cached::new(MemoryStore::default());
+        for i in 0..CAPACITY {
+            c.put(&format!("h{i}"), &session("s", i as u64), 10).unwrap();
+        }
+        assert_eq!(c.cached(), CAPACITY, "no write below the capacity drops another");
+        for i in 0..CAPACITY {
+            assert_eq!(c.get(&format!("h{i}")).unwrap().map(|s| s.last_seen), Some(i as u64));
+        }
+        assert_eq!(c.inner().reads(), 0, "every one served from memory");
+        c.put("h0", &session("s", 99), 10).unwrap();
+        assert_eq!(c.cached(), CAPACITY, "rewriting a cached session is not a new one");
+        c.put("one-more", &session("s", 1), 10).unwrap();
+        assert_eq!(c.cached(), 1, "past the capacity the cache starts over");
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Put(u8, u64),

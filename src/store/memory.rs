@@ -128,3 +128,22 @@ impl Store for MemoryStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SQL store's queries (`src/objects/sql.rs`): `until > now` is live, `until <= now`
+    /// is purged. The engine's tests rely on this store answering the same at the second.
+    #[test]
+    fn the_memory_store_ends_a_tombstone_at_its_until_second_as_the_sql_store_does() {
+        let store = MemoryStore::default();
+        store.tombstone("h", Reason::Revoked, 100, true).unwrap();
+        assert_eq!(store.tombstone_reason("h", 99).unwrap(), Some((Reason::Revoked, true)));
+        assert_eq!(store.tombstone_reason("h", 100).unwrap(), None, "gone at its until");
+        store.purge_tombstones(99).unwrap();
+        assert_eq!(store.next_deadline().unwrap(), Some(100), "kept before its until");
+        store.purge_tombstones(100).unwrap();
+        assert_eq!(store.next_deadline().unwrap(), None, "purged at its until");
+    }
+}

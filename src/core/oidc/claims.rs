@@ -132,6 +132,15 @@ mod tests {
     }
 
     #[test]
+    fn a_numeric_user_claim_becomes_its_decimal_text() {
+        // Some providers send numeric user ids; a login command would carry them as text.
+        let s = settings(&[("OIDC_USER_CLAIM", "uid")]);
+        let m = map(&obj(json!({"sub":"u1","uid":1234})), &s, "i", "u1").unwrap();
+        assert_eq!(m.user, "1234");
+        assert_eq!(map(&obj(json!({"sub":"u1","uid":true})), &s, "i", "u1"), Err(ClaimError::User));
+    }
+
+    #[test]
     fn userinfo_fills_only_what_is_missing() {
         let s = settings(&[]);
         let mut c = obj(json!({"sub":"u1","roles":[]}));

@@ -212,6 +212,13 @@ mod tests {
         assert_eq!(f.state.len(), 43);
         assert_ne!(f.state, f.nonce);
         assert_ne!(f.verifier, f.binding);
+        // Each secret is its own quarter of the random bytes, 256 bits and no more.
+        let quarters = [&r[0..32], &r[32..64], &r[64..96], &r[96..128]];
+        let got = [&f.state, &f.nonce, &f.verifier, &f.binding];
+        for (secret, quarter) in got.into_iter().zip(quarters) {
+            assert_eq!(secret.len(), 43);
+            assert_eq!(URL_SAFE_NO_PAD.decode(secret).unwrap(), quarter);
+        }
         assert!(cookie_name(&f.state).starts_with("__Host-sessiongate-oidc-"));
         assert_eq!(cookie_name(&f.state).len(), FLOW_COOKIE_PREFIX.len() + 16);
     }

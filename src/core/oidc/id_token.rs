@@ -203,7 +203,43 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_negative_time_claim_is_no_time_at_all() {
+        // Read as 0 (the cast saturates), a negative `iat` would pass as long ago.
+        assert_eq!(run(with("iat", json!(-1.5))), Err(IdTokenError::Iat));
+        assert_eq!(run(with("iat", json!(-1))), Err(IdTokenError::Iat));
+    }
+
+    #[test]
+    fn a_fractional_time_claim_is_read_truncated() {
+        let t = NOW as f64 + 0.75;
+        assert!(run(with("iat", json!(t))).is_ok());
+        assert!(run(with("exp", json!(t + 300.0))).is_ok());
+        let claims = json!({"t": 1.7e9, "z": 0.0, "n": -0.5, "s": "1"});
+        let claims = claims.as_object().unwrap();
+        assert_eq!(seconds(claims, "t"), Some(1_700_000_000));
+        assert_eq!(seconds(claims, "z"), Some(0));
+        assert_eq!(seconds(claims, "n"), None);
+        assert_eq!(seconds(claims, "s"), None, "a string is not a number");
+        assert_eq!(seconds(claims, "absent"), None);
+    }
+
+    #[test]
+    fn one_audience_in_an_array_needs_no_azp() {
+        // "Several audiences" means two or more: a one-element array is the client alone.
+        assert!(run(with("aud", json!(["gate"]))).is_ok());
+        assert_eq!(audience(json!({"aud": ["gate"]}).as_object().unwrap(), "gate"), (true, false));
+        assert_eq!(audience(json!({"aud": ["gate", "x"]}).as_object().unwrap(), "gate"), (true, true));
+    }
+
     proptest! {
+        #[test]
+        fn a_float_claim_is_read_only_when_not_negative(f in -1e12f64..1e12) {
+            let claims = json!({ "t": f });
+            let read = seconds(claims.as_object().unwrap(), "t");
+            prop_assert_eq!(read, (f >= 0.0).then_some(f as u64));
+        }
+
         #[test]
         fn a_token_passes_only_within_its_time(exp in 0u64..2 * NOW, iat in 0u64..2 * NOW) {
             let mut g = good();

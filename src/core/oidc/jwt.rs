@@ -220,6 +220,64 @@ mod tests {
         assert_eq!(public_jwk_json(k), r#"{"e":"AQAB","kty":"RSA","n":"AQAB"}"#);
     }
 
+    /// A well-formed ES256 token of exactly `len` bytes (`len` of 60 or more).
+    fn token_of_length(len: usize) -> String {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256"}"#);
+        // Unpadded base64 is never 1 more than a multiple of 4 long: one of three
+        // signature lengths leaves the claims a length they can have.
+        for sig_bytes in 1..=3 {
+            let sig = URL_SAFE_NO_PAD.encode(vec![1u8; sig_bytes]);
+            let claims_len = len - header.len() - sig.len() - 2;
+            let json = format!(r#"{{"p":"{}"}}"#, "x".repeat(claims_len * 3 / 4 - 8));
+            let claims = URL_SAFE_NO_PAD.encode(json);
+            if claims.len() == claims_len {
+                return format!("{header}.{claims}.{sig}");
+            }
+        }
+        unreachable!("no token of {len} bytes")
+    }
+
+    #[test]
+    fn a_token_of_16_kib_is_parsed_and_a_byte_more_is_not() {
+        let at_bound = token_of_length(MAX_TOKEN);
+        assert_eq!(at_bound.len(), 16 * 1024);
+        assert!(parse(&at_bound).is_ok());
+        let over = token_of_length(MAX_TOKEN + 1);
+        assert_eq!(over.len(), 16 * 1024 + 1);
+        assert_eq!(parse(&over), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn algorithm_names_are_the_jose_ones() {
+        assert_eq!(Alg::Rs256.name(), "RS256");
+        assert_eq!(Alg::Es256.name(), "ES256");
+        assert_eq!(Alg::EdDsa.name(), "EdDSA");
+    }
+
+    #[test]
+    fn a_key_fits_only_its_algorithm_curve_and_declared_alg() {
+        let jwks = json!({"keys":[
+            {"kty":"EC","crv":"P-384","kid":"p384","x":"x","y":"y"},
+            {"kty":"OKP","crv":"P-256","kid":"okp-p256","x":"x"},
+            {"kty":"EC","crv":"P-256","kid":"declared","x":"x","y":"y","alg":"ES256"},
+            {"kty":"EC","crv":"P-256","kid":"declared-other","x":"x","y":"y","alg":"RS256"},
+            {"kty":"OKP","crv":"Ed25519","kid":"ed","x":"x"},
+            {"kty":"OKP","crv":"X25519","kid":"x25519","x":"x"},
+            {"kty":"EC","crv":"Ed25519","kid":"ec-ed","x":"x","y":"y"}
+        ]});
+        let select = |alg: &str, kid: &str| {
+            let jws = parse(&token(json!({"alg": alg, "kid": kid}), json!({}))).unwrap();
+            select_key(&jwks, &jws).map(|k| k["kid"].as_str().unwrap().to_string())
+        };
+        assert_eq!(select("ES256", "declared").as_deref(), Ok("declared"));
+        assert_eq!(select("ES256", "declared-other"), Err(JwtError::UnknownKid), "declared for RS256");
+        assert_eq!(select("ES256", "p384"), Err(JwtError::UnknownKid), "another curve");
+        assert_eq!(select("ES256", "okp-p256"), Err(JwtError::UnknownKid), "another key type");
+        assert_eq!(select("EdDSA", "ed").as_deref(), Ok("ed"));
+        assert_eq!(select("EdDSA", "x25519"), Err(JwtError::UnknownKid), "a key-agreement curve");
+        assert_eq!(select("EdDSA", "ec-ed"), Err(JwtError::UnknownKid), "another key type");
+    }
+
     proptest! {
         #![proptest_config(crate::proptest_cases::config(5_000))]
         #[test]

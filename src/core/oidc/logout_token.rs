@@ -183,4 +183,18 @@ mod tests {
         assert_eq!(run(with("nonce", json!("n"))), Err(LogoutTokenError::Nonce));
         assert_eq!(run(without("jti")), Err(LogoutTokenError::Jti));
     }
+
+    #[test]
+    fn an_iat_at_the_skew_is_accepted_and_a_second_past_it_is_not() {
+        assert!(run(with("iat", json!(NOW + MAX_SKEW))).is_ok());
+        assert_eq!(run(with("iat", json!(NOW + MAX_SKEW + 1))), Err(LogoutTokenError::Iat));
+    }
+
+    #[test]
+    fn a_jti_of_256_bytes_is_accepted_and_257_is_not() {
+        assert_eq!(run(with("jti", json!("j".repeat(256)))).unwrap().jti.len(), 256);
+        assert_eq!(run(with("jti", json!("j".repeat(257)))), Err(LogoutTokenError::Jti));
+        assert_eq!(run(with("jti", json!("j".repeat(300)))), Err(LogoutTokenError::Jti));
+        assert_eq!(run(with("jti", json!(""))), Err(LogoutTokenError::Jti));
+    }
 }

@@ -62,4 +62,17 @@ mod tests {
         assert!(provider_url_problem("https://id.example.com/#x").is_some());
         assert!(provider_url_problem("id.example.com").is_some());
     }
+
+    #[test]
+    fn a_refused_provider_url_says_why() {
+        // The operator reads this in the configuration error: plain http on a public
+        // host and a wrong scheme are different mistakes.
+        let http = provider_url_problem("http://id.example.com").unwrap();
+        assert!(http.contains("is not https") && http.contains("loopback"), "{http}");
+        let ftp = provider_url_problem("ftp://id.example.com").unwrap();
+        assert!(ftp.contains("scheme must be https"), "{ftp}");
+        let at = provider_url_problem("https://u@id.example.com").unwrap();
+        assert!(at.contains("credentials"), "{at}");
+        assert!(provider_url_problem("id.example.com").unwrap().contains("not an absolute URL"));
+    }
 }

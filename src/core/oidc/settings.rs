@@ -207,6 +207,49 @@ mod tests {
         );
     }
 
+    /// The settings for the issuer and client id plus `extra`, or the variable refused.
+    fn with(extra: &[(&str, &str)]) -> Result<OidcSettings, &'static str> {
+        let mut m = vec![("OIDC_ISSUER", "https://id.example.com"), ("OIDC_CLIENT_ID", "gate")];
+        m.retain(|(k, _)| extra.iter().all(|(e, _)| e != k));
+        m.extend_from_slice(extra);
+        parse_map(&m).map(Option::unwrap).map_err(|e| e.variable)
+    }
+
+    #[test]
+    fn a_client_id_of_256_bytes_is_accepted_and_257_is_not() {
+        let id = "c".repeat(256);
+        assert_eq!(with(&[("OIDC_CLIENT_ID", &id)]).unwrap().client_id, id);
+        assert_eq!(with(&[("OIDC_CLIENT_ID", &"c".repeat(257))]), Err("OIDC_CLIENT_ID"));
+    }
+
+    #[test]
+    fn scopes_hold_printable_ascii_but_the_quote_and_the_backslash() {
+        // RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E, each range at its ends.
+        let s = with(&[("OIDC_SCOPES", "openid ! # [ ] ~ Aa0:/")]).unwrap();
+        assert_eq!(s.scopes, "openid ! # [ ] ~ Aa0:/");
+        for bad in ["\"", "\\", "\u{7f}", "é"] {
+            let scopes = format!("openid x{bad}");
+            assert_eq!(with(&[("OIDC_SCOPES", &scopes)]), Err("OIDC_SCOPES"), "{scopes:?}");
+        }
+    }
+
+    #[test]
+    fn the_post_logout_path_has_no_space_or_control_character() {
+        assert_eq!(
+            with(&[("OIDC_POST_LOGOUT_PATH", "/signed-out")]).unwrap().post_logout_path,
+            "/signed-out"
+        );
+        for bad in ["/a b", "/a\tb", "/a\u{1}b", "/a#b", "/\\evil.example"] {
+            assert_eq!(with(&[("OIDC_POST_LOGOUT_PATH", bad)]), Err("OIDC_POST_LOGOUT_PATH"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_client_secret_shows_only_its_length_in_debug() {
+        let secret = ClientSecret("very-secret-value".into());
+        assert_eq!(format!("{secret:?}"), "ClientSecret(<17 bytes>)");
+    }
+
     #[test]
     fn the_client_secret_stays_out_of_debug() {
         let s = parse_map(&[
