@@ -277,8 +277,8 @@ mod tests {
         assert_eq!(serde_json::to_string(&e).unwrap(), row);
     }
 
-    /// `event == "logout"` is how the store's and the gate's tests read an event's kind:
-    /// it holds for the kind's own name only.
+    /// `event == "revoked"` (how the engine's tests pick events) holds for the kind's own
+    /// name only.
     #[test]
     fn an_event_kind_equals_its_own_name_and_no_other() {
         assert_eq!(EventKind::Logout, "logout");
