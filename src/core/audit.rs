@@ -242,6 +242,8 @@ mod tests {
             ForgedToken,
             InvalidOriginCommand,
             CrossSiteRequest,
+            LoginFailed,
+            ConnectionClosed,
         ];
         for k in kinds {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
@@ -254,6 +256,7 @@ mod tests {
             EndedBy::Binding,
             EndedBy::Login,
             EndedBy::SessionLimit,
+            EndedBy::BackchannelLogout,
         ] {
             assert_eq!(serde_json::to_value(b).unwrap(), b.as_str());
         }
@@ -272,5 +275,16 @@ mod tests {
         let e: AuditEvent = serde_json::from_str(row).unwrap();
         assert_eq!(e.event, Revoked);
         assert_eq!(serde_json::to_string(&e).unwrap(), row);
+    }
+
+    /// `event == "revoked"` (how the engine's tests pick events) holds for the kind's own
+    /// name only.
+    #[test]
+    fn an_event_kind_equals_its_own_name_and_no_other() {
+        assert_eq!(EventKind::Logout, "logout");
+        assert_eq!(EventKind::LoginFailed, "login_failed");
+        assert_ne!(EventKind::Logout, "revoked");
+        assert_ne!(EventKind::Logout, "Logout");
+        assert_ne!(EventKind::Revoked, "");
     }
 }
