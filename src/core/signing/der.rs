@@ -262,6 +262,7 @@ mod tests {
         assert!(!well_formed(&over));
         assert!(!well_formed(&[0x2a, 0x86]), "the last octet must end an arc");
         assert!(!well_formed(&[]));
+        assert!(well_formed(&[0x2a; 39]), "39 octets are allowed (const-oid's maximum)");
         assert!(!well_formed(&[0x2a; 40]), "at most 39 octets");
     }
 
