@@ -73,7 +73,17 @@ struct Ctx<'a> {
     now: u64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of one request's commands, at the time they are applied.
+    fn at_now(env: &'a Env, cfg: &'a Config, inc: &'a Incoming) -> Self {
+        Ctx {
+            env,
+            cfg,
+            inc,
+            now: platform::now(),
+        }
+    }
+
     async fn call(&self, store_id: &[u8; 32], msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
         session_object::call(self.env, store_id, msg, self.cfg.store_timeout_ms).await
     }
@@ -99,12 +109,7 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let signed_in = live.as_ref().is_some_and(|l| l.session.user.is_some());
     command::check_sequence(&cmds, signed_in).map_err(ApplyError::Invalid)?;
-    let cx = Ctx {
-        env,
-        cfg,
-        inc,
-        now: platform::now(),
-    };
+    let cx = Ctx::at_now(env, cfg, inc);
     let mut st = Applied { live, cookie };
     for cmd in cmds {
         match cmd {
@@ -139,12 +144,7 @@ async fn elevate(cx: &Ctx<'_>, st: &mut Applied) -> Result<(), ApplyError> {
 
 /// Edge sign-in's step-up: the `elevate` command's own path.
 pub async fn elevate_from_idp(env: &Env, cfg: &Config, inc: &Incoming, live: Live, cookie: CookieChange) -> Result<Applied, ApplyError> {
-    let cx = Ctx {
-        env,
-        cfg,
-        inc,
-        now: platform::now(),
-    };
+    let cx = Ctx::at_now(env, cfg, inc);
     let mut st = Applied { live: Some(live), cookie };
     elevate(&cx, &mut st).await?;
     Ok(st)
@@ -168,12 +168,7 @@ pub async fn login_from_idp(
     cookie: CookieChange,
     l: IdpLogin,
 ) -> Result<Applied, ApplyError> {
-    let cx = Ctx {
-        env,
-        cfg,
-        inc,
-        now: platform::now(),
-    };
+    let cx = Ctx::at_now(env, cfg, inc);
     let mut st = Applied { live, cookie };
     login(&cx, &mut st, l.user, l.roles, l.data, false, Some(l.idp)).await?;
     Ok(st)

@@ -466,25 +466,20 @@ impl<S: Store> Call<'_, S> {
 
     /// Ends the sessions of this object that a provider's logout token names.
     fn destroy_idp(&mut self, iss: &str, sub: Option<&str>, sid: Option<&str>, by: EndedBy, client: &Client) -> Step<Response> {
-        let mut count = 0;
-        for (hash, s) in self.store().all()? {
-            if !s.idp.as_ref().is_some_and(|l| l.matches(iss, sub, sid)) {
-                continue;
-            }
-            self.kill(&hash, &s, Reason::Revoked)?;
-            self.events
-                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(by.as_str()));
-            count += 1;
-        }
-        Ok(Response::Done { count, session: None })
+        self.revoke_where(|_, s| s.idp.as_ref().is_some_and(|l| l.matches(iss, sub, sid)), by, client)
     }
 
     /// Ends every session in the object but `except`.
     fn destroy_all(&mut self, caller: Option<&str>, except: Option<&str>, by: EndedBy, client: &Client) -> Step<Response> {
         self.caller_live(caller)?;
+        self.revoke_where(|hash, _| except != Some(hash), by, client)
+    }
+
+    /// Revokes every session in the object that `ends` picks, each with its own event.
+    fn revoke_where(&mut self, ends: impl Fn(&str, &Session) -> bool, by: EndedBy, client: &Client) -> Step<Response> {
         let mut count = 0;
         for (hash, s) in self.store().all()? {
-            if except == Some(hash.as_str()) {
+            if !ends(&hash, &s) {
                 continue;
             }
             self.kill(&hash, &s, Reason::Revoked)?;
