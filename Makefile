@@ -84,6 +84,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features store -- -D warnings
 
 clean:
 	rm -rf build target .wrangler/state test-artifacts

@@ -96,7 +96,7 @@ try {
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
         compatibilityDate: "2026-04-20",
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        durableObjects: BARE ? {} : CONTRACT ? { FLOOR: { className: "FloorStore", useSQLite: true } } : { SESSIONS: { className: "SessionStore", useSQLite: true } },
+        durableObjects: BARE ? {} : CONTRACT ? { FLOOR: { className: "FloorStore", useSQLite: true } } : { SESSIONS: { className: "SessionStore", scriptName: "store", useSQLite: true } },
         bindings: {
           ORIGIN_URL: `http://127.0.0.1:${nginxPort}`,
           REQUIRE_HTTPS: "false",
@@ -112,6 +112,21 @@ try {
             : { ASSERTION_SIGNING_KEY: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }) }),
         },
       },
+      // The session object's own Worker (build/store/), as deployed: its isolate is a
+      // target of its own in the profile.
+      ...(BARE || CONTRACT || REF
+        ? []
+        : [
+            {
+              name: "store",
+              scriptPath: path.join(BUILD, "store/index.js"),
+              modulesRoot: path.join(BUILD, "store"),
+              modules: true,
+              modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+              compatibilityDate: "2026-04-20",
+              durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
+            },
+          ]),
     ],
     handleRuntimeStdio() {},
   });
@@ -131,7 +146,7 @@ try {
   const probe = await get(url, headers);
   console.log(`target ${TARGET}: ${url} -> ${probe.status}`);
 
-  // Every isolate (the worker and its Durable Object share one) is one inspector target.
+  // Every isolate (the gate's, and the store Worker's with its Durable Object) is one inspector target.
   const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const sessions = await Promise.all(
     list.map(

@@ -230,7 +230,8 @@ function contractWorker(originUrl) {
   return { ...floorWorker(originUrl), ...workerBase("contract", path.join(BASELINE, "contract")) };
 }
 
-function gateWorker(name, originUrl, vars = {}) {
+/** A gate (`name`) and the store Worker holding its sessions (`<name>-store`). */
+function gateWorkers(name, originUrl, vars = {}) {
   const bindings = {
     ORIGIN_URL: originUrl,
     REQUIRE_HTTPS: "false",
@@ -242,11 +243,19 @@ function gateWorker(name, originUrl, vars = {}) {
     ...vars,
   };
   for (const k of Object.keys(bindings)) if (bindings[k] === undefined) delete bindings[k];
-  return {
-    ...workerBase(name, path.join(ROOT, "build")),
-    durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
-    bindings,
-  };
+  return [
+    {
+      ...workerBase(name, path.join(ROOT, "build")),
+      durableObjects: { SESSIONS: { className: "SessionStore", scriptName: `${name}-store`, useSQLite: true } },
+      bindings,
+    },
+    // Each gate its own store Worker, as each deployment has (README: one store per gate).
+    {
+      ...workerBase(`${name}-store`, path.join(ROOT, "build/store")),
+      unsafeDirectSockets: [],
+      durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
+    },
+  ];
 }
 
 let runtimeOutput = { stdout: 0, stderr: 0, lastErr: [] };
@@ -301,7 +310,7 @@ function forgedToken() {
 // ---- startup: new Miniflare -> first response, gate vs bare ------------------------------
 async function startup(kind, originUrl) {
   const t0 = performance.now();
-  const mf = miniflare([kind === "gate" ? gateWorker("gate", originUrl) : bareWorker(originUrl)]);
+  const mf = miniflare(kind === "gate" ? gateWorkers("gate", originUrl) : [bareWorker(originUrl)]);
   await mf.ready;
   const t1 = performance.now();
   const url = (await mf.unsafeGetDirectURL(kind)).href.replace(/\/$/, "");
@@ -314,7 +323,7 @@ async function startup(kind, originUrl) {
 
 // ---- main ---------------------------------------------------------------------------
 async function main() {
-  for (const f of [path.join(ROOT, "build/index.js"), path.join(ROOT, "build/index_bg.wasm"), path.join(BASELINE, "bare/index.js"), path.join(BASELINE, "floor/index.js")]) {
+  for (const f of [path.join(ROOT, "build/index.js"), path.join(ROOT, "build/index_bg.wasm"), path.join(ROOT, "build/store/index_bg.wasm"), path.join(BASELINE, "bare/index.js"), path.join(BASELINE, "floor/index.js")]) {
     if (!fs.existsSync(f)) throw new Error(`missing ${path.relative(ROOT, f)}: run \`make bench\` (it builds everything)`);
   }
   // bench/run.sh makes the directory (and removes it even if this process is killed).
@@ -350,13 +359,13 @@ async function main() {
   const mf = miniflare([
     bareWorker(originUrl),
     floorWorker(originUrl),
-    gateWorker("gate", originUrl),
+    ...gateWorkers("gate", originUrl),
     // (h): the same gate signing assertions with HS256 under ORIGIN_SECRET, as before issue 15.
-    gateWorker("gate-hs256", originUrl, { ASSERTION_ALG: "HS256", ASSERTION_SIGNING_KEY: undefined }),
-    gateWorker("gate-slide", originUrl, { IDLE_TIMEOUT: CHECK_IDLE_TIMEOUT }),
+    ...gateWorkers("gate-hs256", originUrl, { ASSERTION_ALG: "HS256", ASSERTION_SIGNING_KEY: undefined }),
+    ...gateWorkers("gate-slide", originUrl, { IDLE_TIMEOUT: CHECK_IDLE_TIMEOUT }),
     // Page views: the same public asset paths, looked up (pages) or not (static).
-    gateWorker("gate-pages", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*" }),
-    gateWorker("gate-static", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*", STATIC_PATHS: "/static/*" }),
+    ...gateWorkers("gate-pages", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*" }),
+    ...gateWorkers("gate-static", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*", STATIC_PATHS: "/static/*" }),
     contractWorker(originUrl),
     ...(DIAG ? [floorJsonWorker(originUrl)] : []),
   ]);
@@ -512,6 +521,7 @@ async function main() {
   // Bundle size.
   const sizes = {
     gate: gzipSize(path.join(ROOT, "build/index_bg.wasm")),
+    store: gzipSize(path.join(ROOT, "build/store/index_bg.wasm")),
     bare: gzipSize(path.join(BASELINE, "bare/index_bg.wasm")),
     floor: gzipSize(path.join(BASELINE, "floor/index_bg.wasm")),
   };
@@ -519,9 +529,10 @@ async function main() {
   const LIMIT = 300 * 1024;
   console.log("bundle (gzip -9):");
   console.log(`  gate build/index_bg.wasm: ${sizes.gate.raw} bytes, gzip ${sizes.gate.gzip} bytes = ${kib(sizes.gate.gzip)} KiB (target < 300 KiB: ${sizes.gate.gzip < LIMIT ? "MET" : "MISSED"}); JS glue index.js gzip ${kib(js.gzip)} KiB`);
+  console.log(`  store build/store/index_bg.wasm (the session object's own Worker and isolates, never loaded by the gate's): ${sizes.store.raw} bytes, gzip ${kib(sizes.store.gzip)} KiB`);
   console.log(`  reference: bare ${kib(sizes.bare.gzip)} KiB, floor ${kib(sizes.floor.gzip)} KiB gzip (the worker crate and wasm-bindgen alone)`);
 
-  // Startup: fresh workerd with only that worker, new Miniflare -> ready -> first response.
+  // Startup: fresh workerd with only that worker (the gate: and its store Worker), new Miniflare -> ready -> first response.
   const st = { gate: [], bare: [] };
   for (let i = 0; i < 5; i++) for (const k of ["bare", "gate"]) st[k].push(await startup(k, originUrl));
   const sm = (k, f) => median(st[k].map((x) => x[f]));

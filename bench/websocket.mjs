@@ -16,6 +16,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer, WebSocket } from "ws";
+import { STORE_WORKER } from "../tests/e2e/harness.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -118,7 +119,7 @@ const mf = new Miniflare({
       modules: true,
       modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
       compatibilityDate: "2026-04-20",
-      durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
+      durableObjects: { SESSIONS: { className: "SessionStore", scriptName: "store", useSQLite: true } },
       bindings: { ...SECRETS, ASSERTION_ALG: "HS256", REQUIRE_HTTPS: "false", PUBLIC_PATHS: "/login", ORIGIN_URL: origin.url, IDLE_TIMEOUT },
       unsafeDirectSockets: [{ port: 0 }],
     },
@@ -130,6 +131,7 @@ const mf = new Miniflare({
       bindings: { ORIGIN: origin.url },
       unsafeDirectSockets: [{ port: 0 }],
     },
+    STORE_WORKER,
   ],
 });
 try {

@@ -13,17 +13,32 @@ for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
 done
 export PATH="$HOME/.cargo/bin:$PATH"
 
-out=build/index_bg.wasm
-if [ -z "${FORCE:-}" ] && [ -f "$out" ] && [ -f build/index.js ] \
-   && [ -z "$(find src Cargo.toml Cargo.lock scripts/build.sh -newer "$out" -print -quit)" ]; then
-  echo "build: $out is up to date"
-  exit 0
-fi
-worker-build --release "$@"
+# Two Workers from one crate (Cargo.toml [features]): the gate in build/, the session
+# store in build/store/ (the Durable Object class, bound by the gate with script_name).
+# worker-build empties its output directory, so the gate, whose directory holds the
+# store's, is built first.
+inputs="src Cargo.toml Cargo.lock scripts/build.sh"
+fresh() {
+  [ -z "${FORCE:-}" ] && [ -f "$1/index_bg.wasm" ] && [ -f "$1/index.js" ] \
+    && [ -z "$(find $inputs -newer "$1/index_bg.wasm" -print -quit)" ]
+}
+
 # worker-build keeps the name section (function names) for debugging: about 40 KB of the
 # gzipped bundle. Strip it after wasm-bindgen has run (stripping before breaks externref),
 # with one more -O2 pass over the bound module, which takes about 1.5 KiB more off the
 # gzipped size (the budget is 300 KiB). KEEP_NAMES=1 (make profile) keeps the names, so
 # CPU profiles show Rust function names.
-[ -n "${KEEP_NAMES:-}" ] || "$WASM_OPT_BIN" "$out" -O2 --strip-debug -o "$out"
-echo "build: $out $(wc -c < "$out") bytes, $(gzip -9 -c "$out" | wc -c) gzipped"
+build_one() {
+  local dir=$1; shift
+  worker-build --release --out-dir "$dir" "$@"
+  local out="$dir/index_bg.wasm"
+  [ -n "${KEEP_NAMES:-}" ] || "$WASM_OPT_BIN" "$out" -O2 --strip-debug -o "$out"
+  echo "build: $out $(wc -c < "$out") bytes, $(gzip -9 -c "$out" | wc -c) gzipped"
+}
+
+if fresh build && fresh build/store; then
+  echo "build: build/ and build/store/ are up to date"
+  exit 0
+fi
+build_one build "$@"
+build_one build/store --no-default-features --features store "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make dev`: the demo origin on 127.0.0.1:8788 and the gate (wrangler dev) on
-# 127.0.0.1:8787 in front of it, Durable Object state kept in .wrangler/state; with
-# OIDC_ISSUER in .dev.vars, the demo identity provider (demo/idp.mjs) on 127.0.0.1:8789.
+# `make dev`: the demo origin on 127.0.0.1:8788 and the gate (wrangler dev, with its
+# session store Worker) on 127.0.0.1:8787 in front of it, Durable Object state kept in
+# .wrangler/state; with OIDC_ISSUER in .dev.vars, the demo identity provider
+# (demo/idp.mjs) on 127.0.0.1:8789.
 # Ctrl-C (or SIGTERM) stops both, children included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +71,10 @@ if [ -n "$OIDC_ISSUER" ]; then
 fi
 
 say "starting the gate on http://127.0.0.1:$GATE_PORT (wrangler dev; the first start builds and takes a while)"
-setsid npx wrangler dev --ip 127.0.0.1 --port "$GATE_PORT" --persist-to .wrangler/state \
+# Both Workers in one wrangler dev, as deployed: the gate (the first config, on the port)
+# and the session store it binds with script_name.
+setsid npx wrangler dev --config wrangler.toml --config wrangler.store.toml \
+  --ip 127.0.0.1 --port "$GATE_PORT" --persist-to .wrangler/state \
   --show-interactive-dev-session=false &
 gate_pid=$!
 groups+=("$gate_pid")

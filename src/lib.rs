@@ -9,6 +9,11 @@
 //! - `edge` (Wasm only): what `proxy` and `api` share (request, validation, new IDs, the
 //!   cookie, answers, the session-object client, the log).
 //! - `objects` (Wasm only): the session Durable Object.
+//!
+//! The Wasm is built twice: feature `gate` (the default) is the Worker on the request
+//! path (`entry`, `proxy`, `api`, `edge`); feature `store` is the Worker that holds the
+//! `SessionStore` class (`objects`), bound by the gate with `script_name`. The pure
+//! modules (`core`, `store`) are in both and in native builds.
 
 #![forbid(unsafe_code)]
 #![warn(clippy::all)]
@@ -23,17 +28,17 @@ mod proptest_cases;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod scan;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gate"))]
 mod api;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gate"))]
 mod edge;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gate"))]
 mod entry;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "store"))]
 mod objects;
 #[cfg(target_arch = "wasm32")]
 mod platform;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gate"))]
 mod proxy;
 
 /// For Rust origins: verify the `X-Session-Assertion` header.
@@ -42,7 +47,7 @@ mod proxy;
 pub use crate::core::assertion::{verify, verify_data, AssertionError, Claims, VerifyKey};
 pub use crate::core::jwk::{Jwk, Jwks};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gate"))]
 #[worker::event(fetch)]
 async fn fetch(req: worker::web_sys::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::web_sys::Response> {
     match entry::handle(req, env).await {

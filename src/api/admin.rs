@@ -80,9 +80,8 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
         Ok(id) => id,
         Err(e) => return answer(Err(e)),
     };
-    let t = cfg.store_timeout_ms;
     match (inc.method(), rest) {
-        ("GET", ["sessions"]) => answer(session_object::call(env, &store_id, &StoreRequest::List { caller: None }, t).await),
+        ("GET", ["sessions"]) => answer(session_object::call(env, cfg, &store_id, &StoreRequest::List { caller: None }).await),
         ("DELETE", ["sessions"]) => {
             let msg = StoreRequest::DestroyAll {
                 caller: None,
@@ -90,7 +89,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
                 by: EndedBy::Admin,
                 client: admin_client(inc),
             };
-            answer(session_object::call(env, &store_id, &msg, t).await)
+            answer(session_object::call(env, cfg, &store_id, &msg).await)
         }
         ("DELETE", ["sessions", id]) => {
             if !token::is_handle(id) {
@@ -102,7 +101,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
                 by: EndedBy::Admin,
                 client: admin_client(inc),
             };
-            answer(session_object::call(env, &store_id, &msg, t).await)
+            answer(session_object::call(env, cfg, &store_id, &msg).await)
         }
         ("GET", ["audit"]) => {
             let limit = match query_param(&inc.query, "limit").map(|l| l.parse::<u32>()) {
@@ -115,7 +114,7 @@ pub async fn route(req: &Request, env: &Env, cfg: &Config, inc: &Incoming, segme
                 Some(Ok(b)) => Some(b),
                 Some(Err(_)) => return respond::error_detail(400, "bad_request", "before must be an event id from next_before"),
             };
-            answer(session_object::call(env, &store_id, &StoreRequest::Audit { limit, before }, t).await)
+            answer(session_object::call(env, cfg, &store_id, &StoreRequest::Audit { limit, before }).await)
         }
         ("GET", ["stats"]) => match session_object::stats(env, &store_id).await {
             Ok(v) => respond::json(200, &v),

@@ -171,7 +171,7 @@ pub async fn list(env: &Env, cfg: &Config, inc: &Incoming) -> Result<Response> {
     let msg = StoreRequest::List {
         caller: Some(l.hash.clone()),
     };
-    match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
+    match session_object::call(env, cfg, &l.store_id, &msg).await {
         Ok(StoreResponse::Sessions { sessions }) => reply(200, &json!({ "sessions": sessions }), cfg, Some(&l), &cookie),
         Ok(StoreResponse::Rejected { reason, .. }) => refused(cfg, reason),
         _ => store_down(cfg, &cookie),
@@ -193,7 +193,7 @@ pub async fn revoke(env: &Env, cfg: &Config, inc: &Incoming, id: &str) -> Result
         by: EndedBy::User,
         client: inc.client.clone(),
     };
-    match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
+    match session_object::call(env, cfg, &l.store_id, &msg).await {
         Ok(StoreResponse::Done { .. }) if own => reply(200, &json!({"revoked": 1}), cfg, None, &CookieChange::Clear),
         Ok(StoreResponse::Done { .. }) => reply(200, &json!({"revoked": 1}), cfg, Some(&l), &cookie),
         Ok(StoreResponse::NotFound) => stamped(respond::error(404, "not_found"), cfg, Some(&l), &cookie),
@@ -213,7 +213,7 @@ pub async fn logout_everywhere(env: &Env, cfg: &Config, inc: &Incoming) -> Resul
         by: EndedBy::LogoutAll,
         client: inc.client.clone(),
     };
-    match session_object::call(env, &l.store_id, &msg, cfg.store_timeout_ms).await {
+    match session_object::call(env, cfg, &l.store_id, &msg).await {
         Ok(StoreResponse::Done { count, .. }) => reply(200, &json!({"revoked": count}), cfg, None, &CookieChange::Clear),
         Ok(StoreResponse::Rejected { reason, .. }) => refused(cfg, reason),
         _ => store_down(cfg, &cookie),

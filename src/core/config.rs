@@ -77,7 +77,9 @@ impl fmt::Debug for Secret {
 }
 
 /// What a change of network (`BIND_IP`) or user agent (`BIND_UA`) does to a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialised by name (`off`, `flag`, `reject`) in the policy the gate sends the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BindMode {
     /// Nothing.
     Off,

@@ -13,7 +13,7 @@ use worker::Env;
 /// that is not one of this namespace's has no sessions to end.
 pub async fn end(env: &Env, cfg: &Config, store_id: &[u8; 32], msg: &StoreRequest) -> Result<Option<StoreResponse>, StoreError> {
     match session_object::stub(env, store_id)? {
-        Some(stub) => session_object::call_stub(stub, msg, cfg.store_timeout_ms).await.map(Some),
+        Some(stub) => session_object::call_stub(stub, cfg, msg).await.map(Some),
         None => Ok(None),
     }
 }

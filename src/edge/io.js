@@ -148,7 +148,7 @@ export function finish(resp, drop, set, append, replaceCookies) {
  * One call to a session object: `body` in the header `messageHeader` (when given) or as a POST body; resolve with the reply text, reject with a
  * description when the object errors, answers non-200 or does not answer in time.
  */
-export function storeCall(stub, body, messageHeader, timeoutMs) {
+export function storeCall(stub, body, messageHeader, policy, timeoutMs) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
     const fail = (e) => {
@@ -156,7 +156,8 @@ export function storeCall(stub, body, messageHeader, timeoutMs) {
       reject(typeof e === "string" ? e : String(e && e.message ? e.message : e));
     };
     // A small ASCII message rides in a header: no body stream to create and read.
-    const init = messageHeader ? { headers: { [messageHeader]: body } } : { method: "POST", body };
+    // `policy`: the gate's policy header, which every session call carries.
+    const init = messageHeader ? { headers: { ...policy, [messageHeader]: body } } : { method: "POST", body, headers: policy };
     stub
       .fetch("https://session-store/", init)
       .then((r) =>

@@ -30,7 +30,7 @@ extern "C" {
     #[wasm_bindgen(js_name = readBody)]
     fn read_body_js(req: &web_sys::Request, max: f64, too_large: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storeCall)]
-    fn store_call_js(stub: &JsValue, body: &str, message_header: Option<&str>, timeout_ms: f64) -> js_sys::Promise;
+    fn store_call_js(stub: &JsValue, body: &str, message_header: Option<&str>, policy: &JsValue, timeout_ms: f64) -> js_sys::Promise;
 }
 
 const SEP: char = '\n';
@@ -242,9 +242,10 @@ pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Ve
 /// Sends `body` to a session object; the reply text, or why there is none. A short
 /// printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
 /// either side, a measurable share of a validation); anything else as a POST body.
-pub async fn store_call(stub: &JsValue, body: &str, timeout_ms: u64) -> Result<String, String> {
+/// `policy`: the headers every session call carries (`session_object::policy_headers`).
+pub async fn store_call(stub: &JsValue, body: &str, policy: &JsValue, timeout_ms: u64) -> Result<String, String> {
     let header = fits_in_header(body).then_some(MESSAGE_HEADER);
-    match JsFuture::from(store_call_js(stub, body, header, timeout_ms as f64)).await {
+    match JsFuture::from(store_call_js(stub, body, header, policy, timeout_ms as f64)).await {
         Ok(v) => v.as_string().ok_or_else(|| "store reply is not text".to_string()),
         Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
     }

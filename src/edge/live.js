@@ -46,13 +46,13 @@ function why(e) {
  * Opens the watch on the session's object: the socket, or rejects with `ended:<reason>`
  * when the session is no longer live (it ended between validation and now).
  */
-async function openWatch(stub, url, header, message, timeoutMs) {
+async function openWatch(stub, url, header, message, policy, timeoutMs) {
   let timer;
   const late = new Promise((_, reject) => {
     timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
   });
   try {
-    const r = await Promise.race([stub.fetch(url, { headers: { upgrade: "websocket", [header]: message } }), late]);
+    const r = await Promise.race([stub.fetch(url, { headers: { ...policy, upgrade: "websocket", [header]: message } }), late]);
     if (!r.webSocket) {
       // The object's answer instead: `{"rejected":{"reason":...}}` when the session ended.
       const text = await r.text();
@@ -103,7 +103,7 @@ function follow(watch, onEnded, onLost) {
  * `slideMs`, however many messages (`Infinity` on IDLE_EXEMPT_PATHS: never); the
  * handshake itself was the last activity.
  */
-function reporter(stub, url, header, touch, slideMs) {
+function reporter(stub, url, header, touch, policy, slideMs) {
   let last = Date.now();
   return () => {
     const now = Date.now();
@@ -112,7 +112,7 @@ function reporter(stub, url, header, touch, slideMs) {
     // Best effort: a touch that fails leaves the timer where it was (the session may then
     // end on time, never later), and a session that ended is pushed on the watch anyway.
     stub
-      .fetch(url, { headers: { [header]: touch } })
+      .fetch(url, { headers: { ...policy, [header]: touch } })
       .then((r) => r.text())
       .catch(() => {});
   };
@@ -126,13 +126,13 @@ function reporter(stub, url, header, touch, slideMs) {
  * the client, carrying the origin's subprotocol and the gate's header edits (`set`,
  * `append`); rejects with `ended:<reason>` if the session already ended.
  */
-export async function relayWebSocket(originResp, stub, url, header, message, touch, timeoutMs, slideMs, set, append) {
+export async function relayWebSocket(originResp, stub, url, header, message, touch, policy, timeoutMs, slideMs, set, append) {
   const origin = originResp.webSocket;
   if (!origin) throw "the origin answered 101 without a WebSocket";
   let watch = null;
   if (stub) {
     try {
-      watch = await openWatch(stub, url, header, message, timeoutMs);
+      watch = await openWatch(stub, url, header, message, policy, timeoutMs);
     } catch (e) {
       origin.accept();
       closeLike(origin, GOING_AWAY, "session ended");
@@ -159,7 +159,7 @@ export async function relayWebSocket(originResp, stub, url, header, message, tou
         },
       )
     : () => {};
-  const active = watch ? reporter(stub, url, header, touch, slideMs) : () => {};
+  const active = watch ? reporter(stub, url, header, touch, policy, slideMs) : () => {};
   server.addEventListener("message", (e) => {
     active();
     try {
@@ -211,10 +211,10 @@ export async function relayWebSocket(originResp, stub, url, header, message, tou
  * newline ends any partial line; an empty event dispatches nothing). Client activity
  * cannot be seen on a stream: none is reported.
  */
-export async function watchStream(resp, stub, url, header, message, timeoutMs) {
+export async function watchStream(resp, stub, url, header, message, policy, timeoutMs) {
   let watch;
   try {
-    watch = await openWatch(stub, url, header, message, timeoutMs);
+    watch = await openWatch(stub, url, header, message, policy, timeoutMs);
   } catch (e) {
     throw why(e);
   }

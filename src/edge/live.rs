@@ -24,6 +24,7 @@ extern "C" {
         header: &str,
         message: &str,
         touch: &str,
+        policy: &JsValue,
         timeout_ms: f64,
         slide_ms: f64,
         set: &str,
@@ -36,6 +37,7 @@ extern "C" {
         url: &str,
         header: &str,
         message: &str,
+        policy: &JsValue,
         timeout_ms: f64,
     ) -> js_sys::Promise;
 }
@@ -123,6 +125,7 @@ pub async fn relay_web_socket(
         MESSAGE_HEADER,
         message,
         touch,
+        &session_object::policy_headers(cfg),
         cfg.store_timeout_ms as f64,
         slide_ms,
         &set,
@@ -139,6 +142,7 @@ pub async fn watch_stream(resp: &web_sys::Response, watch: &Watch, cfg: &Config)
         WATCH_URL,
         MESSAGE_HEADER,
         &watch.message,
+        &session_object::policy_headers(cfg),
         cfg.store_timeout_ms as f64,
     ))
     .await

@@ -46,7 +46,7 @@ pub async fn regenerate(
         elevate,
         client: client.clone(),
     };
-    match session_object::call(env, &live.store_id, &msg, cfg.store_timeout_ms).await? {
+    match session_object::call(env, cfg, &live.store_id, &msg).await? {
         StoreResponse::Done { session: Some(s), .. } => {
             let mut next = live_from(live.store_id, hash, s, cfg);
             next.binding = live.binding;

@@ -1,12 +1,36 @@
 //! Calls to the session Durable Objects, with a deadline: a store that errors or hangs
 //! is reported as down, and the caller fails closed.
 
+use crate::core::config::Config;
 use crate::core::token;
 use crate::platform::STORE_BINDING;
+use crate::store::policy::{Policy, POLICY_HEADER};
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use crate::store::StoreError;
+use std::cell::OnceCell;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Stub};
+use worker::{js_sys, Env, Stub};
+
+thread_local! {
+    // Made once per isolate, like the configuration it comes from.
+    static POLICY_HEADERS: OnceCell<JsValue> = const { OnceCell::new() };
+}
+
+/// The header every session call carries: the gate's `Policy`, which the object (a
+/// Worker of its own, with no configuration) applies and keeps for its alarms. A JS
+/// object made once, so a call copies no policy text across the Wasm boundary.
+pub fn policy_headers(cfg: &Config) -> JsValue {
+    POLICY_HEADERS.with(|cell| {
+        cell.get_or_init(|| {
+            let headers = js_sys::Object::new();
+            let wire = Policy::from_config(cfg).to_wire();
+            // Setting a string property on a fresh plain object cannot fail.
+            let _ = js_sys::Reflect::set(&headers, &POLICY_HEADER.into(), &wire.into());
+            headers.into()
+        })
+        .clone()
+    })
+}
 
 fn down(e: impl std::fmt::Display) -> StoreError {
     StoreError::backend(e)
@@ -36,18 +60,19 @@ pub fn stub(env: &Env, store_id: &[u8; 32]) -> Result<Option<Stub>, StoreError> 
     }
 }
 
-pub async fn call(env: &Env, store_id: &[u8; 32], msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreError> {
+pub async fn call(env: &Env, cfg: &Config, store_id: &[u8; 32], msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
     match stub(env, store_id)? {
-        Some(stub) => call_stub(stub, msg, timeout_ms).await,
+        Some(stub) => call_stub(stub, cfg, msg).await,
         None => Err(down("not an object id of this namespace")),
     }
 }
 
-pub async fn call_stub(stub: Stub, msg: &StoreRequest, timeout_ms: u64) -> Result<StoreResponse, StoreError> {
+/// One session call within STORE_TIMEOUT, with the gate's policy.
+pub async fn call_stub(stub: Stub, cfg: &Config, msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
     let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("store request", e))?;
     // The call and its deadline run in JS (io.js): a timer and a body read driven from
     // Wasm cost several times as much, on every validated request.
-    let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, timeout_ms)
+    let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, &policy_headers(cfg), cfg.store_timeout_ms)
         .await
         .map_err(StoreError::Unavailable)?;
     serde_json::from_str::<StoreResponse>(&text).map_err(|e| StoreError::decode("store reply", e))

@@ -163,7 +163,7 @@ async fn ask_object(
         client: inc.client.clone(),
         slide,
     };
-    session_object::call_stub(stub, &msg, cfg.store_timeout_ms).await.map(Some)
+    session_object::call_stub(stub, cfg, &msg).await.map(Some)
 }
 
 /// A valid session whose token must change on the way: re-signed under the current key

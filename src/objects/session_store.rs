@@ -9,19 +9,49 @@ use super::watch;
 use crate::core::audit::{AuditEvent, EventKind};
 use crate::platform;
 use crate::store::cache::Cached;
-use crate::store::engine::{ConnectionChange, Engine, Policy};
+use crate::store::engine::{ConnectionChange, Engine};
 use crate::store::kv::{KvRequest, KV_URL};
+use crate::store::policy::{Policy, PolicyError, POLICY_HEADER};
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse, MESSAGE_HEADER, STATS_URL};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use std::cell::RefCell;
+use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage};
 
 type SessionEngine = Engine<Cached<SqlStore>>;
 
+/// Why the object cannot apply the session rules to a call (the call changes nothing).
+#[derive(Debug, thiserror::Error)]
+enum Unready {
+    /// A session call without the gate's policy.
+    #[error("no policy sent with a session call")]
+    NotSent,
+    /// An alarm (or the stats call) before any session call brought a policy.
+    #[error("no policy stored yet")]
+    NotStored,
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Unready {
+    /// A bad request from the caller is 400; the object's own trouble 500.
+    fn status(&self) -> u16 {
+        match self {
+            Unready::NotSent | Unready::Policy(_) => 400,
+            Unready::NotStored | Unready::Store(_) => 500,
+        }
+    }
+}
+
 #[durable_object]
 pub struct SessionStore {
     state: State,
-    env: Env,
-    engine: std::cell::RefCell<Option<std::rc::Rc<Engine<Cached<SqlStore>>>>>,
+    engine: RefCell<Option<Rc<SessionEngine>>>,
+    /// The policy in force, as it came on the wire: a call that brings the same text (every
+    /// call but the first after a redeployed gate) is not parsed again.
+    policy_wire: RefCell<String>,
     /// Store requests this instance answered (the stats call aside): how tests and the
     /// bench see which requests cost a Durable Object round trip.
     requests: std::cell::Cell<u64>,
@@ -47,22 +77,46 @@ fn json_error(status: u16, detail: &str) -> Result<Response> {
 }
 
 impl SessionStore {
-    fn engine(&self) -> std::result::Result<std::rc::Rc<Engine<Cached<SqlStore>>>, String> {
-        if let Some(e) = self.engine.borrow().as_ref() {
-            return Ok(e.clone());
+    /// The engine under the policy `sent` with a session call, or, for an alarm or the
+    /// stats call (`None`), under the last policy any call brought. The object has no
+    /// configuration of its own: the gate's is the only one.
+    fn engine(&self, sent: Option<&str>) -> std::result::Result<Rc<SessionEngine>, Unready> {
+        let existing = self.engine.borrow().clone();
+        let Some(engine) = existing else {
+            return self.start(sent);
+        };
+        if let Some(wire) = sent.filter(|w| *w != self.policy_wire.borrow().as_str()) {
+            let policy = Policy::from_wire(wire)?;
+            engine.store.inner().set_policy(wire)?;
+            engine.set_policy(policy);
+            *self.policy_wire.borrow_mut() = wire.to_string();
         }
-        let cfg = platform::config(&self.env).map_err(|e| e.to_string())?;
+        Ok(engine)
+    }
+
+    /// The first call since the object started: its storage, and the policy it was sent
+    /// (kept for alarms) or the one kept.
+    fn start(&self, sent: Option<&str>) -> std::result::Result<Rc<SessionEngine>, Unready> {
+        let sql = SqlStore::new(self.state.storage().sql())?;
+        let wire = match sent {
+            Some(w) => w.to_string(),
+            None => sql.policy()?.ok_or(Unready::NotStored)?,
+        };
+        let policy = Policy::from_wire(&wire)?;
+        if sent.is_some() {
+            sql.set_policy(&wire)?;
+        }
         // Decoded sessions stay in the object's memory (store::cache): a validation
         // then costs no SQLite read and no JSON decode once the session is warm.
-        let store = Cached::new(SqlStore::new(self.state.storage().sql()).map_err(|e| e.to_string())?);
-        let engine = std::rc::Rc::new(Engine::new(store, Policy::from_config(&cfg)));
+        let engine = Rc::new(Engine::new(Cached::new(sql), policy));
         *self.engine.borrow_mut() = Some(engine.clone());
+        *self.policy_wire.borrow_mut() = wire;
         Ok(engine)
     }
 
     /// Makes sure an alarm fires no later than the earliest expiry.
     /// `force` (from the alarm itself) sets it whatever is scheduled now.
-    async fn schedule(&self, engine: &Engine<Cached<SqlStore>>, force: bool) -> Result<()> {
+    async fn schedule(&self, engine: &SessionEngine, force: bool) -> Result<()> {
         let Some(next) = engine.store.next_deadline().map_err(internal)? else {
             return Ok(());
         };
@@ -132,11 +186,11 @@ impl SessionStore {
 }
 
 impl DurableObject for SessionStore {
-    fn new(state: State, env: Env) -> Self {
+    fn new(state: State, _env: Env) -> Self {
         SessionStore {
             state,
-            env,
-            engine: std::cell::RefCell::new(None),
+            engine: RefCell::new(None),
+            policy_wire: RefCell::new(String::new()),
             requests: std::cell::Cell::new(0),
         }
     }
@@ -145,15 +199,22 @@ impl DurableObject for SessionStore {
         if req.inner().url() == KV_URL {
             return self.kv(req.text().await?).await;
         }
-        let engine = match self.engine() {
-            Ok(e) => e,
-            Err(detail) => return json_error(500, &detail),
-        };
         // A plain comparison: `req.path()` would parse the URL (the url crate) on every call.
         if req.inner().url() == STATS_URL {
-            let rows = engine.store.inner().rows_written();
+            let rows = match self.engine(None) {
+                Ok(engine) => engine.store.inner().rows_written(),
+                Err(_) => 0,
+            };
             return Response::from_json(&serde_json::json!({"rows_written": rows, "requests": self.requests.get()}));
         }
+        let sent = req.headers().get(POLICY_HEADER)?;
+        let engine = match sent.as_deref().ok_or(Unready::NotSent).and_then(|w| self.engine(Some(w))) {
+            Ok(e) => e,
+            Err(e) => {
+                store_error(&e.to_string());
+                return json_error(e.status(), &e.to_string());
+            }
+        };
         self.requests.set(self.requests.get() + 1);
         // A small message comes in a header (no body to await), a larger one as the body.
         // Text + serde_json: much cheaper than walking a JS object (`req.json()`).
@@ -210,13 +271,20 @@ impl DurableObject for SessionStore {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let engine = self.engine().map_err(internal)?;
-        let (events, _) = engine.sweep(platform::now()).map_err(internal)?;
-        for e in &events {
-            worker::console_log!("{}", e.log_line());
+        match self.engine(None) {
+            Ok(engine) => {
+                let (events, _) = engine.sweep(platform::now()).map_err(internal)?;
+                for e in &events {
+                    worker::console_log!("{}", e.log_line());
+                }
+                self.end_connections(&engine);
+                self.schedule(&engine, true).await?;
+            }
+            // No session call ever reached this object (edge sign-in's records live in
+            // objects of their own): no sessions to sweep.
+            Err(Unready::NotStored) => {}
+            Err(e) => return Err(internal(e)),
         }
-        self.end_connections(&engine);
-        self.schedule(&engine, true).await?;
         if let Some(next) = kv::alarm(&self.state.storage().sql(), platform::now())? {
             self.alarm_at(next).await?;
         }

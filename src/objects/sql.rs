@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, handle TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions(expires_at);
 CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY, reason TEXT NOT NULL, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS policy (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
 ";
 
 #[derive(Deserialize)]
@@ -72,6 +73,21 @@ impl SqlStore {
     /// Session rows written since this object started (for the benchmark).
     pub fn rows_written(&self) -> u64 {
         self.rows_written.get()
+    }
+
+    /// The policy (`Policy::to_wire`) the last session call brought: what alarms run by.
+    pub fn policy(&self) -> StoreResult<Option<String>> {
+        let rows: Vec<BodyRow> = self.exec("SELECT body FROM policy WHERE id = 1", vec![])?.to_array().map_err(e)?;
+        Ok(rows.into_iter().next().map(|r| r.body))
+    }
+
+    /// Keeps the policy a call brought, for the alarms that fire before the next call.
+    pub fn set_policy(&self, wire: &str) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO policy (id, body) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+            vec![wire.into()],
+        )?;
+        Ok(())
     }
 
     fn exec(&self, q: &str, args: Vec<SqlStorageValue>) -> StoreResult<SqlCursor> {

@@ -85,7 +85,7 @@ impl<'a> Ctx<'a> {
     }
 
     async fn call(&self, store_id: &[u8; 32], msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
-        session_object::call(self.env, store_id, msg, self.cfg.store_timeout_ms).await
+        session_object::call(self.env, self.cfg, store_id, msg).await
     }
 
     async fn regenerate(

@@ -185,7 +185,7 @@ async fn invalid_command(
             e.session = Some(l.session.handle.clone());
             // The object stores the event and writes its log line.
             let record = StoreRequest::Record { event: e.clone() };
-            if session_object::call(env, &l.store_id, &record, cfg.store_timeout_ms).await.is_err() {
+            if session_object::call(env, cfg, &l.store_id, &record).await.is_err() {
                 log::event(&e);
             }
         }

@@ -9,6 +9,7 @@ pub mod engine;
 mod error;
 pub mod kv;
 pub mod memory;
+pub mod policy;
 pub mod protocol;
 
 pub use error::StoreError;

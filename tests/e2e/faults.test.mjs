@@ -13,7 +13,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { Miniflare } from "miniflare";
-import { startGate, startOrigin, gateOptions, rawFetch, sessionCookie, setCookieHeader, tmpdir, SECRETS, COOKIE } from "./harness.mjs";
+import { startGate, startOrigin, gateWorker, rawFetch, sessionCookie, setCookieHeader, tmpdir, SECRETS, COOKIE } from "./harness.mjs";
 import { until } from "./waiting.mjs";
 import { mintToken } from "./tokens.mjs";
 
@@ -70,7 +70,7 @@ let faulty;
 
 before(async () => {
   origin = await startOrigin();
-  const gate = gateOptions({
+  const gate = gateWorker({
     vars: { STORE_TIMEOUT: "1s" },
     originUrl: origin.url,
     durableObjects: { SESSIONS: { className: "Faulty", scriptName: "faulty", useSQLite: true } },

@@ -1,5 +1,6 @@
-// Test harness: the built Wasm (build/index.js) in workerd through miniflare's API, real
-// SQLite-backed Durable Objects, and a real recording origin on loopback. No mocks.
+// Test harness: the built Wasm (build/index.js, and the store Worker in build/store/) in
+// workerd through miniflare's API, real SQLite-backed Durable Objects, and a real
+// recording origin on loopback. No mocks.
 //
 //   const gate = await startGate({ vars: { IDLE_TIMEOUT: "10s" } });
 //   const res = await gate.fetch("/app", { cookie });
@@ -73,8 +74,11 @@ export const DEFAULT_VARS = {
   ...SECRETS,
 };
 
-/** Miniflare options for the gate; `persist` is a directory for Durable Object state. */
-export function gateOptions({ vars = {}, originUrl, persist, durableObjects } = {}) {
+/**
+ * The gate's own Worker: build/index.js, its SESSIONS binding on the `SessionStore` class
+ * of the store Worker (`durableObjects` replaces it, e.g. with a faulty store).
+ */
+export function gateWorker({ vars = {}, originUrl, durableObjects } = {}) {
   const bindings = { ...DEFAULT_VARS, ...(originUrl ? { ORIGIN_URL: originUrl } : {}), ...vars };
   for (const k of Object.keys(bindings)) if (bindings[k] === undefined) delete bindings[k];
   return {
@@ -84,9 +88,31 @@ export function gateOptions({ vars = {}, originUrl, persist, durableObjects } = 
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: "2026-04-20",
-    durableObjects: durableObjects ?? { SESSIONS: { className: "SessionStore", useSQLite: true } },
-    durableObjectsPersist: persist ?? false,
+    durableObjects: durableObjects ?? { SESSIONS: { className: "SessionStore", scriptName: "store", useSQLite: true } },
     bindings,
+  };
+}
+
+/** The session store's Worker (build/store/): the `SessionStore` class, no variables. */
+export const STORE_WORKER = {
+  name: "store",
+  scriptPath: path.join(ROOT, "build/store/index.js"),
+  modulesRoot: ROOT,
+  modules: true,
+  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+  compatibilityDate: "2026-04-20",
+  durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
+};
+
+/**
+ * Miniflare options for the deployment as wrangler.toml and wrangler.store.toml make it:
+ * the gate (the entry) and the store Worker; `persist` is a directory for Durable
+ * Object state.
+ */
+export function gateOptions({ vars = {}, originUrl, persist } = {}) {
+  return {
+    workers: [gateWorker({ vars, originUrl }), STORE_WORKER],
+    durableObjectsPersist: persist ?? false,
   };
 }
 

@@ -5,47 +5,23 @@
 //! `Call` is one request being applied, with its clock and the audit events it writes,
 //! and has one method per kind of store request.
 
+pub use super::policy::Policy;
 use super::protocol::{Request, Response, SessionSummary, StoredEvent};
 use super::{Store, StoreError, StoreResult};
 use crate::core::audit::{AuditEvent, EndedBy, EventKind, Regeneration};
 use crate::core::command::{check_data, merge_data};
-use crate::core::config::{BindMode, Config};
 use crate::core::session::{check_binding, Binding, Client, Expiry, Reason, Session, Timeouts};
 use serde_json::{Map, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-
-/// The parts of the configuration the store needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    /// Idle, absolute and elevation limits, slide interval, warning window.
-    pub timeouts: Timeouts,
-    /// What a change of network does to a session.
-    pub bind_ip: BindMode,
-    /// What a change of user agent does to a session.
-    pub bind_ua: BindMode,
-    /// Live sessions per user; 0 for no limit.
-    pub max_sessions: u32,
-}
-
-impl Policy {
-    /// The store's share of the gate's configuration.
-    pub fn from_config(c: &Config) -> Self {
-        Policy {
-            timeouts: Timeouts::from_config(c),
-            bind_ip: c.bind_ip,
-            bind_ua: c.bind_ua,
-            max_sessions: c.max_sessions_per_user,
-        }
-    }
-}
 
 /// The session rules over one object's storage.
 pub struct Engine<S: Store> {
     /// The object's storage (SQLite behind a cache in the Durable Object).
     pub store: S,
-    /// The rules, from the configuration.
-    pub policy: Policy,
+    /// The rules, from the gate's configuration; replaced when a call brings another
+    /// (a redeployed gate), between calls, never during one.
+    policy: Cell<Policy>,
     /// Activity newer than the stored `last_seen` (which is written at most once per
     /// slide interval). Lost if the object is evicted, so idle expiry is exact to
     /// within one slide interval, and exact while the object stays in memory.
@@ -130,10 +106,20 @@ impl<S: Store> Engine<S> {
     pub fn new(store: S, policy: Policy) -> Self {
         Engine {
             store,
-            policy,
+            policy: Cell::new(policy),
             recent: RefCell::new(HashMap::new()),
             changes: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The rules in force.
+    pub fn policy(&self) -> Policy {
+        self.policy.get()
+    }
+
+    /// Applies the rules a call brought (the gate's configuration may have changed).
+    pub fn set_policy(&self, policy: Policy) {
+        self.policy.set(policy);
     }
 
     /// The connection changes since the last take, oldest first.
@@ -153,8 +139,8 @@ impl<S: Store> Engine<S> {
         });
     }
 
-    fn t(&self) -> &Timeouts {
-        &self.policy.timeouts
+    fn t(&self) -> Timeouts {
+        self.policy.get().timeouts
     }
 
     fn last_seen(&self, hash: &str, s: &Session) -> u64 {
@@ -163,11 +149,11 @@ impl<S: Store> Engine<S> {
     }
 
     fn expiry(&self, hash: &str, s: &Session) -> Expiry {
-        Expiry::of(s, self.last_seen(hash, s), self.t())
+        Expiry::of(s, self.last_seen(hash, s), &self.t())
     }
 
     fn put(&self, hash: &str, s: &Session) -> StoreResult<()> {
-        self.store.put(hash, s, Expiry::of(s, s.last_seen, self.t()).at())
+        self.store.put(hash, s, Expiry::of(s, s.last_seen, &self.t()).at())
     }
 
     /// Removes a session and leaves a tombstone that keeps the reason for later requests.
@@ -275,7 +261,7 @@ impl<S: Store> Call<'_, S> {
         }
     }
 
-    fn t(&self) -> &Timeouts {
+    fn t(&self) -> Timeouts {
         self.engine.t()
     }
 
@@ -366,7 +352,7 @@ impl<S: Store> Call<'_, S> {
     /// Before a login adds `new` to this (per-user) object: with a session limit, ends the
     /// user's least recently used live sessions until the new one fits.
     fn make_room(&mut self, new_hash: &str, new: &Session) -> StoreResult<()> {
-        let max = self.engine.policy.max_sessions as usize;
+        let max = self.engine.policy().max_sessions as usize;
         if max == 0 {
             return Ok(());
         }
@@ -422,7 +408,7 @@ impl<S: Store> Call<'_, S> {
             s.roles = r;
         }
         if elevate {
-            s.elevate(self.now, self.t());
+            s.elevate(self.now, &self.t());
             // The user just proved presence from here: bind to this client anew.
             s.login_ip.clone_from(&client.ip);
             s.login_ua.clone_from(&client.ua);
@@ -567,7 +553,7 @@ impl<S: Store> Call<'_, S> {
     /// The answer carries the session without its client fields.
     fn validate(&mut self, hash: &str, client: &Client, slide: bool) -> Step<Response> {
         let mut s = self.live(hash)?;
-        let p = self.engine.policy;
+        let p = self.engine.policy();
         let b = check_binding(&s, client, p.bind_ip, p.bind_ua);
         if b.reject {
             self.kill(hash, &s, Reason::BindingMismatch)?;
@@ -631,7 +617,7 @@ impl<S: Store> Call<'_, S> {
     /// Counts this request as activity: written at most once per slide interval, kept in
     /// memory in between. True when `s` changed.
     fn slide(&self, hash: &str, s: &mut Session) -> bool {
-        if s.needs_slide_write(self.now, self.t()) {
+        if s.needs_slide_write(self.now, &self.t()) {
             s.last_seen = self.now;
             return true;
         }

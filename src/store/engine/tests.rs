@@ -1,5 +1,6 @@
 use super::super::memory::MemoryStore;
 use super::*;
+use crate::core::config::BindMode;
 use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
 use serde_json::json;
 
