@@ -40,6 +40,15 @@ const DEADLINE_S = opt("deadline", 420); // the whole runtime part, hard limit
 // Diagnostic row (b2): the floor speaking the gate's JSON store protocol (see
 // bench/workers/baseline, feature "json"); splits c/b into protocol and gate logic.
 const DIAG = process.env.BENCH_DIAG === "1" || args.includes("--diag");
+// A/B of two builds in one bench: `--compare DIR` (a copy of another build's build/, with
+// its store/) adds target (x), that gate under (c)'s load, taken in turn with the others,
+// and the paired ratio c/x: a difference between builds that separate benches on a
+// shared machine cannot show.
+const COMPARE = (() => {
+  const i = args.indexOf("--compare");
+  const dir = i >= 0 ? args[i + 1] : process.env.BENCH_COMPARE;
+  return dir ? path.resolve(dir) : null;
+})();
 
 const SECRETS = {
   SESSION_SECRET: "bench-session-secret-0123456789abcdef-0123",
@@ -230,8 +239,8 @@ function contractWorker(originUrl) {
   return { ...floorWorker(originUrl), ...workerBase("contract", path.join(BASELINE, "contract")) };
 }
 
-/** A gate (`name`) and the store Worker holding its sessions (`<name>-store`). */
-function gateWorkers(name, originUrl, vars = {}) {
+/** A gate (`name`, built in `dir`) and the store Worker holding its sessions (`<name>-store`). */
+function gateWorkers(name, originUrl, vars = {}, dir = path.join(ROOT, "build")) {
   const bindings = {
     ORIGIN_URL: originUrl,
     REQUIRE_HTTPS: "false",
@@ -243,15 +252,19 @@ function gateWorkers(name, originUrl, vars = {}) {
     ...vars,
   };
   for (const k of Object.keys(bindings)) if (bindings[k] === undefined) delete bindings[k];
+  // A build from before the store had a Worker of its own (no store/): one script.
+  if (!fs.existsSync(path.join(dir, "store/index.js"))) {
+    return [{ ...workerBase(name, dir), durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } }, bindings }];
+  }
   return [
     {
-      ...workerBase(name, path.join(ROOT, "build")),
+      ...workerBase(name, dir),
       durableObjects: { SESSIONS: { className: "SessionStore", scriptName: `${name}-store`, useSQLite: true } },
       bindings,
     },
     // Each gate its own store Worker, as each deployment has (README: one store per gate).
     {
-      ...workerBase(`${name}-store`, path.join(ROOT, "build/store")),
+      ...workerBase(`${name}-store`, path.join(dir, "store")),
       unsafeDirectSockets: [],
       durableObjects: { SESSIONS: { className: "SessionStore", useSQLite: true } },
     },
@@ -368,14 +381,16 @@ async function main() {
     ...gateWorkers("gate-static", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*", STATIC_PATHS: "/static/*" }),
     contractWorker(originUrl),
     ...(DIAG ? [floorJsonWorker(originUrl)] : []),
+    ...(COMPARE ? gateWorkers("gate-compare", originUrl, {}, COMPARE) : []),
   ]);
   await mf.ready;
   const mfReadyMs = performance.now() - tStart;
   const url = {};
-  for (const n of ["bare", "floor", "contract", "gate", "gate-hs256", "gate-slide", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
+  for (const n of ["bare", "floor", "contract", "gate", "gate-hs256", "gate-slide", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : []), ...(COMPARE ? ["gate-compare"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
 
   const cookie = await login(url.gate);
   const cookieHs = await login(url["gate-hs256"]);
+  const cookieCmp = COMPARE ? await login(url["gate-compare"]) : null;
   const forged = forgedToken();
   const loginAt = Date.now();
 
@@ -388,6 +403,7 @@ async function main() {
     ...(DIAG ? [{ key: "b2", label: "(b2) floor + gate's JSON protocol", url: `${url["floor-json"]}/app`, headers: same, expect: 200 }] : []),
     { key: "f", label: "(f) contract floor: b + contract I/O", url: `${url.contract}/app`, headers: same, expect: 200 },
     { key: "c", label: "(c) gate, valid session", url: `${url.gate}/app`, headers: same, expect: 200 },
+    ...(COMPARE ? [{ key: "x", label: "(x) c, the --compare build", url: `${url["gate-compare"]}/app`, headers: { cookie: `${COOKIE}=${cookieCmp}`, "user-agent": UA }, expect: 200 }] : []),
     { key: "h", label: "(h) c with ASSERTION_ALG=HS256", url: `${url["gate-hs256"]}/app`, headers: { cookie: `${COOKIE}=${cookieHs}`, "user-agent": UA }, expect: 200 },
     { key: "d", label: "(d) gate, forged cookie", url: `${url.gate}/app`, headers: { cookie: `${COOKIE}=${forged}`, "user-agent": UA }, expect: 401 },
     { key: "e", label: "(e) gate, public, no cookie", url: `${url.gate}/public/index.html`, headers: { "user-agent": UA }, expect: 200 },
@@ -458,6 +474,7 @@ async function main() {
       cpu_bc: paired("b", "c", cpuPer),
       cpu_fc: paired("f", "c", cpuPer),
       ...(DIAG ? { b2b: paired("b2", "b", rps), cb2: paired("c", "b2", rps) } : {}),
+      ...(COMPARE ? { cx: paired("c", "x", rps), cpu_xc: paired("x", "c", cpuPer) } : {}),
     };
     const after = await rowsWritten(url.gate);
     writes.push({ run: i + 1, before, after, requests: res.c.requests, seconds: (Date.now() - tl0) / 1000, sinceLogin: (Date.now() - loginAt) / 1000 });
@@ -626,7 +643,9 @@ function printRun(title, targets, res) {
   console.log(`c/b = ${cb.toFixed(3)} (target >= 0.90)   d/a = ${da.toFixed(3)} (target >= 0.95)${b2}`);
   console.log(`c/f = ${cf.toFixed(3)} (the gate's logic over the contract's I/O; >= 0.90)   f/b = ${fb.toFixed(3)} (the contract's I/O alone, over the floor)`);
   console.log(`c/f with ES256 (the default) = ${cf.toFixed(3)}   h/f with HS256 = ${hf.toFixed(3)}   (the assertion's algorithm, side by side)`);
-  console.log(`workerd CPU per request: b/c = ${cpuBc.toFixed(3)}, f/c = ${cpuFc.toFixed(3)} (c/b and c/f asked of CPU time rather than throughput)\n`);
+  console.log(`workerd CPU per request: b/c = ${cpuBc.toFixed(3)}, f/c = ${cpuFc.toFixed(3)} (c/b and c/f asked of CPU time rather than throughput)`);
+  if (res.ratios.cx !== undefined) console.log(`this build against --compare ${COMPARE}: c/x = ${res.ratios.cx.toFixed(3)} by throughput, x/c = ${res.ratios.cpu_xc.toFixed(3)} by CPU per request (above 1: this build is faster)`);
+  console.log("");
 }
 
 try {

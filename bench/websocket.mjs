@@ -133,6 +133,11 @@ const mf = new Miniflare({
     },
     STORE_WORKER,
   ],
+  // The store Worker logs an audit line per login and binding change: not the bench's output.
+  handleRuntimeStdio(out, err) {
+    out.resume();
+    err.resume();
+  },
 });
 try {
   await mf.ready;

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, COOKIE, SECRETS, sleep } from "./harness.mjs";
 import { until as pollFor } from "./waiting.mjs";
-import { body, command, audit, auditEvents, handleOf, tokenOf, nowSec } from "./session-helpers.mjs";
+import { body, command, audit, auditEvents, adminSessions, handleOf, tokenOf, nowSec } from "./session-helpers.mjs";
 
 const logs = [];
 const capture = { handleStructuredLogs: (l) => { logs.push(l); } };
@@ -235,6 +235,9 @@ test("timeout events are written by the alarm at the moment of expiry, even if t
     const idleCreated = (await auditEvents(g, "aud-idle"))[0];
     const active = await g.login("aud-abs", o);
     const absCreated = (await auditEvents(g, "aud-abs"))[0];
+    // The absolute timeout counts from the session's creation by the gate's clock (its
+    // cookie's Max-Age does too), which may be a second before the object's event time.
+    const absStart = (await adminSessions(g, "aud-abs"))[0].created_at;
     const timeoutOf = async (user, event) => (await auditEvents(g, user)).filter((e) => e.event === event);
     // Keep aud-abs active (a request every 300 ms, never idle) until 5 s after its
     // creation, so its idle deadline (>= +7 s) comes after its absolute one (+6 s); never
@@ -265,7 +268,7 @@ test("timeout events are written by the alarm at the moment of expiry, even if t
     }, "aud-abs's timeout event");
     seen = Date.now() / 1000;
     assert.deepEqual(absEvents.map((e) => e.event), ["absolute_timeout"], JSON.stringify(absEvents));
-    assert.ok(absEvents[0].time >= absCreated.time + 6 && absEvents[0].time <= seen, `absolute_timeout at ${absEvents[0].time}, created ${absCreated.time}, seen ${seen}`);
+    assert.ok(absEvents[0].time >= absStart + 6 && absEvents[0].time <= seen, `absolute_timeout at ${absEvents[0].time}, created ${absStart}, seen ${seen}`);
     await until(() => auditLines().some((l) => l.event === "absolute_timeout" && l.user === "aud-abs"), "the absolute_timeout log line");
     // The rejection reason matches, and coming back writes no second event.
     res = await g.fetch("/app", { cookie: active, ...o });

@@ -335,6 +335,10 @@ impl<S: Store> Call<'_, S> {
         }
         session.last_ip.clone_from(&client.ip);
         session.last_ua.clone_from(&client.ua);
+        // The idle clock starts when the object stores the session, by the object's clock,
+        // which every timeout and audit event uses: the gate stamped `last_seen` before
+        // the call, and the two may straddle a second (or, across machines, disagree).
+        session.last_seen = session.last_seen.max(self.now);
         if session.user.is_some() {
             self.make_room(hash, &session)?;
         }

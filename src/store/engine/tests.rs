@@ -807,3 +807,48 @@ fn the_session_list_marks_the_caller_and_shows_only_a_running_elevation() {
     );
     assert_eq!(list(None, until), [("b".to_string(), false, None), ("a".to_string(), false, None)]);
 }
+
+#[test]
+fn the_idle_clock_starts_when_the_object_stores_the_session() {
+    // The gate stamped the session a second before the object handled the call (they
+    // straddled a second): idle time counts from the object's clock, as its audit events do.
+    let e = engine(BindMode::Flag);
+    let r = e
+        .handle(
+            Request::Create {
+                hash: "h1".into(),
+                session: session("a", 999),
+                replaces: None,
+                client: client(),
+            },
+            1000,
+        )
+        .unwrap();
+    let Response::Done { session: Some(s), .. } = r.response else {
+        panic!("expected Done with the session");
+    };
+    assert_eq!(
+        (s.last_seen, s.created_at),
+        (1000, 999),
+        "last_seen moves to the object's clock; created_at stays the gate's"
+    );
+    // By the gate's stamp the session would end at 999 + idle: it is live then.
+    assert_eq!(
+        reason(validate(&e, "h1", client(), 999 + T.idle)),
+        None,
+        "live for a full idle period after the store"
+    );
+    // A gate clock ahead of the object's is kept: the session never ends before its idle period.
+    let later = e
+        .handle(
+            Request::Create {
+                hash: "h2".into(),
+                session: session("b", 1005),
+                replaces: None,
+                client: client(),
+            },
+            1000,
+        )
+        .unwrap();
+    assert!(matches!(later.response, Response::Done { session: Some(ref s), .. } if s.last_seen == 1005));
+}
