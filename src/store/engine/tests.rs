@@ -852,3 +852,26 @@ fn the_idle_clock_starts_when_the_object_stores_the_session() {
         .unwrap();
     assert!(matches!(later.response, Response::Done { session: Some(ref s), .. } if s.last_seen == 1005));
 }
+
+#[test]
+fn a_new_policy_applies_from_the_next_call() {
+    // The object adopts the rules a call brings (a redeployed gate): the same session,
+    // moved to another network, is flagged under `flag` and ended under `reject`.
+    let e = engine(BindMode::Flag);
+    create(&e, "h1", "a", 1000);
+    let moved = Client {
+        ip: "198.51.100.7".into(),
+        ..client()
+    };
+    assert_eq!(reason(validate(&e, "h1", moved.clone(), 1001)), None);
+    let mut p = e.policy();
+    assert_eq!(p.bind_ip, BindMode::Flag);
+    p.bind_ip = BindMode::Reject;
+    e.set_policy(p);
+    assert_eq!(e.policy(), p);
+    let elsewhere = Client {
+        ip: "192.0.2.99".into(),
+        ..client()
+    };
+    assert_eq!(reason(validate(&e, "h1", elsewhere, 1002)), Some(Reason::BindingMismatch));
+}
