@@ -57,6 +57,7 @@ const SECRETS = {
 };
 // The gate's default assertion algorithm is ES256: a key made for this run only.
 const ES256_KEY = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" });
+const ED25519_KEY = crypto.generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
 const COOKIE = "__Host-session";
 // Every request carries a browser's User-Agent, as real traffic does: the gate binds
 // sessions to it and sends it to the session object on every validation.
@@ -373,8 +374,14 @@ async function main() {
     bareWorker(originUrl),
     floorWorker(originUrl),
     ...gateWorkers("gate", originUrl),
+    // (d) and (e) load a gate of their own: in (c)'s isolate, their garbage (a forged
+    // cookie's log line 5,000 times a second) was collected during (c)'s slices and
+    // charged to (c), which no other target paid for another's load.
+    ...gateWorkers("gate-other", originUrl),
     // (h): the same gate signing assertions with HS256 under ORIGIN_SECRET, as before issue 15.
     ...gateWorkers("gate-hs256", originUrl, { ASSERTION_ALG: "HS256", ASSERTION_SIGNING_KEY: undefined }),
+    // (g): the same gate signing with EdDSA (Ed25519), the third algorithm.
+    ...gateWorkers("gate-eddsa", originUrl, { ASSERTION_ALG: "EdDSA", ASSERTION_SIGNING_KEY: ED25519_KEY }),
     ...gateWorkers("gate-slide", originUrl, { IDLE_TIMEOUT: CHECK_IDLE_TIMEOUT }),
     // Page views: the same public asset paths, looked up (pages) or not (static).
     ...gateWorkers("gate-pages", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*" }),
@@ -386,10 +393,11 @@ async function main() {
   await mf.ready;
   const mfReadyMs = performance.now() - tStart;
   const url = {};
-  for (const n of ["bare", "floor", "contract", "gate", "gate-hs256", "gate-slide", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : []), ...(COMPARE ? ["gate-compare"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
+  for (const n of ["bare", "floor", "contract", "gate", "gate-other", "gate-hs256", "gate-eddsa", "gate-slide", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : []), ...(COMPARE ? ["gate-compare"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
 
   const cookie = await login(url.gate);
   const cookieHs = await login(url["gate-hs256"]);
+  const cookieEd = await login(url["gate-eddsa"]);
   const cookieCmp = COMPARE ? await login(url["gate-compare"]) : null;
   const forged = forgedToken();
   const loginAt = Date.now();
@@ -405,8 +413,9 @@ async function main() {
     { key: "c", label: "(c) gate, valid session", url: `${url.gate}/app`, headers: same, expect: 200 },
     ...(COMPARE ? [{ key: "x", label: "(x) c, the --compare build", url: `${url["gate-compare"]}/app`, headers: { cookie: `${COOKIE}=${cookieCmp}`, "user-agent": UA }, expect: 200 }] : []),
     { key: "h", label: "(h) c with ASSERTION_ALG=HS256", url: `${url["gate-hs256"]}/app`, headers: { cookie: `${COOKIE}=${cookieHs}`, "user-agent": UA }, expect: 200 },
-    { key: "d", label: "(d) gate, forged cookie", url: `${url.gate}/app`, headers: { cookie: `${COOKIE}=${forged}`, "user-agent": UA }, expect: 401 },
-    { key: "e", label: "(e) gate, public, no cookie", url: `${url.gate}/public/index.html`, headers: { "user-agent": UA }, expect: 200 },
+    { key: "g", label: "(g) c with ASSERTION_ALG=EdDSA", url: `${url["gate-eddsa"]}/app`, headers: { cookie: `${COOKIE}=${cookieEd}`, "user-agent": UA }, expect: 200 },
+    { key: "d", label: "(d) gate, forged cookie", url: `${url["gate-other"]}/app`, headers: { cookie: `${COOKIE}=${forged}`, "user-agent": UA }, expect: 401 },
+    { key: "e", label: "(e) gate, public, no cookie", url: `${url["gate-other"]}/public/index.html`, headers: { "user-agent": UA }, expect: 200 },
   ];
 
   // Sanity: every target answers as expected before any load.
@@ -420,7 +429,7 @@ async function main() {
   console.log(`machine: ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   console.log(`runtime: workerd via miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version} API, one process, one direct socket per worker; origin: nginx on loopback`);
   console.log(`load: wrk -t${THREADS} -c${CONNECTIONS}, ${DURATION} s per target per run in 1 s slices taken in turn, ${RUNS} runs, ${WARMUP}s warm-up each first; all on this machine`);
-  console.log(`all targets answered as expected: a 200, b 200, f 200, c 200 (origin reached), d 401, e 200; workerd + ${DIAG ? 6 : 5} workers ready in ${mfReadyMs.toFixed(0)} ms\n`);
+  console.log(`all targets answered as expected: a 200, b 200, f 200, c 200 (origin reached), d 401, e 200; workerd + ${DIAG ? 7 : 6} gate and reference workers (and a store Worker per gate) ready in ${mfReadyMs.toFixed(0)} ms\n`);
 
   for (const t of targets) await wrk(t.url, { headers: t.headers, duration: WARMUP });
 
@@ -470,6 +479,8 @@ async function main() {
       da: paired("d", "a", rps),
       cf: paired("c", "f", rps),
       hf: paired("h", "f", rps),
+      gf: paired("g", "f", rps),
+      cpu_hc: paired("h", "c", cpuPer),
       fb: paired("f", "b", rps),
       cpu_bc: paired("b", "c", cpuPer),
       cpu_fc: paired("f", "c", cpuPer),
@@ -642,7 +653,7 @@ function printRun(title, targets, res) {
   const b2 = b2b === undefined ? "" : `   (diagnostic: b2/b = ${b2b.toFixed(3)}, c/b2 = ${cb2.toFixed(3)})`;
   console.log(`c/b = ${cb.toFixed(3)} (target >= 0.90)   d/a = ${da.toFixed(3)} (target >= 0.95)${b2}`);
   console.log(`c/f = ${cf.toFixed(3)} (the gate's logic over the contract's I/O; >= 0.90)   f/b = ${fb.toFixed(3)} (the contract's I/O alone, over the floor)`);
-  console.log(`c/f with ES256 (the default) = ${cf.toFixed(3)}   h/f with HS256 = ${hf.toFixed(3)}   (the assertion's algorithm, side by side)`);
+  console.log(`c/f with ES256 (the default) = ${cf.toFixed(3)}   h/f with HS256 = ${hf.toFixed(3)}   g/f with EdDSA = ${res.ratios.gf.toFixed(3)}   (the assertion's algorithm, side by side; h/c by CPU per request ${res.ratios.cpu_hc.toFixed(3)})`);
   console.log(`workerd CPU per request: b/c = ${cpuBc.toFixed(3)}, f/c = ${cpuFc.toFixed(3)} (c/b and c/f asked of CPU time rather than throughput)`);
   if (res.ratios.cx !== undefined) console.log(`this build against --compare ${COMPARE}: c/x = ${res.ratios.cx.toFixed(3)} by throughput, x/c = ${res.ratios.cpu_xc.toFixed(3)} by CPU per request (above 1: this build is faster)`);
   console.log("");
