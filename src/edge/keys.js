@@ -17,7 +17,10 @@ function keyData(format, data) {
   return { kty, crv, x, ...(y === undefined ? {} : { y }), ...(d === undefined ? {} : { d }) };
 }
 
-const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+// The runtime's own encoder (Uint8Array.prototype.toBase64): it runs on every signed
+// request, where btoa over a spread and three regex passes took 6.6 µs (a CPU profile,
+// docs/performance.md).
+const b64url = (bytes) => new Uint8Array(bytes).toBase64({ alphabet: "base64url", omitPadding: true });
 
 /**
  * RFC 7638: SHA-256 of the required members in lexicographic order without whitespace
