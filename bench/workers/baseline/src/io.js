@@ -48,7 +48,39 @@ export function contractRead(req) {
   return out.join("\n");
 }
 
-export function contractForward(req, url, set) {
+// The honest floor's signature (FLOOR_ALG ES256 or EdDSA): the same WebCrypto calls as
+// the gate's src/edge/keys.js, the key imported once per isolate, the signature's
+// base64url by the runtime's own encoder, as the gate's.
+const SIGN = {
+  ES256: { import: { name: "ECDSA", namedCurve: "P-256" }, sign: { name: "ECDSA", hash: "SHA-256" } },
+  EdDSA: { import: { name: "Ed25519" }, sign: { name: "Ed25519" } },
+};
+const b64url = (bytes) => new Uint8Array(bytes).toBase64({ alphabet: "base64url", omitPadding: true });
+
+/** A signer for `alg` from a PKCS#8 key in base64 (DER): `signer(input)` resolves to `input.signature`. */
+export async function floorSigner(alg, pkcs8b64) {
+  const a = SIGN[alg];
+  if (!a) throw new Error(`FLOOR_ALG ${alg}: ES256 or EdDSA here (HS256 signs in the Wasm)`);
+  const key = await crypto.subtle.importKey("pkcs8", Uint8Array.fromBase64(pkcs8b64), a.import, false, ["sign"]);
+  const encoder = new TextEncoder();
+  return async (input) => {
+    const sig = await crypto.subtle.sign(a.sign, key, encoder.encode(input));
+    if (sig.byteLength !== 64) throw new Error(`a ${sig.byteLength}-byte signature`);
+    return `${input}.${b64url(sig)}`;
+  };
+}
+
+/**
+ * The forward of the contract floor. `signer`, when given, signs `input` first and the
+ * result travels as X-Session-Assertion: one promise awaited on the hot path, as the
+ * gate's forward (src/edge/io.js) awaits its signature inside the same call.
+ */
+export function contractForward(req, url, set, signer, input) {
+  if (!signer) return contractSend(req, url, set);
+  return signer(input).then((assertion) => contractSend(req, url, `${set}\nx-session-assertion\n${assertion}`));
+}
+
+function contractSend(req, url, set) {
   const ctl = new AbortController();
   // Host, and the session cookie: the gate's own cookie never reaches the origin.
   const init = { method: req.method, headers: edited(req.headers, ["host", "cookie"], set), redirect: "manual", signal: ctl.signal };

@@ -37,7 +37,10 @@ extern "C" {
     fn contract_read(req: &web_sys::Request) -> String;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractForward)]
-    fn contract_forward(req: &web_sys::Request, url: &str, set: &str) -> worker::js_sys::Promise;
+    fn contract_forward(req: &web_sys::Request, url: &str, set: &str, signer: &JsValue, input: &str) -> worker::js_sys::Promise;
+    #[cfg(feature = "contract")]
+    #[wasm_bindgen(js_name = floorSigner)]
+    fn floor_signer(alg: &str, pkcs8_b64: &str) -> worker::js_sys::Promise;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractFinish)]
     fn contract_finish(resp: &web_sys::Response, set: &str) -> web_sys::Response;
@@ -122,11 +125,17 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
 /// (f) contract floor: the floor's object read (with the gate's store deadline), plus
 /// the I/O the gate's contract with the origin requires, with constant values and no
 /// logic: the request's headers read (session cookie, binding, CSRF signals, spoofed
-/// `X-Session-*` names), the identity headers and an assertion-sized header on the
-/// forwarded request and the session cookie removed from it, the origin deadline, the
-/// origin's response headers read (command, cookies), and a new response carrying
-/// `X-Session-Expires-In`. No JSON: the gate's store protocol is the gate's own choice,
-/// so its cost counts against the gate.
+/// `X-Session-*` names), the identity headers and an assertion on the forwarded request
+/// and the session cookie removed from it, the origin deadline, the origin's response
+/// headers read (command, cookies), and a new response carrying `X-Session-Expires-In`.
+/// No JSON: the gate's store protocol is the gate's own choice, so its cost counts
+/// against the gate.
+///
+/// The assertion: the contract requires a signed one on every forwarded request, so with
+/// `FLOOR_ALG` set the floor signs an assertion-sized input with that algorithm by the
+/// gate's own means (see `Signing`), and c/f compares the gate with the least a gate
+/// keeping this contract with that algorithm can cost. `FLOOR_ALG=none` keeps a
+/// constant, unsigned value: the signature-free floor, a row of its own in the bench.
 #[cfg(feature = "contract")]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
@@ -140,7 +149,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         return Err(worker::Error::RustError("floor object failed".into()));
     }
     let url = target(&req, &env)?;
-    let set = [
+    let mut set = [
         "x-forwarded-for\n127.0.0.1",
         "x-forwarded-host\n127.0.0.1",
         "x-forwarded-proto\nhttp",
@@ -149,11 +158,75 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         "x-session-roles\nuser",
         "x-session-auth-time\n1764000000",
         "x-session-binding\nok",
-        ASSERTION,
     ]
     .join("\n");
-    let resp: web_sys::Response = JsFuture::from(contract_forward(&req, &url, &set)).await?.unchecked_into();
+    let signer = match signing(&env).await? {
+        Signing::None => {
+            set.push('\n');
+            set.push_str(ASSERTION);
+            JsValue::UNDEFINED
+        }
+        Signing::Hs256(secret) => {
+            set.push_str("\nx-session-assertion\n");
+            set.push_str(&hs256(&secret, SIGNING_INPUT));
+            JsValue::UNDEFINED
+        }
+        Signing::WebCrypto(signer) => signer,
+    };
+    let resp: web_sys::Response = JsFuture::from(contract_forward(&req, &url, &set, &signer, SIGNING_INPUT))
+        .await?
+        .unchecked_into();
     Ok(contract_finish(&resp, "x-session-expires-in\n1800"))
+}
+
+/// How the contract floor signs, from `FLOOR_ALG` and `FLOOR_KEY`, set up once per isolate
+/// as the gate imports its key once per isolate.
+#[cfg(feature = "contract")]
+#[derive(Clone)]
+enum Signing {
+    /// `none`: the constant, unsigned `ASSERTION`.
+    None,
+    /// `HS256`: in the Wasm, with the gate's `hmac` crate (the gate signs HS256 there).
+    Hs256(std::rc::Rc<Vec<u8>>),
+    /// `ES256` / `EdDSA`: the runtime's WebCrypto, through a JS signer (the gate's way).
+    WebCrypto(JsValue),
+}
+
+#[cfg(feature = "contract")]
+thread_local! {
+    static SIGNING: RefCell<Option<Signing>> = const { RefCell::new(None) };
+}
+
+#[cfg(feature = "contract")]
+async fn signing(env: &Env) -> Result<Signing> {
+    if let Some(s) = SIGNING.with(|s| s.borrow().clone()) {
+        return Ok(s);
+    }
+    let alg = env.var("FLOOR_ALG").map(|v| v.to_string()).unwrap_or_else(|_| "none".into());
+    let key = || env.var("FLOOR_KEY").map(|v| v.to_string());
+    let s = match alg.as_str() {
+        "none" => Signing::None,
+        "HS256" => Signing::Hs256(std::rc::Rc::new(key()?.into_bytes())),
+        other => Signing::WebCrypto(JsFuture::from(floor_signer(other, &key()?)).await?),
+    };
+    SIGNING.with(|c| *c.borrow_mut() = Some(s.clone()));
+    Ok(s)
+}
+
+/// `input.signature` with HMAC-SHA-256, as the gate's `core::assertion::sign` does it.
+#[cfg(feature = "contract")]
+fn hs256(secret: &[u8], input: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new_from_slice(secret)
+        .unwrap_or_else(|_| <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
+    m.update(input.as_bytes());
+    let mut out = String::with_capacity(input.len() + 44);
+    out.push_str(input);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(m.finalize().into_bytes(), &mut out);
+    out
 }
 
 /// The size of the gate's assertion for the bench user (a JWT of about 420 characters).
@@ -164,6 +237,16 @@ const ASSERTION: &str = concat!(
     "N2U0YTZmOGM1ZDJlMWIwYTlmOGU3ZCIsIm10aCI6IkdFVCIsInVybCI6Imh0dHA6Ly8xMjcuMC4wLjE6ODA4MC9hcHAiLCJzdWIiOiJiZW5jaCIsInNp",
     "ZCI6IjNmMmE5YzBkMWI3ZTRhNmY4YzVkMmUxYjBhOWY4ZTdkIiwicm9sZXMiOlsidXNlciJdLCJhdXRoX3RpbWUiOjE3NjQwMDAwMDAsImJpbmQiOiJvayJ9",
     ".x7Q9mZ0kP3vW2nR8sT1uY4bC6dE5fG7hJ9kL0mN2oP4"
+);
+
+/// An assertion-sized JWS signing input (`header.payload`) for the signing floors: the
+/// gate signs its own of about this length on every forwarded request.
+#[cfg(feature = "contract")]
+const SIGNING_INPUT: &str = concat!(
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6IjBmM2E5YzBkMWI3ZTRhNmY4YzVkMmUxYjBhOWY4ZTdkMGYzYTljMGQxYjdlNGE2ZiIsInR5cCI6IkpXVCJ9.",
+    "eyJpc3MiOiJzZXNzaW9uZ2F0ZSIsImF1ZCI6IjEyNy4wLjAuMSIsImlhdCI6MTc2NDAwMDAwMCwiZXhwIjoxNzY0MDAwMDYwLCJqdGkiOiIzZjJhOWMwZDFi",
+    "N2U0YTZmOGM1ZDJlMWIwYTlmOGU3ZCIsIm10aCI6IkdFVCIsInVybCI6Imh0dHA6Ly8xMjcuMC4wLjE6ODA4MC9hcHAiLCJzdWIiOiJiZW5jaCIsInNp",
+    "ZCI6IjNmMmE5YzBkMWI3ZTRhNmY4YzVkMmUxYjBhOWY4ZTdkIiwicm9sZXMiOlsidXNlciJdLCJhdXRoX3RpbWUiOjE3NjQwMDAwMDAsImJpbmQiOiJvayJ9"
 );
 
 #[cfg(feature = "floor")]
