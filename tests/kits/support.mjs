@@ -206,7 +206,8 @@ export function kitSuite(label, start) {
     const other = await signIn(gate, "alice", "wonderland");
     const me = await identityOf(a);
     const t = nowSec();
-    assert.deepEqual(Object.keys(me).sort(), ["authTime", "binding", "data", "elevatedUntil", "roles", "sessionId", "user"]);
+    assert.deepEqual(Object.keys(me).sort(), ["authTime", "binding", "data", "deviceBound", "elevatedUntil", "roles", "sessionId", "user"]);
+    assert.equal(me.deviceBound, false, "a session without a device key (no DBSC client here)");
     assert.equal(me.user, "alice");
     assert.deepEqual(me.roles, ["user", "admin"]);
     assert.deepEqual(me.data, { theme: "dark" });

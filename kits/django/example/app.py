@@ -72,6 +72,7 @@ def identity(s):
         "elevatedUntil": s.elevated_until,
         "data": s.data,
         "binding": s.binding,
+        "deviceBound": s.device_bound,
     }
 
 

@@ -7,6 +7,8 @@ require "minitest/autorun"
 require "socket"
 require "rack"
 require "rack/mock"
+require "stringio"
+require "logger"
 require "sessiongate/rack"
 require "sessiongate/rails"
 
@@ -66,7 +68,7 @@ class Hs256Test < Minitest::Test
     app = Sessiongate::Middleware.new(lambda { |env|
       Sessiongate.elevate(env) if env["PATH_INFO"] == "/elevate"
       [200, {}, [env["sessiongate"]&.user.to_s]]
-    }, secret: SECRET, audience: AUD, anonymous_paths: ["/public"])
+    }, secret: SECRET, audience: AUD, anonymous_paths: ["/public"], logger: nil)
     res = Rack::MockRequest.new(app).get("/app")
     assert_equal [401, '{"error":"unauthenticated","reason":"missing_assertion"}'], [res.status, res.body]
     res = Rack::MockRequest.new(app).get("/public")
@@ -168,5 +170,72 @@ class ControllerHelperTest < Minitest::Test
     c.sessiongate_logout_others
     assert_equal '[{"action":"regenerate","reason":"permission_change","roles":["user","admin"]},{"action":"logout_others"}]',
                  c.request.env["sessiongate.commands"].header
+  end
+end
+
+# Issue 25 item 5 and 7: malformed headers are the kit's 401, never an uncaught error;
+# htu compared component by component; aud only as the expected string; exp - iat capped.
+class ReviewTest < Minitest::Test
+  def raw_token(header, payload)
+    enc = ->(s) { Base64.urlsafe_encode64(s, padding: false) }
+    "#{enc.(header.is_a?(String) ? header : JSON.generate(header))}.#{enc.(JSON.generate(payload))}.#{enc.('sig')}"
+  end
+
+  def test_bad_headers_are_invalid_assertion
+    jwks = Es256JwksTest.new("x").tap(&:setup)
+    headers = [[], { "alg" => 5 }, { "alg" => "ES256", "kid" => 5 }, { "alg" => "ES256", "kid" => { "a" => 1 } },
+               { "alg" => "EdDSA", "kid" => "k1" }, "not json", { "alg" => nil }, { "alg" => ["ES256"] }]
+    [Hs256Test::V, jwks.instance_variable_get(:@v)].each do |v|
+      headers.each do |h|
+        assert_equal "invalid_assertion", reason(v, "GET", { "X-Session-Assertion" => raw_token(h, claims) }), "#{h.inspect}"
+      end
+    end
+  ensure
+    jwks&.teardown
+  end
+
+  def test_middleware_answers_401_for_the_reviews_headers
+    logged = StringIO.new
+    app = Sessiongate::Middleware.new(->(_env) { [200, {}, ["ok"]] }, secret: SECRET, audience: AUD, logger: Logger.new(logged))
+    [[], { "alg" => 5 }].each do |h|
+      res = Rack::MockRequest.new(app).get("/app", "HTTP_X_SESSION_ASSERTION" => raw_token(h, claims))
+      assert_equal [401, '{"error":"unauthenticated","reason":"invalid_assertion"}'], [res.status, res.body]
+    end
+    assert_match(/sessiongate: 401 invalid_assertion for GET \/app: malformed/, logged.string)
+  end
+
+  def test_escaped_separators_stay_escaped
+    token = JWT.encode(claims(htu: "http://origin.example/app?a=1&b=2"), SECRET, "HS256")
+    h = ->(n) { { "X-Session-Assertion" => token }[n] }
+    assert_equal "alice", Hs256Test::V.verify("GET", h, Sessiongate::Verifier.target("/app?a=1&b=2")).user
+    ["/app?a%3D1&b=2", "/app?a=1%26b=2", "/a%2Fpp?a=1&b=2", "/app?b=2&a=1"].each do |raw|
+      err = assert_raises(Sessiongate::Error) { Hs256Test::V.verify("GET", h, Sessiongate::Verifier.target(raw)) }
+      assert_equal "url_mismatch", err.reason, raw
+    end
+  end
+
+  def test_aud_only_the_expected_string_and_lifetime_capped
+    [[AUD], [AUD, "x"], 5].each do |aud|
+      assert_equal "invalid_assertion", reason(Hs256Test::V, "GET", { "X-Session-Assertion" => JWT.encode(claims(aud: aud), SECRET, "HS256") })
+    end
+    now = Time.now.to_i
+    err = assert_raises(Sessiongate::Error) do
+      token = JWT.encode(claims(iat: now, exp: now + 61), SECRET, "HS256")
+      Hs256Test::V.verify("GET", ->(n) { { "X-Session-Assertion" => token }[n] })
+    end
+    assert_equal "exp: a lifetime of 61 s, expected at most 60 s", err.detail
+    err = assert_raises(Sessiongate::Error) do
+      token = JWT.encode(claims(aud: "127.0.0.1"), SECRET, "HS256")
+      Hs256Test::V.verify("GET", ->(n) { { "X-Session-Assertion" => token }[n] })
+    end
+    assert_equal 'aud: expected "origin.example", got "127.0.0.1"', err.detail
+  end
+
+  def test_device_bound_is_exposed
+    [[true, true], [nil, false], ["true", false]].each do |value, want|
+      token = JWT.encode(claims(device_bound: value), SECRET, "HS256")
+      s = Hs256Test::V.verify("GET", ->(n) { { "X-Session-Assertion" => token }[n] })
+      assert_equal want, s.device_bound?
+    end
   end
 end
