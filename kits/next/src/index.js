@@ -7,9 +7,9 @@
 //   server action (Next-Action header) must have been signed for POST, anything else
 //   for GET or HEAD, the methods pages render for; nor is the URL, which the proxy and a
 //   route handler's Request check against the assertion's htu.
-import { verifier, SessiongateError, CommandList, CommandError, writers, LIMITS, logRefusal, safeReturnTo } from "../../core-js/src/index.js"; // vendored as ./core/ in the published package (kits/release.sh)
+import { verifier, SessiongateError, CommandList, CommandError, checkCommand, writers, LIMITS, logRefusal, safeReturnTo } from "../../core-js/src/index.js"; // vendored as ./core/ in the published package (kits/release.sh)
 
-export { SessiongateError, CommandError, LIMITS, safeReturnTo };
+export { SessiongateError, CommandError, LIMITS, safeReturnTo, checkCommand };
 
 const verifiers = new Map();
 
