@@ -66,7 +66,7 @@ describe("django kit: django.contrib.auth, the admin and CSRF behind the gate", 
     // Without a session the gate itself sends the navigation to the login page.
     let res = await gate.fetch("/django-admin/", { headers: html });
     assert.equal(res.status, 302);
-    assert.match(res.headers.get("location"), /^\/login\?return_to=%2Fdjango-admin%2F/);
+    assert.match(res.headers.get("location"), /^\/login\?return_to=\/django-admin\/(&|$)/);
     await res.arrayBuffer();
 
     const { c: alice } = await signIn(gate, "alice", "wonderland");
