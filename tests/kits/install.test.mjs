@@ -112,10 +112,15 @@ describe("next kit from its npm tarball", () => {
 describe("django kit from its wheel", () => {
   smoke("django", () => {
     const dir = project("django");
-    run("python3", ["-m", "venv", path.join(dir, "venv")]);
-    const pip = path.join(dir, "venv/bin/pip");
-    run(pip, ["install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", path.join(VENV, "wheelhouse"), artefact(/^sessiongate_django-.*\.whl$/)]);
-    run(pip, ["check"]);
+    // A bare virtualenv (no pip of its own: ensurepip costs seconds), filled by the kits
+    // virtualenv's pip pointed at it.
+    run("python3", ["-m", "venv", "--without-pip", path.join(dir, "venv")]);
+    const pip = [path.join(VENV, "bin/python"), "-m", "pip", "--python", path.join(dir, "venv/bin/python"), "--disable-pip-version-check"];
+    run(pip[0], [...pip.slice(1), "install", "--quiet", "--no-index", "--find-links", path.join(VENV, "wheelhouse"), artefact(/^sessiongate_django-.*\.whl$/)]);
+    run(pip[0], [...pip.slice(1), "check"]);
+    const listed = run(pip[0], [...pip.slice(1), "list", "--format=freeze"]);
+    assert.match(listed, /^sessiongate-django==0\.1\.0$/m);
+    assert.match(listed, /^Django==/m);
     fs.copyFileSync(path.join(SMOKE, "django_app.py"), path.join(dir, "app.py"));
     return startStack({ alg: "ES256", command: path.join(dir, "venv/bin/python"), args: ["app.py"], cwd: dir, env: { PYTHONUNBUFFERED: "1" } });
   });

@@ -145,31 +145,44 @@ class Es256JwksTest < Minitest::Test
   end
 end
 
-# Sessiongate::Controller against a stand-in for an ActionController (Rails is not
-# installed here): it only needs request.env and render.
-class ControllerHelperTest < Minitest::Test
-  class StandIn
-    include Sessiongate::Controller
-    Request = Struct.new(:env)
-    attr_reader :request, :rendered
+# Sessiongate::Controller in a real ActionController (Debian's ruby-rails), called as Rack
+# apps; the whole Rails application behind the gate: tests/kits/rails.test.mjs.
+require "action_controller"
 
-    def initialize(env) = @request = Request.new(env)
-    def render(**kw) = @rendered = kw
+class GuardedController < ActionController::Base
+  include Sessiongate::Controller
+  sessiongate_role_guard :admin_only!, "admin"
+  before_action :admin_only!, only: [:audit]
+  before_action :authenticate_sessiongate_user!, only: [:show]
+
+  def show = render(plain: current_sessiongate_user.user)
+  def audit = render(plain: "audit")
+
+  def change
+    sessiongate_regenerate(roles: %w[user admin])
+    sessiongate_logout_others
+    render plain: "changed"
+  end
+end
+
+class ControllerTest < Minitest::Test
+  def call(action, identity, accept: "application/json")
+    env = Rack::MockRequest.env_for("/", "HTTP_ACCEPT" => accept)
+    env["sessiongate"] = identity
+    GuardedController.action(action).call(env).then { |status, headers, body| [status, headers, body.each.to_a.join, env] }
   end
 
   def test_guards_and_commands
-    c = StandIn.new({ "sessiongate" => nil })
-    c.require_sessiongate_user!
-    assert_equal({ json: { error: "unauthenticated", reason: "not_signed_in" }, status: 401 }, c.rendered)
-    c = StandIn.new({ "sessiongate" => Sessiongate::Identity.new(user: "bob", roles: ["user"]) })
-    c.require_sessiongate_user!
-    assert_nil c.rendered
-    c.require_sessiongate_role!("admin")
-    assert_equal({ json: { error: "forbidden", reason: "role_required" }, status: 403 }, c.rendered)
-    c.sessiongate_regenerate(roles: ["user", "admin"])
-    c.sessiongate_logout_others
+    bob = Sessiongate::Identity.new(user: "bob", roles: ["user"])
+    assert_equal [401, '{"error":"unauthenticated","reason":"not_signed_in"}'], call(:show, nil).values_at(0, 2)
+    status, headers, = call(:show, nil, accept: "text/html")
+    assert_equal [302, "http://example.org/login?return_to=%2F"], [status, headers["Location"]]
+    assert_equal [200, "bob"], call(:show, bob).values_at(0, 2)
+    assert_equal [403, '{"error":"forbidden","reason":"role_required"}'], call(:audit, bob).values_at(0, 2)
+    assert_equal [200, "audit"], call(:audit, Sessiongate::Identity.new(user: "alice", roles: ["admin"])).values_at(0, 2)
+    *, env = call(:change, bob)
     assert_equal '[{"action":"regenerate","reason":"permission_change","roles":["user","admin"]},{"action":"logout_others"}]',
-                 c.request.env["sessiongate.commands"].header
+                 env["sessiongate.commands"].header
   end
 end
 
