@@ -55,15 +55,23 @@ for pair in chromium:/usr/bin/chromium wrk:/usr/bin/wrk nginx-light:/usr/sbin/ng
   pkg=${pair%%:*}; bin=${pair#*:}
   [ -x "$bin" ] || missing+=("$pkg")
 done
-# ruby-rails (6.1, its recommends left out): the Rack kit's Rails application in tier 6.
-for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest ruby-rails; do
+for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
-if [ ${#missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
+# ruby-rails (Rails 6.1) for the Rack kit's Rails application in tier 6, without its
+# recommends (a JavaScript runtime, databases, documentation).
+rails_missing=()
+dpkg -s ruby-rails >/dev/null 2>&1 || rails_missing=(ruby-rails)
+if [ $((${#missing[@]} + ${#rails_missing[@]})) -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  say "installing Debian packages: ${missing[*]}"
+  say "installing Debian packages: ${missing[*]} ${rails_missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ${#rails_missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${rails_missing[@]}" >/dev/null
+  fi
 fi
 # The Django kit's virtualenv: its dependencies, and `build` with a setuptools that
 # builds wheels itself (kits/release.sh). The same pins as wheel files in
