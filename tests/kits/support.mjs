@@ -364,6 +364,12 @@ export function kitSuite(label, start) {
       ["another ES256 key", await sign(otherKey, "ES256", { kid: "made-up" })],
       ["HS256 under a guessed secret", await sign(new TextEncoder().encode("guessed-secret-guessed-secret-0123"), "HS256")],
     ];
+    // The second review's headers (issue 25 item 5): each a 401, never a 500.
+    const body = Buffer.from(JSON.stringify({ ...claims, iss: "sessiongate", aud: AUDIENCE, iat: nowSec(), exp: nowSec() + 60 })).toString("base64url");
+    for (const h of ['{"alg":"ES256","kid":5}', '{"alg":"ES256","kid":{"a":1}}', '{"alg":"ES256","kid":"k","crit":["x-unknown"],"x-unknown":1}',
+      '{"alg":"EdDSA","kid":"k"}', "[]", '{"alg":5}', "not json"]) {
+      forged.push([`header ${h}`, `${Buffer.from(h).toString("base64url")}.${body}.${Buffer.from("signature").toString("base64url")}`]);
+    }
     for (const [what, token] of forged) {
       await refused(await rawFetch(app.url + "/app", { headers: { ...forgedIdentity, "x-session-assertion": token } }), "invalid_assertion", what);
     }
