@@ -11,6 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-dist/kits}")
 python=${PYTHON:-.venv-kits/bin/python}
+if ! "$python" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("build.__main__") and u.find_spec("setuptools")))' 2>/dev/null; then
+  echo "release.sh: $python has no \`build\` (run make setup, or set PYTHON to a Python with build and setuptools>=77)" >&2
+  exit 1
+fi
 mkdir -p "$out"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

@@ -29,6 +29,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser, Group
+from django.db import IntegrityError, transaction
 from django.utils.functional import SimpleLazyObject
 
 
@@ -51,11 +52,22 @@ class SessiongateBackend(ModelBackend):
         except model.DoesNotExist:
             if not conf.get("CREATE_USERS", True):
                 return None
-            user = manager.create(**{model.USERNAME_FIELD: sessiongate.user})
-            user.set_unusable_password()  # signs in through the gate only
-            user.save(update_fields=["password"])
+            user = self._create(manager, model, sessiongate.user)
         self._apply_roles(user, sessiongate.roles, conf)
         return user if self.user_can_authenticate(user) else None
+
+    @staticmethod
+    def _create(manager, model, username):
+        """The user, with an unusable password (it signs in through the gate only). Two
+        first requests at once: the one that loses the race reads the other's user."""
+        try:
+            with transaction.atomic():
+                user = model(**{model.USERNAME_FIELD: username})
+                user.set_unusable_password()
+                user.save()
+                return user
+        except IntegrityError:
+            return manager.get_by_natural_key(username)
 
     @staticmethod
     def _user_model():
