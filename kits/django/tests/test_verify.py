@@ -171,6 +171,14 @@ class ReviewHeaders(unittest.TestCase):
             logs.output, ['WARNING:sessiongate:sessiongate: 401 invalid_assertion for GET /app: aud: expected "origin.example", got "127.0.0.1"']
         )
 
+    def test_log_line_escapes_a_decoded_path(self):
+        from sessiongate_django.verify import log_refusal
+
+        err = SessiongateError("missing_assertion", "m", detail="d")
+        with self.assertLogs("sessiongate", "WARNING") as logs:
+            log_refusal(err, "GET", "/a\nsessiongate: forged line")
+        self.assertEqual(logs.output, ["WARNING:sessiongate:sessiongate: 401 missing_assertion for GET /a\\nsessiongate: forged line: d"])
+
     def test_device_bound_is_exposed(self):
         for value, want in [(True, True), (None, False), ("true", False)]:
             token = jwt.encode(claims(device_bound=value), SECRET, algorithm="HS256")

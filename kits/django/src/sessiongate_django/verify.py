@@ -264,4 +264,6 @@ def _pyjwt_detail(e, token, algorithms):
 def log_refusal(err, method, path):
     """The refusal's reason, with what was expected and what came: the method and path,
     never the query or the token."""
-    log.warning("sessiongate: %s %s for %s %s: %s", err.status, err.reason, method, path[:200], err.detail)
+    # WSGI decodes the path: control characters (%0A) are escaped, one refusal one line.
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in path[:200])
+    log.warning("sessiongate: %s %s for %s %s: %s", err.status, err.reason, method, shown, err.detail)

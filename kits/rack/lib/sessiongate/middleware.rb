@@ -32,7 +32,7 @@ module Sessiongate
       headers["x-session-command"] = list.header if list && !list.items.empty?
       [status, headers, body]
     rescue Error => e
-      @logger&.warn("sessiongate: #{e.status} #{e.reason} for #{env['REQUEST_METHOD']} #{env['PATH_INFO'].to_s[0, 200]}: #{e.detail}")
+      @logger&.warn("sessiongate: #{e.status} #{e.reason} for #{env['REQUEST_METHOD']} #{env['PATH_INFO'].to_s[0, 200].dump[1..-2]}: #{e.detail}")
       [e.status, { "content-type" => "application/json", "cache-control" => "no-store" }, [JSON.generate(e.body)]]
     end
 
