@@ -58,21 +58,37 @@ done
 for pkg in ruby ruby-rack ruby-jwt puma ruby-minitest; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
-if [ ${#missing[@]} -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
+# ruby-rails (Rails 6.1) for the Rack kit's Rails application in tier 6, without its
+# recommends (a JavaScript runtime, databases, documentation).
+rails_missing=()
+dpkg -s ruby-rails >/dev/null 2>&1 || rails_missing=(ruby-rails)
+if [ $((${#missing[@]} + ${#rails_missing[@]})) -gt 0 ] && [ "${SESSIONGATE_SKIP_APT:-}" != 1 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  say "installing Debian packages: ${missing[*]}"
+  say "installing Debian packages: ${missing[*]} ${rails_missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ${#rails_missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${rails_missing[@]}" >/dev/null
+  fi
 fi
+# The Django kit's virtualenv: its dependencies, and `build` with a setuptools that
+# builds wheels itself (kits/release.sh). The same pins as wheel files in
+# .venv-kits/wheelhouse, from which tier 6 installs the kit's wheel into a fresh
+# virtualenv without reaching PyPI.
 KITS_PY_PINS="Django==5.2.19 PyJWT==2.15.1 cryptography==50.0.2"
+KITS_PY_TOOLS="build==1.6.1 setuptools==84.2.1"
 kits_venv=.venv-kits
-kits_want="$(python3 --version 2>&1) $KITS_PY_PINS"
+kits_want="$(python3 --version 2>&1) $KITS_PY_PINS $KITS_PY_TOOLS wheelhouse"
 if [ ! -x "$kits_venv/bin/python" ] || [ "$(cat "$kits_venv/.pins" 2>/dev/null)" != "$kits_want" ]; then
-  say "creating the Django kit's virtualenv ($kits_venv: $KITS_PY_PINS)"
+  say "creating the Django kit's virtualenv ($kits_venv: $KITS_PY_PINS $KITS_PY_TOOLS)"
   rm -rf "$kits_venv"
   python3 -m venv "$kits_venv"
   # shellcheck disable=SC2086 # the pins are separate words
-  "$kits_venv/bin/pip" install --quiet --disable-pip-version-check $KITS_PY_PINS
+  "$kits_venv/bin/pip" install --quiet --disable-pip-version-check $KITS_PY_PINS $KITS_PY_TOOLS
+  # shellcheck disable=SC2086
+  "$kits_venv/bin/pip" download --quiet --disable-pip-version-check --dest "$kits_venv/wheelhouse" $KITS_PY_PINS
   echo "$kits_want" > "$kits_venv/.pins"
 fi
 

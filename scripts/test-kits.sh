@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Tier 6 (issue 16): the origin kits. Their native unit tests (Django's with the
-# virtualenv `make setup` creates, Rack's with Debian's ruby), then every kit's example
-# application behind the real gate (tests/kits/, node:test). Each runner prints its
-# own summary, which scripts/test.sh adds up; the exit status is non-zero if any failed.
+# Tier 6 (issues 16, 28): the origin kits. Their native unit tests (Django's with the
+# virtualenv `make setup` creates, Rack's with Debian's ruby), then, behind the real gate
+# (tests/kits/, node:test): every kit's example application, the frameworks' own idioms
+# (django.contrib.auth and the admin, a Rails 6.1 application, Next.js in Chromium), the
+# refusal log, and each kit installed from its release artefact (kits/release.sh) into a
+# fresh project outside the repository. Each runner prints its own summary, which
+# scripts/test.sh adds up; the exit status is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0

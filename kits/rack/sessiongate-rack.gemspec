@@ -8,10 +8,12 @@ Gem::Specification.new do |s|
                   "writes X-Session-Command; a Rails controller helper included."
   s.authors = ["sessiongate"]
   s.license = "MIT"
-  s.files = Dir["lib/**/*.rb"] + ["README.md"]
+  s.files = Dir[File.join(__dir__, "lib/**/*.rb")].map { |f| f.delete_prefix("#{__dir__}/") } + ["README.md"]
   s.require_paths = ["lib"]
   s.required_ruby_version = ">= 3.0"
-  s.add_dependency "jwt", ">= 2.5", "< 4"
-  s.add_dependency "rack", ">= 2.2"
+  # The versions Debian 12 ships (rack 2.2, jwt 2.5) and what came after that the kit
+  # uses the same way; jwt 3 changed the decode API's options, so not yet.
+  s.add_dependency "jwt", ">= 2.5", "< 3"
+  s.add_dependency "rack", ">= 2.2", "< 4"
   s.add_development_dependency "minitest", ">= 5"
 end

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import {
-  sessiongate, sessiongateProxy, commands, login, elevate, logoutOthers, regenerate, setData, CommandError, SessiongateError,
+  sessiongate, sessiongateProxy, withSessiongate, commands, login, elevate, logoutOthers, regenerate, setData, CommandError, SessiongateError,
 } from "../../kits/next/src/index.js";
 
 const SECRET = "test-origin-secret-0123456789abcdef-01234";
@@ -61,4 +61,17 @@ test("the proxy: undefined (go on) when verified, 401 JSON otherwise, anonymous 
   assert.deepEqual([res.status, await res.json()], [401, { error: "unauthenticated", reason: "url_mismatch" }], "issued for /x");
   res = await proxy(await req("/x", "GET"));
   assert.deepEqual([res.status, await res.json()], [401, { error: "unauthenticated", reason: "missing_assertion" }]);
+});
+
+test("the proxy and withSessiongate log each refusal with what was expected and what came (log option)", async () => {
+  const lines = [];
+  const proxy = sessiongateProxy({ ...opts, audience: "other.example", log: (l) => lines.push(l) });
+  const token = await sign("GET");
+  const res = await proxy(new Request("http://origin.example/x?secret=1", { headers: { "x-session-assertion": token } }));
+  assert.equal(res.status, 401);
+  assert.deepEqual(lines, ['sessiongate: 401 invalid_assertion for GET /x: aud: expected "other.example", got "origin.example"']);
+  const route = withSessiongate(() => new Response("ok"), { ...opts, log: (l) => lines.push(l) });
+  const r2 = await route(new Request("http://origin.example/x", { method: "POST", headers: { "x-session-assertion": token } }));
+  assert.equal(r2.status, 401);
+  assert.equal(lines[1], 'sessiongate: 401 method_mismatch for POST /x: htm: expected "POST", got "GET"');
 });

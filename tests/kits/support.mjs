@@ -92,7 +92,7 @@ export function algorithm(alg) {
  * Starts gate, wire and the example application (`command`, `args`, `env`, `cwd`), and
  * waits until the application answers. Returns { gate, wire, app: { url, port, proc, log } }.
  */
-export async function startStack({ alg, command, args = [], env = {}, cwd = ROOT, ready = "/login", vars = {} }) {
+export async function startStack({ alg, command, args = [], env = {}, cwd = ROOT, ready = "/login", vars = {}, audience = AUDIENCE }) {
   const port = await freePort();
   const wire = await startWire(port);
   const a = algorithm(alg);
@@ -103,7 +103,7 @@ export async function startStack({ alg, command, args = [], env = {}, cwd = ROOT
   const log = [];
   const proc = spawn(command, args, {
     cwd,
-    env: { ...process.env, ...env, ...a.appEnv(gate), SESSIONGATE_AUDIENCE: AUDIENCE, PORT: String(port) },
+    env: { ...process.env, ...env, ...a.appEnv(gate), SESSIONGATE_AUDIENCE: audience, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   proc.stdout.on("data", (d) => log.push(String(d)));
@@ -143,20 +143,53 @@ export async function json(res) {
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 const form = (o) => new URLSearchParams(o).toString();
 
-/** A browser-less client of the gate: keeps one session cookie. */
-function client(gate) {
+/** The CSRF token field of a form (Django's csrfmiddlewaretoken, Rails' authenticity_token): [name, value] or null. */
+export function csrfField(html) {
+  const m = /name="(csrfmiddlewaretoken|authenticity_token)" value="([^"]+)"/.exec(html);
+  return m ? [m[1], m[2].replace(/&#x2B;|&#43;/g, "+").replace(/&#x2F;|&#47;/g, "/").replace(/&#x3D;|&#61;/g, "=")] : null;
+}
+
+/**
+ * A browser-less client of the gate: keeps the session cookie and, as a browser does, the
+ * application's own cookies (Django's csrftoken, Rails' session cookie), and sends the
+ * CSRF token of the application's login form (csrfField) with its form posts.
+ */
+export function client(gate) {
   const c = {
     cookie: null,
+    own: new Map(),
+    csrf: undefined,
+    cookies() {
+      return [c.cookie, ...[...c.own].map(([k, v]) => `${k}=${v}`)].filter(Boolean).join("; ") || undefined;
+    },
+    keep(res) {
+      for (const sc of res.headers.getSetCookie()) {
+        const [pair] = sc.split(";");
+        const i = pair.indexOf("=");
+        const name = pair.slice(0, i);
+        if (name !== c.cookie?.split("=")[0] && !name.startsWith("__Host-") && !name.startsWith("__Secure-")) c.own.set(name, pair.slice(i + 1));
+      }
+    },
+    /** Reads the login form once, as a browser would before posting. */
+    async prime() {
+      const res = await gate.fetch("/login", { cookie: c.cookies(), headers: { accept: "text/html" } });
+      c.keep(res);
+      c.csrf = csrfField(await res.text());
+    },
     async get(p, headers = {}) {
-      return gate.fetch(p, { cookie: c.cookie, headers: { accept: "application/json", ...headers } });
+      const res = await gate.fetch(p, { cookie: c.cookies(), headers: { accept: "application/json", ...headers } });
+      c.keep(res);
+      return res;
     },
     async post(p, fields = {}, headers = {}) {
+      if (c.csrf === undefined) await c.prime();
       // As a browser posts a form: with Content-Length (WSGI servers read no chunked body).
-      const body = form(fields);
+      const body = form(c.csrf ? { [c.csrf[0]]: c.csrf[1], ...fields } : fields);
       const res = await gate.fetch(p, {
-        method: "POST", cookie: c.cookie, body,
+        method: "POST", cookie: c.cookies(), body,
         headers: { ...FORM, "content-length": String(Buffer.byteLength(body)), accept: "application/json", ...headers },
       });
+      c.keep(res);
       const set = sessionCookie(res);
       if (set !== null) c.cookie = isCleared(res) ? null : set;
       return res;
@@ -166,11 +199,12 @@ function client(gate) {
 }
 
 /** Signs in through the application's own form; returns the client. */
-async function signIn(gate, username, password) {
+export async function signIn(gate, username, password) {
   const c = client(gate);
   const page = await c.get("/login", { accept: "text/html" });
   assert.equal(page.status, 200);
   const html = await page.text();
+  c.csrf = csrfField(html);
   assert.match(html, /<form[^>]*method="post"[^>]*action="\/login"/i, "the application's own login form");
   assert.match(html, /name="username"/);
   assert.match(html, /name="password"/);
@@ -182,7 +216,7 @@ async function signIn(gate, username, password) {
   return c;
 }
 
-async function identityOf(c) {
+export async function identityOf(c) {
   const res = await c.get("/app");
   const b = await json(res);
   assert.equal(res.status, 200, JSON.stringify(b));
@@ -206,7 +240,8 @@ export function kitSuite(label, start) {
     const other = await signIn(gate, "alice", "wonderland");
     const me = await identityOf(a);
     const t = nowSec();
-    assert.deepEqual(Object.keys(me).sort(), ["authTime", "binding", "data", "elevatedUntil", "roles", "sessionId", "user"]);
+    assert.deepEqual(Object.keys(me).sort(), ["authTime", "binding", "data", "deviceBound", "elevatedUntil", "roles", "sessionId", "user"]);
+    assert.equal(me.deviceBound, false, "a session without a device key (no DBSC client here)");
     assert.equal(me.user, "alice");
     assert.deepEqual(me.roles, ["user", "admin"]);
     assert.deepEqual(me.data, { theme: "dark" });
@@ -329,6 +364,12 @@ export function kitSuite(label, start) {
       ["another ES256 key", await sign(otherKey, "ES256", { kid: "made-up" })],
       ["HS256 under a guessed secret", await sign(new TextEncoder().encode("guessed-secret-guessed-secret-0123"), "HS256")],
     ];
+    // The second review's headers (issue 25 item 5): each a 401, never a 500.
+    const body = Buffer.from(JSON.stringify({ ...claims, iss: "sessiongate", aud: AUDIENCE, iat: nowSec(), exp: nowSec() + 60 })).toString("base64url");
+    for (const h of ['{"alg":"ES256","kid":5}', '{"alg":"ES256","kid":{"a":1}}', '{"alg":"ES256","kid":"k","crit":["x-unknown"],"x-unknown":1}',
+      '{"alg":"EdDSA","kid":"k"}', "[]", '{"alg":5}', "not json"]) {
+      forged.push([`header ${h}`, `${Buffer.from(h).toString("base64url")}.${body}.${Buffer.from("signature").toString("base64url")}`]);
+    }
     for (const [what, token] of forged) {
       await refused(await rawFetch(app.url + "/app", { headers: { ...forgedIdentity, "x-session-assertion": token } }), "invalid_assertion", what);
     }

@@ -8,6 +8,7 @@ SESSIONGATE_AUDIENCE, and SESSIONGATE_JWKS_URL or SESSIONGATE_SECRET.
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -19,18 +20,66 @@ settings.configure(
     SECRET_KEY="example-only-not-secret",
     ALLOWED_HOSTS=["127.0.0.1", "localhost"],
     ROOT_URLCONF=__name__,
-    INSTALLED_APPS=[],
-    # No CsrfViewMiddleware: the gate refuses cross-site unsafe requests itself (Origin
-    # and Sec-Fetch-Site), and the forms carry no Django session to protect.
-    MIDDLEWARE=["sessiongate_django.SessiongateMiddleware"],
-    SESSIONGATE={},  # JWKS_URL / SECRET / AUDIENCE from the environment
+    INSTALLED_APPS=[
+        "django.contrib.contenttypes",
+        "django.contrib.auth",
+        "django.contrib.messages",
+        "django.contrib.admin",
+    ],
+    MIDDLEWARE=[
+        "sessiongate_django.SessiongateMiddleware",  # request.sessiongate, verified
+        "django.middleware.csrf.CsrfViewMiddleware",  # Django's CSRF stays on (README: "CSRF")
+        "sessiongate_django.auth.SessiongateAuthMiddleware",  # request.user, a real user
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ],
+    AUTHENTICATION_BACKENDS=["sessiongate_django.auth.SessiongateBackend"],
+    SESSIONGATE={  # JWKS_URL / SECRET / AUDIENCE from the environment
+        "CREATE_USERS": True,
+        "ROLE_GROUPS": True,
+        "CREATE_GROUPS": True,
+        "STAFF_ROLES": ["admin"],
+    },
+    LOGIN_URL="/login",
+    # The gate's X-Forwarded-Host is the host the browser asked for: Django's CSRF origin
+    # check compares the browser's Origin with it (or list the gate's public origin in
+    # CSRF_TRUSTED_ORIGINS instead).
+    USE_X_FORWARDED_HOST=True,
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    # No Django session: the gate holds it (messages go in a cookie).
+    MESSAGE_STORAGE="django.contrib.messages.storage.cookie.CookieStorage",
+    SILENCED_SYSTEM_CHECKS=["admin.E410"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(tempfile.mkdtemp(), "db.sqlite3")}},
+    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    TEMPLATES=[
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                ]
+            },
+        }
+    ],
+    STATIC_URL="/static/",
 )
 
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib import admin  # noqa: E402
+from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse  # noqa: E402
+from django.middleware.csrf import get_token  # noqa: E402
 from django.urls import path  # noqa: E402
+from django.utils.html import escape  # noqa: E402
 from django.views.decorators.http import require_http_methods  # noqa: E402
 
 import sessiongate_django as sg  # noqa: E402
+import sessiongate_django.views as sg_views  # noqa: E402
 
 # A user store stands in for the application's database (passwords in clear only here).
 USERS = {
@@ -45,6 +94,8 @@ def check_password(user, password):
 
 LOGIN_FORM = """<!doctype html><title>Sign in</title>
 <form method="post" action="/login">
+  <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">
+  <input type="hidden" name="return_to" value="{return_to}">
   <label>User <input name="username" autocomplete="username"></label>
   <label>Password <input name="password" type="password" autocomplete="current-password"></label>
   <button>Sign in</button>
@@ -54,11 +105,12 @@ LOGIN_FORM = """<!doctype html><title>Sign in</title>
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.method == "GET":
-        return HttpResponse(LOGIN_FORM)
+        # The gate's ?return_to= or Django's ?next=, carried through the form.
+        return HttpResponse(LOGIN_FORM.format(csrf=get_token(request), return_to=escape(sg.return_to(request, "/app"))))
     username, password = request.POST.get("username"), request.POST.get("password")
     if not check_password(username, password):
         return JsonResponse({"error": "invalid_credentials"}, status=401)
-    response = HttpResponseRedirect("/app", status=303)
+    response = HttpResponseRedirect(sg.return_to(request, "/app"))
     response.status_code = 303
     return sg.login(response, user=username, roles=USERS[username]["roles"], data={"theme": "dark"})
 
@@ -72,6 +124,7 @@ def identity(s):
         "elevatedUntil": s.elevated_until,
         "data": s.data,
         "binding": s.binding,
+        "deviceBound": s.device_bound,
     }
 
 
@@ -131,7 +184,50 @@ def public_view(request):
     return JsonResponse({"user": s.user if s else None})
 
 
+# Django's own decorators on request.user (SessiongateAuthMiddleware and the backend).
+@login_required
+def members_view(request):
+    u = request.user
+    return JsonResponse(
+        {
+            "user": u.get_username(),
+            "groups": sorted(g.name for g in u.groups.all()),
+            "is_staff": u.is_staff,
+            "can_view_users": u.has_perm("auth.view_user"),
+        }
+    )
+
+
+@permission_required("auth.view_user", raise_exception=True)
+def reports_view(request):
+    return JsonResponse({"report": "users", "count": request.user.__class__.objects.count()})
+
+
+@require_http_methods(["POST"])
+def csrf_probe_view(request):
+    """A plain form target under Django's CSRF (no sessiongate decorator)."""
+    return JsonResponse({"accepted": True})
+
+
+def grant_permissions():
+    """The application's own choice: the group `admin` (the gate's role) may view users."""
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    group, _ = Group.objects.get_or_create(name="admin")
+    group.permissions.add(Permission.objects.get(codename="view_user", content_type__app_label="auth"))
+
+
+# The admin site behind the gate: its login sends to LOGIN_URL, its logout ends the gate's session.
+admin.site.login = sg_views.login_redirect
+admin.site.logout = sg_views.logout
+
 urlpatterns = [
+    path("members", members_view),
+    path("reports", reports_view),
+    path("csrf-probe", csrf_probe_view),
+    path("django-admin/", admin.site.urls),
     path("login", login_view),
     path("app", app_view),
     path("password", password_view),
@@ -145,4 +241,5 @@ urlpatterns = [
 if __name__ == "__main__":
     from django.core.management import execute_from_command_line
 
+    grant_permissions()
     execute_from_command_line([sys.argv[0], "runserver", f"127.0.0.1:{os.environ.get('PORT', '8000')}", "--noreload"])

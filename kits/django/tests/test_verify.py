@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sessiongate_django.verify import SessiongateError, Verifier  # noqa: E402
+from sessiongate_django.verify import SessiongateError, Verifier, target_of  # noqa: E402
 
 SECRET = "test-origin-secret-0123456789abcdef-01234"
 AUD = "origin.example"
@@ -91,14 +91,98 @@ class Url(unittest.TestCase):
     def test_path_and_query_must_be_the_assertions(self):
         v = Hs256.v
         token = jwt.encode(claims(htu="http://origin.example/caf%C3%A9?q=a%20b"), SECRET, algorithm="HS256")
-        self.assertEqual(v.verify("GET", headers(token), ("/café", "q=a b")).user, "alice")
-        for target in [("/admin", "q=a b"), ("/café", ""), ("/café/", "q=a b"), ("/x/../café", "q=a b")]:
+        self.assertEqual(v.verify("GET", headers(token), target_of("/café", "q=a%20b")).user, "alice")
+        self.assertEqual(v.verify("GET", headers(token), target_of("/café", "q=a b")).user, "alice")
+        for target in [("/admin", "q=a%20b"), ("/café", ""), ("/café/", "q=a%20b"), ("/x/../café", "q=a%20b")]:
             with self.subTest(target):
                 with self.assertRaises(SessiongateError) as cm:
-                    v.verify("GET", headers(token), target)
+                    v.verify("GET", headers(token), target_of(*target))
                 self.assertEqual(cm.exception.reason, "url_mismatch")
         unchecked = Verifier(secret=SECRET, audience=AUD, check_url=False)
-        self.assertEqual(unchecked.verify("GET", headers(token), ("/admin", "")).user, "alice")
+        self.assertEqual(unchecked.verify("GET", headers(token), target_of("/admin", "")).user, "alice")
+
+    def test_escaped_separators_stay_escaped(self):
+        # The review's case: an assertion for /app?a=1&b=2 must not pass at /app?a%3D1&b=2.
+        v = Hs256.v
+        token = jwt.encode(claims(htu="http://origin.example/app?a=1&b=2"), SECRET, algorithm="HS256")
+        self.assertEqual(v.verify("GET", headers(token), target_of("/app", "a=1&b=2")).user, "alice")
+        for query in ["a%3D1&b=2", "a=1%26b=2", "a=1&b%3D2", "b=2&a=1"]:
+            with self.subTest(query):
+                with self.assertRaises(SessiongateError) as cm:
+                    v.verify("GET", headers(token), target_of("/app", query))
+                self.assertEqual(cm.exception.reason, "url_mismatch")
+
+
+def raw_token(header, payload, sig=b"sig"):
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+    h = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return f"{enc(h)}.{enc(json.dumps(payload).encode())}.{enc(sig)}"
+
+
+class ReviewHeaders(unittest.TestCase):
+    """Issue 25 item 5: malformed headers are the kit's 401, never an uncaught error."""
+
+    def bad_headers(self, key):
+        return [
+            {"alg": "ES256", "kid": 5},
+            {"alg": "ES256", "kid": {"a": 1}},
+            {"alg": "ES256", "kid": "k1", "crit": ["x-unknown"], "x-unknown": 1},
+            {"alg": "EdDSA", "kid": "k1"},
+            {"alg": 5},
+            [],
+            b"not json",
+            {"alg": "HS256", "kid": "k1"},
+        ]
+
+    def test_each_bad_header_is_invalid_assertion(self):
+        for v in (Hs256.v, Es256Jwks.v):
+            for h in self.bad_headers(None):
+                with self.subTest(verifier=v.algorithms, header=h):
+                    self.assertEqual(reason(v, "GET", headers(raw_token(h, claims()))), "invalid_assertion")
+        # Signed for real, with a crit the kit does not know.
+        token = jwt.encode(claims(), Es256Jwks.key, algorithm="ES256", headers={"kid": "k1", "crit": ["x-unknown"], "x-unknown": 1})
+        self.assertEqual(reason(Es256Jwks.v, "GET", headers(token)), "invalid_assertion")
+
+    def test_aud_only_as_the_expected_string(self):
+        for aud in [[AUD], [AUD, "other"], 5, None]:
+            with self.subTest(aud=aud):
+                token = jwt.encode(claims(aud=aud), SECRET, algorithm="HS256")
+                self.assertEqual(reason(Hs256.v, "GET", headers(token)), "invalid_assertion")
+
+    def test_lifetime_is_capped(self):
+        now = int(time.time())
+        ok = jwt.encode(claims(iat=now, exp=now + 60), SECRET, algorithm="HS256")
+        self.assertEqual(Hs256.v.verify("GET", headers(ok)).user, "alice")
+        long = jwt.encode(claims(iat=now, exp=now + 61), SECRET, algorithm="HS256")
+        with self.assertRaises(SessiongateError) as cm:
+            Hs256.v.verify("GET", headers(long))
+        self.assertEqual(cm.exception.detail, "exp: a lifetime of 61 s, expected at most 60 s")
+
+    def test_refusal_says_what_was_expected_and_got(self):
+        token = jwt.encode(claims(aud="127.0.0.1"), SECRET, algorithm="HS256")
+        with self.assertRaises(SessiongateError) as cm:
+            Hs256.v.verify("GET", headers(token))
+        self.assertEqual(cm.exception.detail, 'aud: expected "origin.example", got "127.0.0.1"')
+        with self.assertLogs("sessiongate", "WARNING") as logs:
+            from sessiongate_django.verify import log_refusal
+
+            log_refusal(cm.exception, "GET", "/app")
+        self.assertEqual(
+            logs.output, ['WARNING:sessiongate:sessiongate: 401 invalid_assertion for GET /app: aud: expected "origin.example", got "127.0.0.1"']
+        )
+
+    def test_log_line_escapes_a_decoded_path(self):
+        from sessiongate_django.verify import log_refusal
+
+        err = SessiongateError("missing_assertion", "m", detail="d")
+        with self.assertLogs("sessiongate", "WARNING") as logs:
+            log_refusal(err, "GET", "/a\nsessiongate: forged line")
+        self.assertEqual(logs.output, ["WARNING:sessiongate:sessiongate: 401 missing_assertion for GET /a\\nsessiongate: forged line: d"])
+
+    def test_device_bound_is_exposed(self):
+        for value, want in [(True, True), (None, False), ("true", False)]:
+            token = jwt.encode(claims(device_bound=value), SECRET, algorithm="HS256")
+            self.assertIs(Hs256.v.verify("GET", headers(token)).device_bound, want)
 
 
 class Es256Jwks(unittest.TestCase):

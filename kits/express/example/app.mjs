@@ -4,7 +4,7 @@
 // environment: PORT, SESSIONGATE_AUDIENCE, and SESSIONGATE_JWKS_URL or SESSIONGATE_SECRET.
 import express from "express";
 import {
-  sessiongate, requireUser, requireRole, login, logout, regenerate, elevate, logoutOthers, CommandError,
+  sessiongate, requireUser, requireRole, login, logout, regenerate, elevate, logoutOthers, returnTo, CommandError,
 } from "../src/index.js";
 
 // A user store stands in for the application's database (passwords in clear only here).
@@ -26,9 +26,14 @@ app.get("/public", sessiongate({ anonymous: true }), (req, res) => {
 // Everything else needs the gate's assertion.
 app.use(sessiongate());
 
+const attr = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// The gate sends a visitor without a session here with ?return_to=<the page asked for>;
+// the form carries it to the POST, which goes back there after the sign-in.
 app.get("/login", (req, res) => {
   res.type("html").send(`<!doctype html><title>Sign in</title>
 <form method="post" action="/login">
+  <input type="hidden" name="return_to" value="${attr(returnTo(req, "/app"))}">
   <label>User <input name="username" autocomplete="username"></label>
   <label>Password <input name="password" type="password" autocomplete="current-password"></label>
   <button>Sign in</button>
@@ -39,7 +44,7 @@ app.post("/login", (req, res) => {
   const { username, password } = req.body;
   if (!checkPassword(username, password)) return res.status(401).json({ error: "invalid_credentials" });
   login(res, { user: username, roles: users.get(username).roles, data: { theme: "dark" } });
-  res.redirect(303, "/app");
+  res.redirect(303, returnTo(req, "/app"));
 });
 
 app.get("/app", requireUser, (req, res) => {

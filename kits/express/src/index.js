@@ -1,9 +1,9 @@
 // Express (and plain node:http) glue for the sessiongate kit core: a middleware that
 // verifies every request and sets req.sessiongate, guards for routes, and command
 // writers that append to the response's one X-Session-Command array.
-import { verifier, SessiongateError, CommandList, CommandError, writers, LIMITS } from "@sessiongate/kit-core";
+import { verifier, SessiongateError, CommandList, CommandError, writers, LIMITS, logRefusal, safeReturnTo } from "../../core-js/src/index.js"; // vendored as ./core/ in the published package (kits/release.sh)
 
-export { SessiongateError, CommandError, LIMITS };
+export { SessiongateError, CommandError, LIMITS, safeReturnTo };
 
 /** The middleware's `dataBytes` (the gate's SESSION_DATA_MAX, when not the default), per request. */
 const DATA_BYTES = Symbol("sessiongate.dataBytes");
@@ -15,7 +15,8 @@ const DATA_BYTES = Symbol("sessiongate.dataBytes");
  * `checkUrl: false` skips comparing the request's path and query with the assertion's
  * `htu` (for a proxy between gate and origin that rewrites paths).
  * `onError(err, req, res, next)` replaces the 401 / 503 answer; `dataBytes` is the gate's
- * SESSION_DATA_MAX when it is not the default 8000.
+ * SESSION_DATA_MAX when it is not the default 8000. Every refusal is logged with its
+ * reason (`aud: expected "a", got "b"`) through `log` (default console.warn; false: none).
  */
 export function sessiongate(options = {}) {
   const verify = verifier(options);
@@ -34,6 +35,7 @@ export function sessiongate(options = {}) {
       req.sessiongate = await verify({ method, header: (name) => req.headers[name], url: req.originalUrl ?? req.url });
     } catch (err) {
       if (!(err instanceof SessiongateError)) return next(err);
+      logRefusal(err, { method: req.method, url: req.originalUrl ?? req.url }, options.log);
       if (options.onError) return options.onError(err, req, res, next);
       return refuse(res, err);
     }
@@ -46,6 +48,16 @@ function refuse(res, err) {
   res.setHeader("content-type", "application/json");
   res.setHeader("cache-control", "no-store");
   res.end(JSON.stringify(err.body));
+}
+
+/**
+ * Where to send the browser after a sign-in: the `return_to` the gate added to LOGIN_URL
+ * (carried through the login form as a hidden field, or still in the query), when it is
+ * a path on this site; else `fallback`.
+ */
+export function returnTo(req, fallback = "/") {
+  const raw = req.body?.return_to ?? req.query?.return_to;
+  return safeReturnTo(Array.isArray(raw) ? raw[0] : raw, fallback);
 }
 
 /** A route guard: 401 unless the request is signed in. */

@@ -7,9 +7,9 @@
 //   server action (Next-Action header) must have been signed for POST, anything else
 //   for GET or HEAD, the methods pages render for; nor is the URL, which the proxy and a
 //   route handler's Request check against the assertion's htu.
-import { verifier, SessiongateError, CommandList, CommandError, writers, LIMITS } from "@sessiongate/kit-core";
+import { verifier, SessiongateError, CommandList, CommandError, checkCommand, writers, LIMITS, logRefusal, safeReturnTo } from "../../core-js/src/index.js"; // vendored as ./core/ in the published package (kits/release.sh)
 
-export { SessiongateError, CommandError, LIMITS };
+export { SessiongateError, CommandError, LIMITS, safeReturnTo, checkCommand };
 
 const verifiers = new Map();
 
@@ -76,7 +76,10 @@ export function sessiongateProxy(options = {}) {
       await verifierFor(options)({ method: request.method, header: (n) => request.headers.get(n) ?? undefined, url: request.url });
       return undefined;
     } catch (e) {
-      if (e instanceof SessiongateError) return refusal(e);
+      if (e instanceof SessiongateError) {
+        logRefusal(e, { method: request.method, url: request.url }, options.log);
+        return refusal(e);
+      }
       throw e;
     }
   };
@@ -89,7 +92,10 @@ export function withSessiongate(handler, options = {}) {
     try {
       identity = await sessiongate(request, options);
     } catch (e) {
-      if (e instanceof SessiongateError) return refusal(e);
+      if (e instanceof SessiongateError) {
+        logRefusal(e, { method: request.method, url: request.url }, options.log);
+        return refusal(e);
+      }
       throw e;
     }
     return handler(request, context, identity);

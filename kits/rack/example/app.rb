@@ -51,7 +51,7 @@ ROUTES = {
   ["GET", "/app"] => lambda do |env, _p|
     signed_in(env) do |s|
       json(200, { user: s.user, roles: s.roles, sessionId: s.session_id, authTime: s.auth_time,
-                  elevatedUntil: s.elevated_until, data: s.data, binding: s.binding })
+                  elevatedUntil: s.elevated_until, data: s.data, binding: s.binding, deviceBound: s.device_bound })
     end
   end,
   ["POST", "/password"] => lambda do |env, p|

@@ -7,6 +7,8 @@ require "minitest/autorun"
 require "socket"
 require "rack"
 require "rack/mock"
+require "stringio"
+require "logger"
 require "sessiongate/rack"
 require "sessiongate/rails"
 
@@ -66,7 +68,7 @@ class Hs256Test < Minitest::Test
     app = Sessiongate::Middleware.new(lambda { |env|
       Sessiongate.elevate(env) if env["PATH_INFO"] == "/elevate"
       [200, {}, [env["sessiongate"]&.user.to_s]]
-    }, secret: SECRET, audience: AUD, anonymous_paths: ["/public"])
+    }, secret: SECRET, audience: AUD, anonymous_paths: ["/public"], logger: nil)
     res = Rack::MockRequest.new(app).get("/app")
     assert_equal [401, '{"error":"unauthenticated","reason":"missing_assertion"}'], [res.status, res.body]
     res = Rack::MockRequest.new(app).get("/public")
@@ -143,30 +145,110 @@ class Es256JwksTest < Minitest::Test
   end
 end
 
-# Sessiongate::Controller against a stand-in for an ActionController (Rails is not
-# installed here): it only needs request.env and render.
-class ControllerHelperTest < Minitest::Test
-  class StandIn
-    include Sessiongate::Controller
-    Request = Struct.new(:env)
-    attr_reader :request, :rendered
+# Sessiongate::Controller in a real ActionController (Debian's ruby-rails), called as Rack
+# apps; the whole Rails application behind the gate: tests/kits/rails.test.mjs.
+require "action_controller"
 
-    def initialize(env) = @request = Request.new(env)
-    def render(**kw) = @rendered = kw
+class GuardedController < ActionController::Base
+  include Sessiongate::Controller
+  sessiongate_role_guard :admin_only!, "admin"
+  before_action :admin_only!, only: [:audit]
+  before_action :authenticate_sessiongate_user!, only: [:show]
+
+  def show = render(plain: current_sessiongate_user.user)
+  def audit = render(plain: "audit")
+
+  def change
+    sessiongate_regenerate(roles: %w[user admin])
+    sessiongate_logout_others
+    render plain: "changed"
+  end
+end
+
+class ControllerTest < Minitest::Test
+  def call(action, identity, accept: "application/json")
+    env = Rack::MockRequest.env_for("/", "HTTP_ACCEPT" => accept)
+    env["sessiongate"] = identity
+    GuardedController.action(action).call(env).then { |status, headers, body| [status, headers, body.each.to_a.join, env] }
   end
 
   def test_guards_and_commands
-    c = StandIn.new({ "sessiongate" => nil })
-    c.require_sessiongate_user!
-    assert_equal({ json: { error: "unauthenticated", reason: "not_signed_in" }, status: 401 }, c.rendered)
-    c = StandIn.new({ "sessiongate" => Sessiongate::Identity.new(user: "bob", roles: ["user"]) })
-    c.require_sessiongate_user!
-    assert_nil c.rendered
-    c.require_sessiongate_role!("admin")
-    assert_equal({ json: { error: "forbidden", reason: "role_required" }, status: 403 }, c.rendered)
-    c.sessiongate_regenerate(roles: ["user", "admin"])
-    c.sessiongate_logout_others
+    bob = Sessiongate::Identity.new(user: "bob", roles: ["user"])
+    assert_equal [401, '{"error":"unauthenticated","reason":"not_signed_in"}'], call(:show, nil).values_at(0, 2)
+    status, headers, = call(:show, nil, accept: "text/html")
+    assert_equal [302, "http://example.org/login?return_to=%2F"], [status, headers["Location"]]
+    assert_equal [200, "bob"], call(:show, bob).values_at(0, 2)
+    assert_equal [403, '{"error":"forbidden","reason":"role_required"}'], call(:audit, bob).values_at(0, 2)
+    assert_equal [200, "audit"], call(:audit, Sessiongate::Identity.new(user: "alice", roles: ["admin"])).values_at(0, 2)
+    *, env = call(:change, bob)
     assert_equal '[{"action":"regenerate","reason":"permission_change","roles":["user","admin"]},{"action":"logout_others"}]',
-                 c.request.env["sessiongate.commands"].header
+                 env["sessiongate.commands"].header
+  end
+end
+
+# Issue 25 item 5 and 7: malformed headers are the kit's 401, never an uncaught error;
+# htu compared component by component; aud only as the expected string; exp - iat capped.
+class ReviewTest < Minitest::Test
+  def raw_token(header, payload)
+    enc = ->(s) { Base64.urlsafe_encode64(s, padding: false) }
+    "#{enc.(header.is_a?(String) ? header : JSON.generate(header))}.#{enc.(JSON.generate(payload))}.#{enc.('sig')}"
+  end
+
+  def test_bad_headers_are_invalid_assertion
+    jwks = Es256JwksTest.new("x").tap(&:setup)
+    headers = [[], { "alg" => 5 }, { "alg" => "ES256", "kid" => 5 }, { "alg" => "ES256", "kid" => { "a" => 1 } },
+               { "alg" => "EdDSA", "kid" => "k1" }, "not json", { "alg" => nil }, { "alg" => ["ES256"] }]
+    [Hs256Test::V, jwks.instance_variable_get(:@v)].each do |v|
+      headers.each do |h|
+        assert_equal "invalid_assertion", reason(v, "GET", { "X-Session-Assertion" => raw_token(h, claims) }), "#{h.inspect}"
+      end
+    end
+  ensure
+    jwks&.teardown
+  end
+
+  def test_middleware_answers_401_for_the_reviews_headers
+    logged = StringIO.new
+    app = Sessiongate::Middleware.new(->(_env) { [200, {}, ["ok"]] }, secret: SECRET, audience: AUD, logger: Logger.new(logged))
+    [[], { "alg" => 5 }].each do |h|
+      res = Rack::MockRequest.new(app).get("/app", "HTTP_X_SESSION_ASSERTION" => raw_token(h, claims))
+      assert_equal [401, '{"error":"unauthenticated","reason":"invalid_assertion"}'], [res.status, res.body]
+    end
+    assert_match(/sessiongate: 401 invalid_assertion for GET \/app: malformed/, logged.string)
+  end
+
+  def test_escaped_separators_stay_escaped
+    token = JWT.encode(claims(htu: "http://origin.example/app?a=1&b=2"), SECRET, "HS256")
+    h = ->(n) { { "X-Session-Assertion" => token }[n] }
+    assert_equal "alice", Hs256Test::V.verify("GET", h, Sessiongate::Verifier.target("/app?a=1&b=2")).user
+    ["/app?a%3D1&b=2", "/app?a=1%26b=2", "/a%2Fpp?a=1&b=2", "/app?b=2&a=1"].each do |raw|
+      err = assert_raises(Sessiongate::Error) { Hs256Test::V.verify("GET", h, Sessiongate::Verifier.target(raw)) }
+      assert_equal "url_mismatch", err.reason, raw
+    end
+  end
+
+  def test_aud_only_the_expected_string_and_lifetime_capped
+    [[AUD], [AUD, "x"], 5].each do |aud|
+      assert_equal "invalid_assertion", reason(Hs256Test::V, "GET", { "X-Session-Assertion" => JWT.encode(claims(aud: aud), SECRET, "HS256") })
+    end
+    now = Time.now.to_i
+    err = assert_raises(Sessiongate::Error) do
+      token = JWT.encode(claims(iat: now, exp: now + 61), SECRET, "HS256")
+      Hs256Test::V.verify("GET", ->(n) { { "X-Session-Assertion" => token }[n] })
+    end
+    assert_equal "exp: a lifetime of 61 s, expected at most 60 s", err.detail
+    err = assert_raises(Sessiongate::Error) do
+      token = JWT.encode(claims(aud: "127.0.0.1"), SECRET, "HS256")
+      Hs256Test::V.verify("GET", ->(n) { { "X-Session-Assertion" => token }[n] })
+    end
+    assert_equal 'aud: expected "origin.example", got "127.0.0.1"', err.detail
+  end
+
+  def test_device_bound_is_exposed
+    [[true, true], [nil, false], ["true", false]].each do |value, want|
+      token = JWT.encode(claims(device_bound: value), SECRET, "HS256")
+      s = Hs256Test::V.verify("GET", ->(n) { { "X-Session-Assertion" => token }[n] })
+      assert_equal want, s.device_bound?
+    end
   end
 end

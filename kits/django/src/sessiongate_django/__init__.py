@@ -19,7 +19,19 @@ from .commands import (
 )
 from .decorators import allow_anonymous, login_required, role_required
 from .middleware import SessiongateMiddleware
+from .return_to import return_to, safe_return_to
 from .verify import Identity, SessiongateError, Verifier
+
+
+# Need django.contrib.auth installed: imported when first named (the settings name them
+# as sessiongate_django.auth.*).
+def __getattr__(name):
+    if name in ("SessiongateBackend", "SessiongateAuthMiddleware"):
+        from . import auth
+
+        return getattr(auth, name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "LIMITS",
@@ -38,6 +50,8 @@ __all__ = [
     "logout_all",
     "logout_others",
     "regenerate",
+    "return_to",
     "role_required",
+    "safe_return_to",
     "set_data",
 ]

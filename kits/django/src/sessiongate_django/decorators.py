@@ -1,12 +1,29 @@
-"""View decorators: `@login_required` (401 without a signed-in user), `@role_required`
-(403 without one of the roles), `@allow_anonymous` (served without the gate too)."""
+"""View decorators on the gate's identity (request.sessiongate): `@login_required`
+(without a signed-in user: a navigation goes to settings.LOGIN_URL with ?next=, as
+Django's own does; anything else gets 401 JSON), `@role_required` (403 without one of the
+roles), `@allow_anonymous` (served without the gate too). With SessiongateAuthMiddleware,
+Django's own `django.contrib.auth.decorators` work on request.user as well."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.http import JsonResponse
 
+from .return_to import redirect_to_login
 
-def _unauthenticated():
+
+def _navigation(request):
+    """A browser loading a page (not fetch/XHR), as the gate tells them apart."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode is not None:
+        return mode == "navigate"
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
+
+
+def _unauthenticated(request):
+    if _navigation(request):
+        return redirect_to_login(request.get_full_path(), getattr(settings, "LOGIN_URL", "/login"))
     return JsonResponse({"error": "unauthenticated", "reason": "not_signed_in"}, status=401)
 
 
@@ -15,7 +32,7 @@ def login_required(view):
     def wrapper(request, *args, **kwargs):
         s = getattr(request, "sessiongate", None)
         if s is None or s.user is None:
-            return _unauthenticated()
+            return _unauthenticated(request)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -27,7 +44,7 @@ def role_required(*roles):
         def wrapper(request, *args, **kwargs):
             s = getattr(request, "sessiongate", None)
             if s is None or s.user is None:
-                return _unauthenticated()
+                return _unauthenticated(request)
             if not any(r in s.roles for r in roles):
                 return JsonResponse({"error": "forbidden", "reason": "role_required"}, status=403)
             return view(request, *args, **kwargs)

@@ -12,12 +12,10 @@ A view decorated with @allow_anonymous is served without an assertion too (with
 request.sessiongate = None); one that is present but invalid is refused everywhere.
 """
 
-from urllib.parse import unquote
-
 from django.conf import settings
 from django.http import JsonResponse
 
-from .verify import SessiongateError, Verifier
+from .verify import SessiongateError, Verifier, log_refusal, target_of
 
 
 def refusal(err):
@@ -43,11 +41,12 @@ class SessiongateMiddleware:
         request.sessiongate = None
         request.sessiongate_missing = False
         try:
-            # request.path: SCRIPT_NAME + PATH_INFO, decoded as the gate's htu is compared.
-            target = (request.path, unquote(request.META.get("QUERY_STRING", "")))
+            # request.path: SCRIPT_NAME + PATH_INFO (WSGI decodes it); the query as sent.
+            target = target_of(request.path, request.META.get("QUERY_STRING", ""))
             request.sessiongate = self.verifier.verify(request.method, request.headers.get, target)
         except SessiongateError as err:
             if err.reason != "missing_assertion":
+                log_refusal(err, request.method, request.path)
                 return refusal(err)
             request.sessiongate_missing = err
         response = self.get_response(request)
@@ -60,5 +59,6 @@ class SessiongateMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         missing = request.sessiongate_missing
         if missing and not self.anonymous and not getattr(view_func, "sessiongate_anonymous", False):
+            log_refusal(missing, request.method, request.path)
             return refusal(missing)
         return None

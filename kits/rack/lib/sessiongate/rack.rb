@@ -9,3 +9,4 @@
 require_relative "commands"
 require_relative "verifier"
 require_relative "middleware"
+require_relative "return_to"

@@ -14,15 +14,27 @@ require "digest"
 module Sessiongate
   ISSUER = "sessiongate"
   LEEWAY_SECONDS = 5
+  # The longest span exp - iat accepted: the gate issues assertions for 60 s.
+  MAX_LIFETIME_SECONDS = 60
+
+  # A value as a short quoted text for a log line (claims are unverified input there).
+  def self.quoted(value)
+    s = value.is_a?(String) ? value.dump : JSON.generate(value)
+    s.length > 80 ? "#{s[0, 77]}..." : s
+  rescue StandardError
+    value.class.name
+  end
 
   # Why a request is refused: status 401, or 503 when the JWKS cannot be fetched.
+  # `detail` says what was expected and what came, for the log only.
   class Error < StandardError
-    attr_reader :reason, :status
+    attr_reader :reason, :status, :detail
 
-    def initialize(reason, message, status: 401)
+    def initialize(reason, message, status: 401, detail: nil)
       super(message)
       @reason = reason
       @status = status
+      @detail = detail || message
     end
 
     def body
@@ -30,12 +42,16 @@ module Sessiongate
     end
   end
 
-  Identity = Struct.new(:user, :roles, :session_id, :auth_time, :elevated_until, :data, :binding, :claims, keyword_init: true) do
+  Identity = Struct.new(:user, :roles, :session_id, :auth_time, :elevated_until, :data, :binding, :device_bound, :claims,
+                        keyword_init: true) do
     def self.from_claims(c, data)
       user = c["sub"]
       new(user: user, roles: user.nil? ? [] : Array(c["roles"]), session_id: c["sid"], auth_time: c["auth_time"],
-          elevated_until: c["elev"], data: data, binding: user.nil? ? nil : (c["bind"] || "ok"), claims: c)
+          elevated_until: c["elev"], data: data, binding: user.nil? ? nil : (c["bind"] || "ok"),
+          device_bound: !user.nil? && c["device_bound"] == true, claims: c)
     end
+
+    alias_method :device_bound?, :device_bound
   end
 
   # The gate's key set, fetched once and cached; an unknown kid refetches it (a key
@@ -78,12 +94,24 @@ module Sessiongate
 
     ORIGIN = %r{\A[a-z][a-z0-9+.-]*://[^/?#]*}i.freeze
 
-    # Path and query of an absolute URL or a request target, percent-decoded.
+    # Path and query of an absolute URL or a request target as components: the path's
+    # segments and the query's name/value pairs, each percent-decoded on its own, so an
+    # escaped separator (%2F, %26, %3D) never becomes one.
     def self.target(url)
-      path, query = url.sub(ORIGIN, "").split("#", 2).first.to_s.split("?", 2)
-      [::Rack::Utils.unescape_path(path.to_s), ::Rack::Utils.unescape_path(query.to_s)]
+      path, query = url.to_s.sub(ORIGIN, "").split("#", 2).first.to_s.split("?", 2)
+      segments = path.to_s.split("/", -1).map { |s| unescape(s) }
+      pairs = query.to_s.empty? ? [] : query.split("&", -1).map { |p| p.split("=", 2).map { |x| unescape(x) } }
+      [segments, pairs]
+    end
+
+    def self.unescape(s)
+      ::Rack::Utils.unescape_path(s)
     rescue ArgumentError # malformed escapes or bytes: compared as they are
-      [path.to_s, query.to_s]
+      s
+    end
+
+    def self.log_path(url)
+      url.to_s.sub(ORIGIN, "").split(/[?#]/, 2).first.to_s[0, 200]
     end
 
     def initialize(jwks_url: nil, secret: nil, audience: nil, issuer: ISSUER, algorithms: nil, leeway: LEEWAY_SECONDS, check_url: true)
@@ -119,21 +147,19 @@ module Sessiongate
     # a captured assertion cannot be replayed to another page.
     def verify(method, header, target = nil)
       token = header.call("X-Session-Assertion")
-      raise Error.new("missing_assertion", "no X-Session-Assertion: the request did not come through the gate") if token.nil? || token.empty?
-
-      claims = decode(token)
-      now = Time.now.to_i
-      raise Error.new("invalid_assertion", "X-Session-Assertion issued in the future") unless claims["iat"].is_a?(Integer) && claims["iat"] <= now + @leeway
-      raise Error.new("method_mismatch", "X-Session-Assertion was issued for another method") unless claims["htm"] == method
-
-      if @check_url && target && !(claims["htu"].is_a?(String) && Verifier.target(claims["htu"]) == target)
-        raise Error.new("url_mismatch", "X-Session-Assertion was issued for another URL")
+      if token.nil? || token.empty?
+        raise Error.new("missing_assertion", "no X-Session-Assertion: the request did not come through the gate",
+                        detail: "no X-Session-Assertion header: the request did not come through the gate")
       end
 
+      claims = decode(token)
+      check_claims(claims, method, target)
       raw = header.call("X-Session-Data")
       claimed = claims["data_sha256"]
       if raw.nil? != claimed.nil? || (raw && !(claimed.is_a?(String) && Rack::Utils.secure_compare(digest(raw), claimed)))
-        raise Error.new("data_mismatch", "X-Session-Data does not match the assertion")
+        raise Error.new("data_mismatch", "X-Session-Data does not match the assertion",
+                        detail: "data_sha256: #{raw.nil? ? 'no X-Session-Data' : 'X-Session-Data'} " \
+                                "#{claimed.nil? ? 'without the claim' : 'does not match the claim'}")
       end
 
       Identity.from_claims(claims, raw.nil? ? {} : JSON.parse(raw))
@@ -141,19 +167,72 @@ module Sessiongate
 
     private
 
+    def invalid(detail)
+      Error.new("invalid_assertion", "X-Session-Assertion refused (#{detail.split(':').first})", detail: detail)
+    end
+
+    def check_claims(claims, method, target)
+      q = Sessiongate.method(:quoted)
+      raise invalid("iss: expected #{q.(@issuer)}, got #{q.(claims['iss'])}") unless claims["iss"] == @issuer
+      # Only the one expected string: the gate never issues an array.
+      raise invalid("aud: expected #{q.(@audience)}, got #{q.(claims['aud'])}") unless claims["aud"].is_a?(String) && claims["aud"] == @audience
+
+      iat = claims["iat"]
+      exp = claims["exp"]
+      raise invalid("iat, exp: not numbers") unless iat.is_a?(Numeric) && exp.is_a?(Numeric)
+
+      now = Time.now.to_i
+      raise invalid("iat: issued in the future (#{iat}, now #{now})") if iat > now + @leeway
+      raise invalid("exp: a lifetime of #{exp - iat} s, expected at most #{MAX_LIFETIME_SECONDS} s") if exp - iat > MAX_LIFETIME_SECONDS
+
+      unless claims["htm"] == method
+        raise Error.new("method_mismatch", "X-Session-Assertion was issued for another method",
+                        detail: "htm: expected #{q.(method)}, got #{q.(claims['htm'])}")
+      end
+      return unless @check_url && target && !(claims["htu"].is_a?(String) && Verifier.target(claims["htu"]) == target)
+
+      got = claims["htu"].is_a?(String) ? Verifier.log_path(claims["htu"]) : claims["htu"]
+      raise Error.new("url_mismatch", "X-Session-Assertion was issued for another URL",
+                      detail: "htu: expected the path and query of #{q.(target[0].join('/')[0, 200])}, got #{q.(got)}")
+    end
+
     def decode(token)
-      options = { algorithms: @algorithms, iss: @issuer, verify_iss: true, aud: @audience, verify_aud: true,
+      # iss and aud are checked in check_claims, to say what was expected and what came.
+      options = { algorithms: @algorithms, verify_iss: false, verify_aud: false,
                   leeway: @leeway, verify_iat: false, required_claims: %w[exp iat iss aud htm] }
       payload, = if @jwks
                    JWT.decode(token, nil, true, options.merge(jwks: @jwks))
                  else
                    JWT.decode(token, @secret, true, options)
                  end
-      raise Error.new("invalid_assertion", "X-Session-Assertion is not a claims object") unless payload.is_a?(Hash)
+      raise invalid("malformed: the claims are not an object") unless payload.is_a?(Hash)
 
       payload
     rescue JWT::DecodeError => e # every verification failure of the jwt gem
-      raise Error.new("invalid_assertion", "X-Session-Assertion refused (#{e.class.name.split('::').last})")
+      raise invalid(jwt_detail(e, token))
+    rescue TypeError, NoMethodError, ArgumentError, KeyError, JSON::ParserError, OpenSSL::PKey::PKeyError => e
+      # Whatever the header held (`[]`, an alg that is not a string): the client's 401,
+      # never an uncaught error with a backtrace.
+      raise invalid("malformed: #{e.class.name}")
+    end
+
+    def jwt_detail(err, token)
+      header = unverified_header(token)
+      q = Sessiongate.method(:quoted)
+      case err
+      when JWT::IncorrectAlgorithm then "alg: expected one of #{q.(@algorithms)}, got #{q.(header['alg'])}"
+      when JWT::VerificationError then "signature: not made by the configured key (alg #{q.(header['alg'])}, kid #{q.(header['kid'])})"
+      when JWT::ExpiredSignature then "exp: expired, now #{Time.now.to_i}"
+      when JWT::MissingRequiredClaim then "claims: #{err.message}"
+      else "#{err.class.name.split('::').last}: #{err.message}"
+      end
+    end
+
+    def unverified_header(token)
+      h = JSON.parse(Base64.urlsafe_decode64(token.to_s.split(".").first.to_s))
+      h.is_a?(Hash) ? h : {}
+    rescue StandardError
+      {}
     end
 
     def digest(raw)
