@@ -4,7 +4,7 @@
 //! declared type is no guide and every reading is tried.
 
 use super::{is_override_name, percent_decode, Methods, OVERRIDE_PARAM};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Adds every `_method` the body carries: as URL-encoded pairs, as multipart parts and as
 /// a field of a JSON object. A body that names `_method` more often than these readings
@@ -105,7 +105,7 @@ fn add_json(methods: &mut Methods, body: &str) -> usize {
     if !body.trim_start().starts_with('{') {
         return 0;
     }
-    let Ok(obj) = serde_json::from_str::<Map<String, Value>>(body) else {
+    let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(body) else {
         return 0;
     };
     let mut found = 0;

@@ -66,13 +66,11 @@ impl Methods {
 
     /// Adds every method token of an override value. A joined header (`DELETE, PUT`, as
     /// the runtime joins repeated headers) adds each; frameworks differ on which they
-    /// take. Upper-cased twice: Rack upper-cases with Unicode rules (`poſt` is `POST`),
-    /// `method-override` lower-cases first (the Kelvin sign `K` is `k`).
+    /// take. Upper-cased as the frameworks do (`ascii_upper`).
     pub fn add_override(&mut self, value: &str) {
-        for token in value.split(|c: char| c == ',' || c.is_whitespace() || c.is_control()) {
+        for token in value.split(|c: char| c == ',' || c.is_ascii_whitespace() || c.is_control()) {
             if !token.is_empty() {
-                self.push(token.to_uppercase());
-                self.push(token.to_lowercase().to_uppercase());
+                self.push(ascii_upper(token));
             }
         }
     }
@@ -97,6 +95,32 @@ impl Methods {
         }
         values.len()
     }
+}
+
+/// A method token upper-cased the way it could reach an ASCII method name: Rack
+/// upper-cases with Unicode rules (`poſt` is `POST`, `lınk` is `LINK`, the ligature `ﬅ`
+/// is `ST`), `method-override` lower-cases first (the Kelvin sign `K` is `k`). Only the
+/// characters whose case mapping is ASCII are mapped; the rest cannot match a pattern's
+/// method (ASCII letters) either way, and Unicode's full case tables would add
+/// kilobytes to the Wasm for these few.
+pub fn ascii_upper(token: &str) -> String {
+    let mut out = String::with_capacity(token.len());
+    for c in token.chars() {
+        match c {
+            'a'..='z' => out.push(c.to_ascii_uppercase()),
+            '\u{17f}' => out.push('S'),
+            '\u{131}' => out.push('I'),
+            '\u{212a}' => out.push('K'),
+            '\u{fb00}' => out.push_str("FF"),
+            '\u{fb01}' => out.push_str("FI"),
+            '\u{fb02}' => out.push_str("FL"),
+            '\u{fb03}' => out.push_str("FFI"),
+            '\u{fb04}' => out.push_str("FFL"),
+            '\u{fb05}' | '\u{fb06}' => out.push_str("ST"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether a decoded parameter name is `_method` as some framework reads it: in any
@@ -185,6 +209,24 @@ mod tests {
         assert!(methods("POST", &["\tdelete\r\n"], "").iter().any(|m| m == "DELETE"));
         // method-override: "LOC\u{212a}".toLowerCase() is "lock".
         assert!(methods("POST", &["LOC\u{212a}"], "").iter().any(|m| m == "LOCK"));
+        assert!(methods("POST", &["po\u{fb06}"], "").iter().any(|m| m == "POST"));
+    }
+
+    proptest! {
+        #![proptest_config(crate::proptest_cases::config(10_000))]
+        /// Where Unicode's upper case of a token (or of its lower case) is ASCII,
+        /// `ascii_upper` gives the same.
+        #[test]
+        fn ascii_upper_agrees_with_unicode_where_it_is_ascii(t in "[a-zA-Z\u{17f}\u{131}\u{212a}\u{fb00}-\u{fb06}\u{e9}\u{130}]{0,8}") {
+            let unicode = t.to_uppercase();
+            if unicode.is_ascii() {
+                prop_assert_eq!(ascii_upper(&t), unicode);
+            }
+            let lowered = t.to_lowercase().to_uppercase();
+            if lowered.is_ascii() {
+                prop_assert_eq!(ascii_upper(&t), lowered);
+            }
+        }
     }
 
     #[test]
