@@ -14,12 +14,25 @@ const ABSENT = "\0";
  * returned as sent, and Rust (headers::dropped_from_client) decides again.
  */
 function present(h, prefix, listed) {
+  const names = nameSet(listed);
   const out = [];
   for (const n of h.keys()) {
     const m = n.includes("_") ? n.replaceAll("_", "-") : n;
-    if (m.startsWith(prefix) || listed.includes(m)) out.push(n);
+    if (m.startsWith(prefix) || names.has(m)) out.push(n);
   }
   return out.join(",");
+}
+
+// The comma-joined lists Rust passes are the same on every request: each is split once
+// per isolate.
+const nameSets = new Map();
+function nameSet(listed) {
+  let set = nameSets.get(listed);
+  if (!set) {
+    set = new Set(listed.split(","));
+    nameSets.set(listed, set);
+  }
+  return set;
 }
 
 /**
@@ -28,7 +41,7 @@ function present(h, prefix, listed) {
  */
 export function readRequest(req, prefix, listed, names) {
   const h = req.headers;
-  const out = [req.url, req.method, present(h, prefix, listed.split(","))];
+  const out = [req.url, req.method, present(h, prefix, listed)];
   for (const n of names.split(",")) out.push(h.get(n) ?? ABSENT);
   return out.join("\n");
 }
@@ -39,7 +52,7 @@ export function readRequest(req, prefix, listed, names) {
  */
 export function readResponse(resp, prefix, listed, command) {
   const h = resp.headers;
-  return [present(h, prefix, listed.split(",")), h.get(command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
+  return [present(h, prefix, listed), h.get(command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
 }
 
 function edit(source, drop, set, append) {
@@ -57,14 +70,22 @@ function edit(source, drop, set, append) {
 }
 
 /**
- * The request body as text, read from a clone so the original still streams to the
- * origin; rejects with `tooLarge` past `max` bytes (declared or read).
+ * The request body as text, read from a clone when `keep` (so the original still
+ * streams to the origin); rejects with `tooLarge` past `max` bytes (declared or read:
+ * the read stops there and cancels the stream), with `encoded` under a Content-Encoding.
  */
-export async function readBody(req, max, tooLarge) {
+export async function readBody(req, max, tooLarge, encoded, keep) {
+  const coding = (req.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (coding !== "" && coding !== "identity") throw encoded;
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > max) throw tooLarge;
   if (req.body === null) return "";
-  const reader = req.clone().body.getReader();
+  return new TextDecoder().decode(await readCapped(keep ? req.clone().body : req.body, max, tooLarge));
+}
+
+/** Every byte of `body`, a ReadableStream; rejects with `tooLarge` past `max` bytes. */
+async function readCapped(body, max, tooLarge) {
+  const reader = body.getReader();
   const chunks = [];
   let size = 0;
   for (;;) {
@@ -83,7 +104,7 @@ export async function readBody(req, max, tooLarge) {
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 /**

@@ -91,7 +91,7 @@ function sign(claims, { key = keys.es, header = {} } = {}) {
 
 function idClaims(nonce, over = {}) {
   const t = now();
-  return { iss: stub.issuer, aud: CLIENT_ID, exp: t + 300, iat: t, nonce, sub: "carol", sid: "sid-carol", email: "carol@example.test", ...over };
+  return { iss: stub.issuer, aud: CLIENT_ID, exp: t + 300, iat: t, nonce, sub: "carol", sid: "sid-carol", email: "carol@example.test", email_verified: true, ...over };
 }
 
 /** A sign-in whose token endpoint answers with `make(nonce)`; the callback's response. */
@@ -140,6 +140,9 @@ test("every ID-token rule refuses with reason id_token and the check's name; no 
     ["signature", (n) => sign(idClaims(n), { key: keys.rogue })],
     ["sub", (n) => { const c = idClaims(n); delete c.sub; return sign(c); }],
     ["user_claim", (n) => { const c = idClaims(n); delete c.email; return sign(c); }],
+    // OIDC_USER_CLAIM is email here: an address the provider did not verify is no identity.
+    ["email_not_verified", (n) => sign(idClaims(n, { email_verified: false }))],
+    ["email_not_verified", (n) => sign(idClaims(n, { email_verified: "false" }))],
   ];
   for (const [detail, make] of cases) {
     const res = await attempt(make);
@@ -308,4 +311,20 @@ test("back-channel logout refuses what is not a form post of a logout_token (400
   const get = await gate.fetch("/.sessiongate/oidc/backchannel-logout");
   assert.equal(get.status, 405);
   assert.deepEqual(await body(get), { error: "method_not_allowed" });
+});
+
+test("R2-7. a browser holds at most 4 pending sign-ins: a fifth clears the oldest", async () => {
+  const pending = [];
+  for (let i = 0; i < 4; i++) {
+    const s = await startLogin(gate, { cookie: pending.join("; ") || undefined });
+    assert.deepEqual(s.start.headers.getSetCookie().filter((c) => /Max-Age=0/.test(c)), [], `attempt ${i + 1} clears nothing`);
+    pending.push(s.flow.pair);
+  }
+  const fifth = await startLogin(gate, { cookie: pending.join("; ") });
+  const oldest = pending[0].split("=")[0];
+  const cleared = fifth.start.headers.getSetCookie().filter((c) => /Max-Age=0/.test(c));
+  assert.deepEqual(cleared, [`${oldest}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax`], "the oldest attempt's cookie is cleared");
+  const set = fifth.start.headers.getSetCookie().filter((c) => c.startsWith("__Host-sessiongate-oidc-") && /Max-Age=600/.test(c));
+  assert.equal(set.length, 1, "and the new one set");
+  assert.ok(!pending.some((p) => set[0].startsWith(p.split("=")[0] + "=")), "a new attempt's cookie");
 });
