@@ -14,6 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from django.conf import settings  # noqa: E402
 
+# Test-only routes for tests/differential/ (see differential.py); off unless asked for.
+DIFFERENTIAL = os.environ.get("SESSIONGATE_DIFFERENTIAL") == "1"
+
 settings.configure(
     DEBUG=False,
     SECRET_KEY="example-only-not-secret",
@@ -22,7 +25,7 @@ settings.configure(
     INSTALLED_APPS=[],
     # No CsrfViewMiddleware: the gate refuses cross-site unsafe requests itself (Origin
     # and Sec-Fetch-Site), and the forms carry no Django session to protect.
-    MIDDLEWARE=["sessiongate_django.SessiongateMiddleware"],
+    MIDDLEWARE=[] if DIFFERENTIAL else ["sessiongate_django.SessiongateMiddleware"],
     SESSIONGATE={},  # JWKS_URL / SECRET / AUDIENCE from the environment
 )
 
@@ -141,6 +144,10 @@ urlpatterns = [
     path("logout", logout_view),
     path("public", public_view),
 ]
+if DIFFERENTIAL:
+    from differential import urlpatterns as differential_urls  # noqa: E402
+
+    urlpatterns = differential_urls + urlpatterns
 
 if __name__ == "__main__":
     from django.core.management import execute_from_command_line
