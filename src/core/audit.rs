@@ -34,6 +34,9 @@ pub enum EventKind {
     BindingChanged,
     /// A cookie whose signature did not verify (log line only).
     ForgedToken,
+    /// Two values of the gate's cookie, both signed by us, naming different sessions: a
+    /// sibling host under `COOKIE_DOMAIN` may have planted one (log line only).
+    AmbiguousSession,
     /// The origin sent a command the gate refused (reason: what was wrong).
     InvalidOriginCommand,
     /// A state-changing request from another site (reason: its `Origin`).
@@ -59,6 +62,7 @@ impl EventKind {
             EventKind::Revoked => "revoked",
             EventKind::BindingChanged => "binding_changed",
             EventKind::ForgedToken => "forged_token",
+            EventKind::AmbiguousSession => "ambiguous_session",
             EventKind::InvalidOriginCommand => "invalid_origin_command",
             EventKind::CrossSiteRequest => "cross_site_request",
             EventKind::LoginFailed => "login_failed",

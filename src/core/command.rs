@@ -93,6 +93,16 @@ pub fn clean_text(what: &str, s: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A user id: clean text (`clean_text`), and not `.` or `..`, which a URL path resolves
+/// as dot segments, so the admin API (`/admin/users/{user}/...`) could not address them.
+pub fn check_user(user: &str) -> Result<(), String> {
+    clean_text("user", user, MAX_USER_LEN)?;
+    if user == "." || user == ".." {
+        return Err("user is . or .., which the admin API cannot address".into());
+    }
+    Ok(())
+}
+
 pub fn check_roles(roles: &[String]) -> Result<(), String> {
     if roles.len() > MAX_ROLES {
         return Err(format!("more than {MAX_ROLES} roles"));
@@ -257,7 +267,7 @@ fn one(i: usize, item: Value, max_data_bytes: usize) -> Result<Command, String> 
             data,
             persistent,
         } => {
-            clean_text("user", &user, MAX_USER_LEN)?;
+            check_user(&user)?;
             check_roles(&roles)?;
             let data = data.unwrap_or_default();
             check_data(&data, max_data_bytes)?;
@@ -416,6 +426,17 @@ mod tests {
             assert!(e.contains("whitespace"), "{bad}: {e}");
         }
         assert!(parse(r#"{"action":"login","user":"Jane Doe","roles":["a b"]}"#, 16384).is_ok());
+    }
+
+    #[test]
+    fn dot_segments_are_refused_as_user_ids() {
+        for bad in [r#"{"action":"login","user":"."}"#, r#"{"action":"login","user":".."}"#] {
+            let e = parse(bad, 16384).unwrap_err();
+            assert!(e.contains("admin API"), "{bad}: {e}");
+        }
+        for ok in ["...", ".a", "a.", "a..b"] {
+            assert!(check_user(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

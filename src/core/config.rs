@@ -201,6 +201,9 @@ pub struct Config {
     /// Live sessions one user may hold; a login past it ends the least recently used.
     /// 0: no limit.
     pub max_sessions_per_user: u32,
+    /// `MAX_CONNECTIONS_PER_SESSION`: WebSockets and event streams one session may hold
+    /// open through the gate (each holds a watch on the session's object).
+    pub max_connections_per_session: u32,
     /// `STORE_TIMEOUT`, in milliseconds.
     pub store_timeout_ms: u64,
     /// `ORIGIN_TIMEOUT`, in milliseconds.
@@ -247,6 +250,7 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("WARNING_WINDOW", Some("2m")),
     ("SESSION_DATA_MAX", Some("8000")),
     ("MAX_SESSIONS_PER_USER", Some("0")),
+    ("MAX_CONNECTIONS_PER_SESSION", Some("32")),
     ("STORE_TIMEOUT", Some("5s")),
     ("ORIGIN_TIMEOUT", Some("30s")),
 ];
@@ -462,6 +466,21 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             })
     }
 
+    fn max_connections_per_session(&self) -> Result<u32, ConfigError> {
+        self.or_default("MAX_CONNECTIONS_PER_SESSION")
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                err(
+                    "MAX_CONNECTIONS_PER_SESSION",
+                    "is not a whole number between 1 and 10000",
+                    "a count such as 32",
+                )
+            })
+    }
+
     fn session_data_max(&self) -> Result<usize, ConfigError> {
         self.or_default("SESSION_DATA_MAX")
             .trim()
@@ -533,6 +552,7 @@ impl Config {
         let require_https = v.require_https()?;
         let allowed_origins = v.allowed_origins()?;
         let max_sessions_per_user = v.max_sessions_per_user()?;
+        let max_connections_per_session = v.max_connections_per_session()?;
         let session_data_max = v.session_data_max()?;
         let keys = v.keys()?;
         Ok(Config {
@@ -560,6 +580,7 @@ impl Config {
             warning_window,
             session_data_max,
             max_sessions_per_user,
+            max_connections_per_session,
             store_timeout_ms,
             origin_timeout_ms,
             oidc,
@@ -704,6 +725,8 @@ mod tests {
             ("MAX_SESSIONS_PER_USER", "-1"),
             ("MAX_SESSIONS_PER_USER", "five"),
             ("MAX_SESSIONS_PER_USER", "10001"),
+            ("MAX_CONNECTIONS_PER_SESSION", "0"),
+            ("MAX_CONNECTIONS_PER_SESSION", "many"),
             ("WARNING_WINDOW", "-1"),
             ("STORE_TIMEOUT", "0s"),
         ];

@@ -1,6 +1,7 @@
 //! The `Cookie` request header and the gate's `Set-Cookie`.
 
 use super::cookie_scope::CookieScope;
+use super::oidc::flow::FLOW_COOKIE_PREFIX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
@@ -64,11 +65,15 @@ pub fn values<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = &'a st
     pairs(header).filter(move |(n, _)| *n == name).map(|(_, v)| v)
 }
 
-/// The Cookie header for the origin: every cookie but the gate's own, in order, from
+/// The Cookie header for the origin: every cookie but the gate's own (its session
+/// cookie `name` and edge sign-in's flow cookies, `FLOW_COOKIE_PREFIX`), in order, from
 /// every form the runtime hands over (`;`-separated, or repeated headers joined with
 /// `, `). `None` when nothing is left.
 pub fn strip(header: &str, name: &str) -> Option<String> {
-    let is_gate = |p: &str| p.split_once('=').is_some_and(|(n, _)| n.trim() == name);
+    let is_gate = |p: &str| {
+        p.split_once('=')
+            .is_some_and(|(n, _)| n.trim() == name || n.trim().starts_with(FLOW_COOKIE_PREFIX))
+    };
     let mut kept: Vec<String> = Vec::new();
     for part in header.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         if !part.contains(',') {
@@ -156,6 +161,15 @@ mod tests {
         assert_eq!(strip("__Host-session=tok", N), None);
         assert_eq!(strip("__Host-session=a;__Host-session=b; c=3", N).as_deref(), Some("c=3"));
         assert_eq!(strip("flag; a=1", N).as_deref(), Some("flag; a=1"));
+        assert_eq!(
+            strip(
+                "a=1; __Host-sessiongate-oidc-abc=bind; __Host-session=t, __Host-sessiongate-oidc-x=y",
+                N
+            )
+            .as_deref(),
+            Some("a=1"),
+            "edge sign-in's flow cookies are the gate's too"
+        );
     }
 
     #[test]

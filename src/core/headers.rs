@@ -1,6 +1,8 @@
 //! Header hygiene: which client headers never reach the origin, and JSON that is safe
 //! to put in a header value.
 
+use super::method::OVERRIDE_HEADERS;
+
 /// Every `X-Session-*` header is the gate's to set: a client's copy is dropped.
 pub const RESERVED_PREFIX: &str = "x-session-";
 
@@ -18,17 +20,34 @@ pub fn is_reserved(name: &str) -> bool {
 /// and drops what an origin could take for a routing, scheme or identity decision the
 /// gate did not make (`X-Original-URL` routes Symfony and IIS to another path than the
 /// one classified; `X-Forwarded-Ssl: on` tells Rack the request was HTTPS; other proxies'
-/// identity headers are trusted by origins that moved from them).
-pub const FROM_CLIENT_DROPPED: [&str; 34] = [
+/// identity headers are trusted by origins that moved from them; a client address
+/// header is read by some framework or library, `request-ip` and `ipware` first among
+/// them, and PHP reads `Client-IP` as `HTTP_CLIENT_IP`).
+pub const FROM_CLIENT_DROPPED: [&str; 48] = [
     "cookie",
     "host",
     "x-forwarded-for",
     "x-forwarded-host",
     "x-forwarded-proto",
+    // The client's address, as proxies and CDNs name it.
     "x-real-ip",
     "forwarded",
+    "forwarded-for",
+    "x-forwarded",
     "cf-connecting-ip",
+    "cf-connecting-ipv6",
+    "cf-pseudo-ipv4",
     "true-client-ip",
+    "client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+    "do-connecting-ip",
+    "x-appengine-user-ip",
+    "x-original-forwarded-for",
+    "x-envoy-external-address",
+    "x-azure-clientip",
+    "x-proxyuser-ip",
     // Routing and scheme.
     "x-original-url",
     "x-rewrite-url",
@@ -61,8 +80,12 @@ pub const FROM_CLIENT_DROPPED: [&str; 34] = [
 /// Whether a client's header is dropped before forwarding. `_` counts as `-`: CGI,
 /// WSGI, Rack, PHP-FPM and nginx with `underscores_in_headers` map `X_Session_User`
 /// and `X-Session-User` to the same variable.
+/// A method override header spelled with `_` (`X_HTTP_Method_Override`) is dropped too:
+/// the gate reads the `-` spelling, and a CGI-style server would read either.
 pub fn dropped_from_client(name: &str) -> bool {
-    is_reserved(name) || FROM_CLIENT_DROPPED.iter().any(|d| same_header_name(d, name))
+    is_reserved(name)
+        || FROM_CLIENT_DROPPED.iter().any(|d| same_header_name(d, name))
+        || (name.contains('_') && OVERRIDE_HEADERS.iter().any(|o| same_header_name(o, name)))
 }
 
 /// Header names equal as an origin's CGI-style server reads them: any case, `_` = `-`.
@@ -160,7 +183,7 @@ mod tests {
         ] {
             assert!(dropped_from_client(name), "{name}");
         }
-        for name in ["accept", "user-agent", "x-forwarded", "cookie2", "x-sessionid", "authorization"] {
+        for name in ["accept", "user-agent", "x-forwarded-a", "cookie2", "x-sessionid", "authorization"] {
             assert!(!dropped_from_client(name), "{name}");
         }
         for name in [
@@ -175,6 +198,38 @@ mod tests {
         // io.js pre-filters header names by exactly this list and prefix, lowercase.
         assert!(FROM_CLIENT_DROPPED.iter().all(|n| *n == n.to_ascii_lowercase() && !n.contains(',')));
         assert_eq!(RESERVED_PREFIX, RESERVED_PREFIX.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn client_address_headers_are_dropped() {
+        for name in [
+            "Client-IP",
+            "X-Client-IP",
+            "X-Cluster-Client-IP",
+            "Fastly-Client-IP",
+            "True-Client-IP",
+            "X-Real-IP",
+            "Forwarded",
+            "X-Forwarded",
+            "Forwarded-For",
+            "CF-Connecting-IP",
+            "DO-Connecting-IP",
+            "X-AppEngine-User-IP",
+            "Cf-Pseudo-IPv4",
+            "client_ip",
+        ] {
+            assert!(dropped_from_client(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn override_headers_with_underscores_are_dropped() {
+        for name in ["X_HTTP_Method_Override", "x_http_method", "X-Method_Override"] {
+            assert!(dropped_from_client(name), "{name}");
+        }
+        for name in OVERRIDE_HEADERS {
+            assert!(!dropped_from_client(name), "{name}: read by the gate, forwarded");
+        }
     }
 
     #[test]

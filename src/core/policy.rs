@@ -61,7 +61,16 @@ pub fn classify_strictest(cfg: &Config, t: &Target) -> Access {
             .all()
             .any(|m| t.format_stripped.iter().any(|p| cfg.sensitive_paths.matches(m, p)))
     };
-    if strictest != Access::Sensitive && sensitive_by_format() {
+    // An override the gate could not read may name any method: every method-scoped
+    // sensitive pattern of the path applies.
+    let sensitive_by_any_method = || {
+        t.methods.claims_any()
+            && t.readings
+                .iter()
+                .chain(t.format_stripped)
+                .any(|p| cfg.sensitive_paths.method_scoped_matches(p))
+    };
+    if strictest != Access::Sensitive && (sensitive_by_format() || sensitive_by_any_method()) {
         Access::Sensitive
     } else {
         strictest
@@ -111,6 +120,9 @@ pub fn decide(cfg: &Config, access: Access, state: SessionState, navigation: boo
     match (access, state) {
         (Access::Public, _) => Decision::Forward,
         (_, SessionState::StoreDown) => Decision::StoreUnavailable,
+        // Signing in again would not help (the planted cookie stays): a 401, even to a
+        // navigation.
+        (_, SessionState::Absent(reason @ Reason::AmbiguousSession)) => Decision::Unauthenticated { reason },
         (_, SessionState::Absent(reason)) => deny(reason),
         // A guest session carries a cart, not an identity.
         (_, SessionState::Anonymous) => deny(Reason::Missing),
@@ -215,6 +227,27 @@ mod tests {
         assert_eq!(strictest(&c, &["GET"], &["/account/password"], &[]), Access::Protected);
         assert_eq!(strictest(&c, &["GET", "POST"], &["/account/password"], &[]), Access::Sensitive);
         assert_eq!(strictest(&c, &["PUT", "post"], &["/account/password"], &[]), Access::Sensitive);
+    }
+
+    #[test]
+    fn an_unreadable_override_makes_every_method_scoped_pattern_apply() {
+        let c = cfg();
+        let mut m = Methods::new("GET");
+        m.claim_any();
+        let r = vec!["/account/password".to_string()];
+        let target = Target {
+            methods: &m,
+            readings: &r,
+            format_stripped: &[],
+        };
+        assert_eq!(classify_strictest(&c, &target), Access::Sensitive);
+        let app = vec!["/app".to_string()];
+        let target = Target {
+            methods: &m,
+            readings: &app,
+            format_stripped: &[],
+        };
+        assert_eq!(classify_strictest(&c, &target), Access::Protected);
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub enum Reason {
     Revoked,
     /// The client no longer matches and `BIND_*` is `reject`.
     BindingMismatch,
+    /// Several values of the cookie name different sessions: none is trusted, none
+    /// cleared (one may have been planted, see `validate`).
+    AmbiguousSession,
 }
 
 impl Reason {
@@ -116,6 +119,7 @@ impl Reason {
             Reason::AbsoluteTimeout => "absolute_timeout",
             Reason::Revoked => "revoked",
             Reason::BindingMismatch => "binding_mismatch",
+            Reason::AmbiguousSession => "ambiguous_session",
         }
     }
 
@@ -128,6 +132,7 @@ impl Reason {
             Reason::AbsoluteTimeout,
             Reason::Revoked,
             Reason::BindingMismatch,
+            Reason::AmbiguousSession,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -350,6 +355,14 @@ impl Binding {
     }
 }
 
+/// Whether a guest session's data may pass into a login from `c`: only when the guest
+/// session was started from the same network and user agent. Under `COOKIE_DOMAIN` a
+/// sibling host can plant its own guest session (with data of its choosing) in a
+/// victim's browser; planted from elsewhere, its data stays behind.
+pub fn guest_data_carries(guest: &Session, c: &Client) -> bool {
+    same_network(&guest.login_ip, &c.ip) && guest.login_ua == c.ua
+}
+
 /// Compares the client with the session's binding under the two modes.
 pub fn check_binding(s: &Session, c: &Client, ip_mode: BindMode, ua_mode: BindMode) -> Binding {
     let ip_changed = ip_mode != BindMode::Off && !same_network(&s.login_ip, &c.ip);
@@ -449,6 +462,28 @@ mod tests {
     }
 
     #[test]
+    fn guest_data_carries_only_to_a_login_from_where_it_started() {
+        let guest = Session {
+            user: None,
+            ..session(1000)
+        };
+        let here = fixtures::client();
+        assert!(guest_data_carries(&guest, &here));
+        let same_net = Client {
+            ip: "203.0.113.77".into(),
+            ..here.clone()
+        };
+        assert!(guest_data_carries(&guest, &same_net), "same /24");
+        let other_net = Client {
+            ip: "198.51.100.5".into(),
+            ..here.clone()
+        };
+        assert!(!guest_data_carries(&guest, &other_net));
+        let other_ua = Client { ua: "UA/2".into(), ..here };
+        assert!(!guest_data_carries(&guest, &other_ua));
+    }
+
+    #[test]
     fn reasons_parse_back_from_their_public_strings() {
         for r in [
             Reason::Missing,
@@ -457,6 +492,7 @@ mod tests {
             Reason::AbsoluteTimeout,
             Reason::Revoked,
             Reason::BindingMismatch,
+            Reason::AmbiguousSession,
         ] {
             assert_eq!(Reason::parse(r.as_str()), Some(r));
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str(), "the wire form is the public string");

@@ -6,7 +6,7 @@ use super::io::Edits;
 use super::validate::{Live, Validation};
 use crate::core::config::Config;
 use crate::core::cookie;
-use crate::core::session::Session;
+use crate::core::session::{Reason, Session};
 use crate::platform;
 use worker::Headers;
 
@@ -26,6 +26,8 @@ impl CookieChange {
                 live,
                 new_token: Some(token),
             } => CookieChange::set(token.clone(), &live.session, platform::now()),
+            // Which of several values is the user's is unknown: clear none.
+            Validation::Invalid(Reason::AmbiguousSession) => CookieChange::Keep,
             Validation::Invalid(_) => CookieChange::Clear,
             _ => CookieChange::Keep,
         }

@@ -31,6 +31,35 @@ export async function verify(alg, jwkJson, data, signature) {
   }
 }
 
+// The largest provider answer read (discovery, JWKS, token response): a provider that
+// sends more is failing, and reading it whole could exhaust the isolate's memory.
+const ANSWER_MAX = 1024 * 1024;
+
+/** The text of a response body, read up to `max` bytes; throws past it. */
+async function cappedText(body, max) {
+  if (body === null) return "";
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      reader.cancel().catch(() => {});
+      throw `answer larger than ${max} bytes`;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
 /**
  * One HTTP call to the provider with a deadline: {status, text, cacheControl,
  * contentType}. Throws a short string when the provider cannot be reached. Redirects
@@ -44,7 +73,7 @@ export async function call(url, method, authorization, contentType, body, timeou
   const timer = setTimeout(() => ctrl.abort(), timeoutMs);
   try {
     const r = await fetch(url, { method, headers, body: body || undefined, redirect: "manual", signal: ctrl.signal });
-    const text = await r.text();
+    const text = await cappedText(r.body, ANSWER_MAX);
     return {
       status: r.status,
       text,
@@ -52,6 +81,7 @@ export async function call(url, method, authorization, contentType, body, timeou
       contentType: r.headers.get("content-type") ?? "",
     };
   } catch (e) {
+    if (typeof e === "string") throw e;
     throw ctrl.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e && e.message ? e.message : e);
   } finally {
     clearTimeout(timer);

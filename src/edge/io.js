@@ -57,14 +57,22 @@ function edit(source, drop, set, append) {
 }
 
 /**
- * The request body as text, read from a clone so the original still streams to the
- * origin; rejects with `tooLarge` past `max` bytes (declared or read).
+ * The request body as text, read from a clone when `keep` (so the original still
+ * streams to the origin); rejects with `tooLarge` past `max` bytes (declared or read:
+ * the read stops there and cancels the stream), with `encoded` under a Content-Encoding.
  */
-export async function readBody(req, max, tooLarge) {
+export async function readBody(req, max, tooLarge, encoded, keep) {
+  const coding = (req.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (coding !== "" && coding !== "identity") throw encoded;
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > max) throw tooLarge;
   if (req.body === null) return "";
-  const reader = req.clone().body.getReader();
+  return new TextDecoder().decode(await readCapped(keep ? req.clone().body : req.body, max, tooLarge));
+}
+
+/** Every byte of `body`, a ReadableStream; rejects with `tooLarge` past `max` bytes. */
+async function readCapped(body, max, tooLarge) {
+  const reader = body.getReader();
   const chunks = [];
   let size = 0;
   for (;;) {
@@ -83,7 +91,7 @@ export async function readBody(req, max, tooLarge) {
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 /**

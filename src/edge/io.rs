@@ -3,6 +3,7 @@
 //! instead of one per header. What to read, drop and set is decided here, in Rust.
 
 use crate::core::headers::{COMMAND_HEADER, FROM_CLIENT_DROPPED, RESERVED_PREFIX};
+use crate::core::method::OVERRIDE_HEADERS;
 use crate::store::protocol::MESSAGE_HEADER;
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -28,7 +29,7 @@ extern "C" {
     #[wasm_bindgen(js_name = finish)]
     fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
     #[wasm_bindgen(js_name = readBody)]
-    fn read_body_js(req: &web_sys::Request, max: f64, too_large: &str) -> js_sys::Promise;
+    fn read_body_js(req: &web_sys::Request, max: f64, too_large: &str, encoded: &str, keep: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storeCall)]
     fn store_call_js(stub: &JsValue, body: &str, message_header: Option<&str>, policy: &JsValue, timeout_ms: f64) -> js_sys::Promise;
 }
@@ -41,6 +42,8 @@ const ABSENT: &str = "\0";
 const ORIGIN_TIMEOUT: &str = "sessiongate:origin_timeout";
 /// The rejection value `readBody` is told to use past its bound.
 const BODY_TOO_LARGE: &str = "sessiongate:body_too_large";
+/// The rejection value `readBody` is told to use for a body under a `Content-Encoding`.
+const BODY_ENCODED: &str = "sessiongate:body_encoded";
 /// The rejection value `forward` is told to use when WebCrypto cannot sign.
 const SIGN_FAILED: &str = "sessiongate:sign_failed";
 
@@ -142,7 +145,9 @@ pub fn read_request(req: &web_sys::Request, names: &str) -> RawRequest {
 }
 
 thread_local! {
-    static DROPPED_JOINED: String = FROM_CLIENT_DROPPED.join(",");
+    /// The names io.js reports when present (`_` read as `-`); Rust decides on each
+    /// (`headers::dropped_from_client`): the override headers only in their `_` spelling.
+    static DROPPED_JOINED: String = FROM_CLIENT_DROPPED.iter().chain(&OVERRIDE_HEADERS).copied().collect::<Vec<_>>().join(",");
 }
 
 fn split_names(s: &str) -> Vec<String> {
@@ -182,15 +187,29 @@ fn fits_in_header(body: &str) -> bool {
 
 pub enum BodyError {
     TooLarge,
+    /// Sent under a `Content-Encoding` (other than `identity`): its text is not the
+    /// bytes read, and a framework that inflates it (body-parser does) would see another.
+    Encoded,
     Unreadable(String),
 }
 
-/// The request body as text, at most `max` bytes, without consuming it for `forward`.
+/// The request body as text, at most `max` bytes (declared or read: the read stops at
+/// the bound), without consuming it for `forward`.
 pub async fn read_body(req: &web_sys::Request, max: usize) -> Result<String, BodyError> {
-    match JsFuture::from(read_body_js(req, max as f64, BODY_TOO_LARGE)).await {
+    body_text(req, max, true).await
+}
+
+/// The body of a request the gate answers itself, consumed, at most `max` bytes.
+pub async fn take_body(req: &web_sys::Request, max: usize) -> Result<String, BodyError> {
+    body_text(req, max, false).await
+}
+
+async fn body_text(req: &web_sys::Request, max: usize, keep: bool) -> Result<String, BodyError> {
+    match JsFuture::from(read_body_js(req, max as f64, BODY_TOO_LARGE, BODY_ENCODED, keep)).await {
         Ok(v) => v.as_string().ok_or_else(|| BodyError::Unreadable("body is not text".into())),
         Err(e) => match e.as_string() {
             Some(s) if s == BODY_TOO_LARGE => Err(BodyError::TooLarge),
+            Some(s) if s == BODY_ENCODED => Err(BodyError::Encoded),
             Some(s) => Err(BodyError::Unreadable(s)),
             None => Err(BodyError::Unreadable(format!("{e:?}"))),
         },

@@ -9,6 +9,8 @@
 // object as activity (a `touch` request), at most once per slide interval.
 
 const ENDED = "ended:";
+// The rejection when the session already holds MAX_CONNECTIONS_PER_SESSION watches.
+const LIMIT = "limit";
 // Close codes: the session ended (toward the client), going away (toward the origin),
 // and the watch lost (the object restarted): the client should reconnect, and is then
 // validated again.
@@ -44,7 +46,8 @@ function why(e) {
 
 /**
  * Opens the watch on the session's object: the socket, or rejects with `ended:<reason>`
- * when the session is no longer live (it ended between validation and now).
+ * when the session is no longer live (it ended between validation and now), with
+ * `limit` when the session holds as many watches as it may.
  */
 async function openWatch(stub, url, header, message, policy, timeoutMs) {
   let timer;
@@ -62,6 +65,7 @@ async function openWatch(stub, url, header, message, policy, timeoutMs) {
       } catch {
         // Not JSON: an error of the object.
       }
+      if (r.status === 429) throw LIMIT;
       throw reason ? ENDED + reason : `watch refused: ${r.status} ${text.slice(0, 200)}`;
     }
     r.webSocket.accept();

@@ -47,6 +47,8 @@ extern "C" {
 const WATCH_URL: &str = "https://session-store/watch";
 /// What the relay rejects with when the session ended before its watch opened.
 const ENDED_PREFIX: &str = "ended:";
+/// What the relay rejects with when the object refused a watch past the limit (live.js).
+const LIMIT: &str = "limit";
 
 /// A session's watch, to be opened: its object, the message that opens it and the one
 /// that reports activity, both naming the session by its public handle (which a
@@ -57,22 +59,25 @@ pub struct Watch {
     touch: String,
 }
 
-fn touch(handle: &str, slide: bool) -> Result<String, StoreError> {
+fn touch(handle: &str, slide: bool, watches_max: Option<u32>) -> Result<String, StoreError> {
     let msg = StoreRequest::Touch {
         handle: handle.to_string(),
         slide,
+        watches_max,
     };
     serde_json::to_string(&msg).map_err(|e| StoreError::encode("store request", e))
 }
 
 impl Watch {
-    pub fn of(env: &Env, live: &Live) -> Result<Watch, StoreError> {
+    /// The watch for a connection of `live`'s session, refused by the object when the
+    /// session already holds `max` (`MAX_CONNECTIONS_PER_SESSION`).
+    pub fn of(env: &Env, live: &Live, max: u32) -> Result<Watch, StoreError> {
         let stub = session_object::stub(env, &live.store_id)?.ok_or_else(|| StoreError::backend("not an object id of this namespace"))?;
         let handle = &live.session.handle;
         Ok(Watch {
             stub: stub.into_rpc::<JsValue>(),
-            message: touch(handle, false)?,
-            touch: touch(handle, true)?,
+            message: touch(handle, false, Some(max))?,
+            touch: touch(handle, true, None)?,
         })
     }
 }
@@ -80,12 +85,17 @@ impl Watch {
 pub enum LiveError {
     /// The session ended between validation and the watch: 401 with this reason.
     Ended(Reason),
+    /// The session holds as many live connections as it may.
+    Limit,
     Failed(String),
 }
 
 /// `live.js` rejects with text only (`why`).
 fn failure(e: JsValue) -> LiveError {
     let s = e.as_string().unwrap_or_default();
+    if s == LIMIT {
+        return LiveError::Limit;
+    }
     match s.strip_prefix(ENDED_PREFIX) {
         Some(r) => LiveError::Ended(Reason::parse(r).unwrap_or(Reason::Revoked)),
         None => LiveError::Failed(s),

@@ -155,15 +155,18 @@ impl Incoming {
         )
     }
 
-    /// The form kind of the body when a `_method` in it could change the verdict: a form
-    /// to a path some method-scoped sensitive pattern matches. Only then is it read.
-    pub fn form_to_read(&self, cfg: &Config) -> Option<method::FormKind> {
-        let kind = self.content_type.as_deref().and_then(method::form_kind)?;
-        self.readings
-            .iter()
-            .chain(&self.format_stripped)
-            .any(|p| cfg.sensitive_paths.method_scoped_matches(p))
-            .then_some(kind)
+    /// Whether a `_method` in the body could change the verdict: a `POST` (what
+    /// frameworks override) to a path some method-scoped sensitive pattern matches,
+    /// not already sensitive by what the request's line and headers claim. Only then is
+    /// the body read (`proxy::read_body_methods`), whatever its `Content-Type` says.
+    pub fn body_may_matter(&self, cfg: &Config, access: Access) -> bool {
+        access != Access::Sensitive
+            && method::body_may_override(self.method())
+            && self
+                .readings
+                .iter()
+                .chain(&self.format_stripped)
+                .any(|p| cfg.sensitive_paths.method_scoped_matches(p))
     }
 
     pub fn path_and_query(&self) -> String {

@@ -97,7 +97,10 @@ pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Confi
 pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
     let raw = match &inc.session_cookie {
         SessionCookie::Absent => return Validation::NoCookie,
-        SessionCookie::Several(_) => return Validation::Invalid(Reason::Invalid),
+        SessionCookie::Several(values) => match one_session(cfg, inc, values) {
+            Ok(v) => v,
+            Err(reason) => return Validation::Invalid(reason),
+        },
         SessionCookie::One(v) => v,
     };
     let verified = match token::verify(raw, &cfg.token_keys()) {
@@ -145,6 +148,30 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             Validation::StoreDown
         }
     }
+}
+
+/// The one value to validate among several of the gate's cookie. Values that are not
+/// ours are ignored; those that are must all name the same session. Two sessions mean a
+/// cookie planted beside the user's (a sibling host under `COOKIE_DOMAIN`, a more
+/// specific `Path`): `AmbiguousSession`, logged, and neither cleared (clearing one may
+/// leave the planted one in place and the user signed in as its owner).
+fn one_session<'a>(cfg: &Config, inc: &Incoming, values: &'a [String]) -> Result<&'a str, Reason> {
+    let keys = cfg.token_keys();
+    let mut ours = values
+        .iter()
+        .filter_map(|v| token::verify(v, &keys).ok().map(|t| (v.as_str(), t.storage_hash())));
+    let Some((first, hash)) = ours.next() else {
+        return Err(Reason::Invalid);
+    };
+    if ours.all(|(_, h)| h == hash) {
+        return Ok(first);
+    }
+    log::untrusted_event(
+        AuditEvent::new(platform::now(), EventKind::AmbiguousSession)
+            .reason(format!("{} values of the session cookie", values.len()))
+            .client(&inc.client.ip, &inc.client.ua),
+    );
+    Err(Reason::AmbiguousSession)
 }
 
 /// The one Durable Object call of a validation; `None` when the object does not exist here.

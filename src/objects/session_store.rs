@@ -228,7 +228,7 @@ impl DurableObject for SessionStore {
         };
         // A watch (edge::live): a `touch` that opens a WebSocket on a live session.
         let watch_of = match &msg {
-            StoreRequest::Touch { handle, .. } => req.headers().has("upgrade")?.then(|| handle.clone()),
+            StoreRequest::Touch { handle, watches_max, .. } => req.headers().has("upgrade")?.then(|| (handle.clone(), *watches_max)),
             _ => None,
         };
         let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
@@ -248,7 +248,13 @@ impl DurableObject for SessionStore {
             self.schedule(&engine, false).await?;
         }
         match (watch_of, &outcome.response) {
-            (Some(handle), StoreResponse::Done { .. }) => Ok(watch::accept(&self.state, &handle)),
+            (Some((handle, max)), StoreResponse::Done { .. }) => {
+                // One object sees every watch of its sessions, whichever isolate opened it.
+                if max.is_some_and(|m| watch::count(&self.state, &handle) >= m) {
+                    return json_error(429, "the session holds as many live connections as it may");
+                }
+                Ok(watch::accept(&self.state, &handle))
+            }
             // Not live: the answer (`rejected`) tells the relay why.
             _ => json_text(&outcome.response),
         }

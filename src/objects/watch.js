@@ -32,3 +32,10 @@ export function move(state, from, to) {
     if (ws.deserializeAttachment() === from) ws.serializeAttachment(to);
   }
 }
+
+/** How many watches `handle` holds. */
+export function count(state, handle) {
+  let n = 0;
+  for (const ws of state.getWebSockets()) if (ws.deserializeAttachment() === handle) n++;
+  return n;
+}

@@ -12,6 +12,8 @@ extern "C" {
     fn accept_js(state: &JsValue, handle: &str) -> web_sys::Response;
     #[wasm_bindgen(js_name = push)]
     fn push_js(state: &JsValue, handle: &str, message: &str) -> u32;
+    #[wasm_bindgen(js_name = count)]
+    fn count_js(state: &JsValue, handle: &str) -> u32;
     #[wasm_bindgen(js_name = move)]
     fn move_js(state: &JsValue, from: &str, to: &str);
 }
@@ -36,4 +38,9 @@ pub fn push_ended(state: &worker::State, handle: &str, reason: &str) -> u32 {
 /// The watches of `from` follow `to` from now on.
 pub fn move_watches(state: &worker::State, from: &str, to: &str) {
     move_js(raw(state), from, to)
+}
+
+/// How many watches the session `handle` holds.
+pub fn count(state: &worker::State, handle: &str) -> u32 {
+    count_js(raw(state), handle)
 }

@@ -6,7 +6,7 @@
 use crate::core::audit::{EndedBy, Regeneration};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
-use crate::core::session::{IdpLink, Session};
+use crate::core::session::{self, IdpLink, Session};
 use crate::core::token;
 use crate::edge::cookie::CookieChange;
 use crate::edge::request::Incoming;
@@ -235,9 +235,15 @@ async fn carry_over(cx: &Ctx<'_>, cur: Live, user: &str, store_id: &[u8; 32]) ->
         client: cx.inc.client.clone(),
     };
     match cx.call(&cur.store_id, &take).await? {
-        StoreResponse::Done { session: Some(old), .. } if same_owner => Ok((old.data, None)),
+        StoreResponse::Done { session: Some(old), .. } if same_owner && carries(&old, cx) => Ok((old.data, None)),
         _ => Ok((Map::new(), None)),
     }
+}
+
+/// A user's own earlier session carries its data; a guest session only to a login from
+/// where it was started (`session::guest_data_carries`).
+fn carries(old: &Session, cx: &Ctx<'_>) -> bool {
+    old.user.is_some() || session::guest_data_carries(old, &cx.inc.client)
 }
 
 /// Merges into the session's data; with no session, starts a guest session (a cart).

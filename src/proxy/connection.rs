@@ -25,7 +25,7 @@ pub async fn websocket(
     cookie: &CookieChange,
     slides: bool,
 ) -> Result<web_sys::Response> {
-    let watch = match live.map(|l| Watch::of(env, l)).transpose() {
+    let watch = match live.map(|l| Watch::of(env, l, cfg.max_connections_per_session)).transpose() {
         Ok(w) => w,
         Err(e) => {
             log::failure("store_unavailable", &e.to_string());
@@ -48,7 +48,7 @@ pub async fn stream(
     let Some(l) = live.filter(|_| content_type.is_some_and(is_event_stream)) else {
         return Ok(resp);
     };
-    match Watch::of(env, l) {
+    match Watch::of(env, l, cfg.max_connections_per_session) {
         Ok(w) => settle(live::watch_stream(&resp, &w, cfg).await),
         Err(e) => {
             log::failure("store_unavailable", &e.to_string());
@@ -63,6 +63,11 @@ fn settle(r: std::result::Result<web_sys::Response, LiveError>) -> Result<web_sy
     match r {
         Ok(resp) => Ok(resp),
         Err(LiveError::Ended(reason)) => raw(respond::unauthenticated(reason)),
+        Err(LiveError::Limit) => raw(respond::error_detail(
+            429,
+            "too_many_connections",
+            "this session holds as many WebSockets and event streams as MAX_CONNECTIONS_PER_SESSION allows",
+        )),
         Err(LiveError::Failed(detail)) => {
             log::failure("live_connection", &detail);
             raw(respond::store_unavailable())

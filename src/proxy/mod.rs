@@ -11,7 +11,7 @@ use crate::core::audit::{AuditEvent, EventKind};
 use crate::core::command::{self, Command};
 use crate::core::config::Config;
 use crate::core::method;
-use crate::core::policy::{self, Access, Decision};
+use crate::core::policy::{self, Access, Decision, SessionState};
 use crate::edge::cookie::{stamp, CookieChange};
 use crate::edge::io::{self, BodyError, ForwardError, RawResponse};
 use crate::edge::keys::KeyFailure;
@@ -27,12 +27,7 @@ use worker::{web_sys, Env, Response, Result};
 
 /// One proxied request.
 pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incoming) -> Result<web_sys::Response> {
-    if let Some(kind) = inc.form_to_read(cfg) {
-        if let Err(resp) = read_form_methods(&req, &mut inc, kind).await {
-            return raw(resp);
-        }
-    }
-    let access = inc.access(cfg);
+    let mut access = inc.access(cfg);
     // STATIC_PATHS (public by configuration) skip the session object entirely.
     let is_static = access == Access::Public && cfg.static_paths.matches_all(&inc.readings);
     let slides = policy::counts_as_activity(cfg, inc.method(), &inc.readings);
@@ -42,7 +37,16 @@ pub async fn run(req: web_sys::Request, env: &Env, cfg: &Config, mut inc: Incomi
         validate::validate(env, cfg, &inc, slides).await
     };
     let cookie = CookieChange::after(&v);
-    let decision = policy::decide(cfg, access, v.state(platform::now()), inc.navigation, &inc.path_and_query());
+    let now = platform::now();
+    let mut decision = policy::decide(cfg, access, v.state(now), inc.navigation, &inc.path_and_query());
+    // The body is read only when its `_method` could turn this forward into a refusal.
+    if decision == Decision::Forward && body_may_matter(cfg, &inc, access, &v, now) {
+        if let Err(own) = read_body_methods(&req, &mut inc).await {
+            return raw(own.and_then(|r| stamped(r, cfg, v.live(), &cookie)));
+        }
+        access = inc.access(cfg);
+        decision = policy::decide(cfg, access, v.state(now), inc.navigation, &inc.path_and_query());
+    }
     if decision != Decision::Forward {
         return raw(stamped(respond::decision(&decision)?, cfg, v.live(), &cookie));
     }
@@ -117,25 +121,34 @@ fn raw_or(r: std::result::Result<web_sys::Response, Result<Response>>) -> Result
     }
 }
 
-/// Adds the `_method`s of a form body to the request's methods. The body is read from a
-/// clone, bounded: what cannot be read whole cannot be classified, so is refused.
-async fn read_form_methods(
-    req: &web_sys::Request,
-    inc: &mut Incoming,
-    kind: method::FormKind,
-) -> std::result::Result<(), Result<Response>> {
-    match io::read_body(req, method::FORM_READ_MAX).await {
+/// Whether the body's `_method` could change the decision to forward: see
+/// `Incoming::body_may_matter`; an elevated session passes a sensitive path anyway.
+fn body_may_matter(cfg: &Config, inc: &Incoming, access: Access, v: &Validation, now: u64) -> bool {
+    let elevated = matches!(v.state(now), SessionState::Authenticated { elevated: true });
+    !elevated && inc.body_may_matter(cfg, access)
+}
+
+/// Adds the `_method`s of the body, whatever its type, to the request's methods. The
+/// body is read from a clone, bounded: what cannot be read whole cannot be classified,
+/// so is refused rather than forwarded.
+async fn read_body_methods(req: &web_sys::Request, inc: &mut Incoming) -> std::result::Result<(), Result<Response>> {
+    match io::read_body(req, method::BODY_READ_MAX).await {
         Ok(body) => {
-            method::add_body_overrides(&mut inc.methods, kind, &body);
+            method::body::add_body_overrides(&mut inc.methods, &body);
             Ok(())
         }
         Err(BodyError::TooLarge) => Err(respond::error_detail(
             413,
             "request_too_large",
             &format!(
-                "a form body to this path is read for _method, and is longer than {} bytes",
-                method::FORM_READ_MAX
+                "a POST body to this path is read for _method, and is longer than {} bytes",
+                method::BODY_READ_MAX
             ),
+        )),
+        Err(BodyError::Encoded) => Err(respond::error_detail(
+            415,
+            "unsupported_content_encoding",
+            "a POST body to this path is read for _method, and cannot be read under a Content-Encoding",
         )),
         Err(BodyError::Unreadable(detail)) => {
             log::failure("body_unreadable", &detail);

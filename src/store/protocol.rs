@@ -139,6 +139,10 @@ pub enum Request {
         handle: String,
         /// Count as activity.
         slide: bool,
+        /// On a watch's opening: the most watches the session may hold; the object
+        /// refuses one more (`MAX_CONNECTIONS_PER_SESSION`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        watches_max: Option<u32>,
     },
     /// Store an event the gate observed.
     Record {

@@ -91,7 +91,7 @@ function sign(claims, { key = keys.es, header = {} } = {}) {
 
 function idClaims(nonce, over = {}) {
   const t = now();
-  return { iss: stub.issuer, aud: CLIENT_ID, exp: t + 300, iat: t, nonce, sub: "carol", sid: "sid-carol", email: "carol@example.test", ...over };
+  return { iss: stub.issuer, aud: CLIENT_ID, exp: t + 300, iat: t, nonce, sub: "carol", sid: "sid-carol", email: "carol@example.test", email_verified: true, ...over };
 }
 
 /** A sign-in whose token endpoint answers with `make(nonce)`; the callback's response. */
@@ -140,6 +140,9 @@ test("every ID-token rule refuses with reason id_token and the check's name; no 
     ["signature", (n) => sign(idClaims(n), { key: keys.rogue })],
     ["sub", (n) => { const c = idClaims(n); delete c.sub; return sign(c); }],
     ["user_claim", (n) => { const c = idClaims(n); delete c.email; return sign(c); }],
+    // OIDC_USER_CLAIM is email here: an address the provider did not verify is no identity.
+    ["email_not_verified", (n) => sign(idClaims(n, { email_verified: false }))],
+    ["email_not_verified", (n) => sign(idClaims(n, { email_verified: "false" }))],
   ];
   for (const [detail, make] of cases) {
     const res = await attempt(make);

@@ -115,7 +115,7 @@ test("2. step-up holds through method overrides: headers, _method in the query a
   // Too long to read on a path where it matters: refused, not guessed.
   const big = "a=" + "x".repeat(70 * 1024) + "&_method=DELETE";
   await refusedAll([["64 KiB+ form body", "/account", post(form, { body: big })]], 413,
-    { error: "request_too_large", detail: "a form body to this path is read for _method, and is longer than 65536 bytes" });
+    { error: "request_too_large", detail: "a POST body to this path is read for _method, and is longer than 65536 bytes" });
   // Where no method-scoped pattern applies the body is not read at all.
   const other = await forwarded("/app/upload", post(form, { body: big }));
   assert.equal(other.body.length, big.length);

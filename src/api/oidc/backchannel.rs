@@ -12,6 +12,7 @@ use crate::core::oidc::form;
 use crate::core::oidc::logout_token::{self, LogoutRequest};
 use crate::core::oidc::settings::OidcSettings;
 use crate::edge::idp::{self, TokenFailure};
+use crate::edge::io::{self, BodyError};
 use crate::edge::request::Incoming;
 use crate::edge::{ending, kv, log, respond, session_object};
 use crate::platform;
@@ -34,7 +35,7 @@ fn store_down(e: StoreError) -> Result<Response> {
     respond::store_unavailable()
 }
 
-pub async fn backchannel(mut req: Request, env: &worker::Env, cfg: &Config, s: &OidcSettings, inc: &Incoming) -> Result<Response> {
+pub async fn backchannel(req: Request, env: &worker::Env, cfg: &Config, s: &OidcSettings, inc: &Incoming) -> Result<Response> {
     let is_form = inc
         .content_type
         .as_deref()
@@ -42,14 +43,13 @@ pub async fn backchannel(mut req: Request, env: &worker::Env, cfg: &Config, s: &
     if !is_form {
         return invalid("not a form post");
     }
-    let declared = req.headers().get("content-length").ok().flatten();
-    if declared.and_then(|l| l.trim().parse::<usize>().ok()).is_some_and(|l| l > MAX_BODY) {
-        return invalid("body too large");
-    }
-    let body = req.text().await.unwrap_or_default();
-    if body.len() > MAX_BODY {
-        return invalid("body too large");
-    }
+    // Bounded while reading: a chunked body declares no length.
+    let body = match io::take_body(req.inner(), MAX_BODY).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return invalid("body too large"),
+        Err(BodyError::Encoded) => return invalid("a Content-Encoding is not read"),
+        Err(BodyError::Unreadable(_)) => return invalid("body unreadable"),
+    };
     let pairs = form::parse(&body);
     let Some(token) = form::single(&pairs, "logout_token") else {
         return invalid("no logout_token");

@@ -54,6 +54,9 @@ pub async fn login(env: &Env, cfg: &Config, s: &OidcSettings, inc: &Incoming) ->
     }
     let location = flow::authorization_url(&d, s, &redirect_uri(inc), &f, reauth);
     let resp = respond::redirect(302, &location)?;
+    for old in flow::flows_to_clear(inc.cookie_header.as_deref()) {
+        resp.headers().append("set-cookie", &flow_cookie(&old, "", 0))?;
+    }
     resp.headers()
         .append("set-cookie", &flow_cookie(&flow::cookie_name(&f.state), &f.binding, FLOW_LIFETIME))?;
     Ok(resp)

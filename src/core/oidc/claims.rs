@@ -4,7 +4,7 @@
 //! into headers what an origin could not.
 
 use super::settings::OidcSettings;
-use crate::core::command::{check_roles, clean_text, MAX_USER_LEN};
+use crate::core::command::{check_roles, check_user};
 use serde_json::{Map, Value};
 
 /// A claim that cannot become part of a session. Its `Display` is the `detail`.
@@ -16,7 +16,13 @@ pub enum ClaimError {
     /// The roles claim is not a list of valid roles.
     #[error("roles_claim")]
     Roles,
+    /// `OIDC_USER_CLAIM` is `email` and the provider does not say it verified it.
+    #[error("email_not_verified")]
+    EmailNotVerified,
 }
+
+/// The claim that says the provider verified the email address.
+const EMAIL_VERIFIED: &str = "email_verified";
 
 /// The session's identity from the claims.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +35,10 @@ pub struct Mapped {
 
 /// Claims the settings need that the ID token does not carry (read from userinfo).
 pub fn missing<'a>(claims: &Map<String, Value>, s: &'a OidcSettings) -> Vec<&'a str> {
+    let verified = s.user_is_email().then_some(EMAIL_VERIFIED);
     let wanted = [s.user_claim.as_str(), s.roles_claim.as_str()]
         .into_iter()
+        .chain(verified)
         .chain(s.data_claims.iter().map(String::as_str));
     let mut out: Vec<&str> = wanted.filter(|c| !claims.contains_key(*c)).collect();
     out.dedup();
@@ -65,7 +73,14 @@ pub fn map(claims: &Map<String, Value>, s: &OidcSettings, iss: &str, sub: &str) 
         Some(Value::Number(n)) => n.to_string(),
         _ => return Err(ClaimError::User),
     };
-    clean_text("user", &user, MAX_USER_LEN).map_err(|_| ClaimError::User)?;
+    // `true`, or the string some providers (Cognito) send.
+    let verified =
+        matches!(claims.get(EMAIL_VERIFIED), Some(Value::Bool(true))) || claims.get(EMAIL_VERIFIED).and_then(Value::as_str) == Some("true");
+    if s.user_is_email() && !verified {
+        return Err(ClaimError::EmailNotVerified);
+    }
+    let user = format!("{}{user}", s.user_prefix);
+    check_user(&user).map_err(|_| ClaimError::User)?;
     let roles = roles_of(claims.get(&s.roles_claim))?;
     let mut idp = Map::new();
     for c in &s.data_claims {
@@ -102,6 +117,38 @@ mod tests {
     }
 
     #[test]
+    fn an_email_user_id_must_be_verified() {
+        let s = settings(&[("OIDC_USER_CLAIM", "email")]);
+        let unverified = obj(json!({"sub":"u1","email":"a@example.com"}));
+        assert_eq!(map(&unverified, &s, "https://id.example", "u1"), Err(ClaimError::EmailNotVerified));
+        let refused = obj(json!({"sub":"u1","email":"a@example.com","email_verified":false}));
+        assert_eq!(map(&refused, &s, "https://id.example", "u1"), Err(ClaimError::EmailNotVerified));
+        for ok in [json!(true), json!("true")] {
+            let c = obj(json!({"sub":"u1","email":"a@example.com","email_verified":ok}));
+            assert_eq!(map(&c, &s, "https://id.example", "u1").unwrap().user, "a@example.com");
+        }
+        assert!(missing(&unverified, &s).contains(&"email_verified"), "asked of userinfo");
+        let by_sub = obj(json!({"sub":"u1"}));
+        assert!(
+            map(&by_sub, &settings(&[]), "https://id.example", "u1").is_ok(),
+            "sub needs no verification"
+        );
+    }
+
+    #[test]
+    fn a_user_prefix_keeps_provider_ids_apart() {
+        let c = obj(json!({"sub":"alice"}));
+        let s = settings(&[("OIDC_USER_PREFIX", "oidc:")]);
+        assert_eq!(map(&c, &s, "https://id.example", "alice").unwrap().user, "oidc:alice");
+        assert_eq!(map(&c, &settings(&[]), "https://id.example", "alice").unwrap().user, "alice");
+        let dots = obj(json!({"sub":".."}));
+        assert_eq!(
+            map(&dots, &settings(&[]), "https://id.example", "..").unwrap_err(),
+            ClaimError::User
+        );
+    }
+
+    #[test]
     fn maps_user_roles_and_data() {
         let c = obj(json!({"sub":"u1","email":"a@example.com","name":"Ann","roles":["admin","ops"],"other":1}));
         let m = map(&c, &settings(&[]), "https://id.example", "u1").unwrap();
@@ -112,7 +159,7 @@ mod tests {
             json!({"idp":{"email":"a@example.com","name":"Ann","iss":"https://id.example","sub":"u1"}})
         );
         let s = settings(&[("OIDC_USER_CLAIM", "email"), ("OIDC_ROLES_CLAIM", "groups")]);
-        let c = obj(json!({"sub":"u1","email":"a@example.com","groups":"staff, ops"}));
+        let c = obj(json!({"sub":"u1","email":"a@example.com","email_verified":true,"groups":"staff, ops"}));
         let m = map(&c, &s, "https://id.example", "u1").unwrap();
         assert_eq!(
             (m.user.as_str(), m.roles.clone()),

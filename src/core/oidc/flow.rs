@@ -43,6 +43,26 @@ impl FlowSecrets {
     }
 }
 
+/// Sign-in attempts one browser may have pending (one flow cookie each): a new attempt
+/// past it clears the oldest, so a browser cannot collect them without end.
+pub const PENDING_FLOWS_MAX: usize = 4;
+
+/// The flow cookies a new attempt clears: the oldest of those the request carries, so
+/// that with the new one at most `PENDING_FLOWS_MAX` remain. Browsers send cookies of
+/// one path oldest first (RFC 6265 5.4).
+pub fn flows_to_clear(cookie_header: Option<&str>) -> Vec<String> {
+    let names: Vec<&str> = cookie_header
+        .map(|h| {
+            crate::core::cookie::pairs(h)
+                .map(|(n, _)| n)
+                .filter(|n| n.starts_with(FLOW_COOKIE_PREFIX))
+                .collect()
+        })
+        .unwrap_or_default();
+    let excess = (names.len() + 1).saturating_sub(PENDING_FLOWS_MAX);
+    names.into_iter().take(excess).map(str::to_string).collect()
+}
+
 /// The flow cookie of the attempt with this state.
 pub fn cookie_name(state: &str) -> String {
     let short: String = state.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
@@ -200,6 +220,19 @@ mod tests {
         })
         .unwrap()
         .unwrap()
+    }
+
+    #[test]
+    fn pending_flows_are_capped_oldest_first() {
+        assert!(flows_to_clear(None).is_empty());
+        let header = (0..6)
+            .map(|i| format!("{FLOW_COOKIE_PREFIX}{i}=b; x{i}=1"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let cleared = flows_to_clear(Some(&header));
+        assert_eq!(cleared, (0..3).map(|i| format!("{FLOW_COOKIE_PREFIX}{i}")).collect::<Vec<_>>());
+        let three = (0..3).map(|i| format!("{FLOW_COOKIE_PREFIX}{i}=b")).collect::<Vec<_>>().join("; ");
+        assert!(flows_to_clear(Some(&three)).is_empty(), "three and the new one: four");
     }
 
     #[test]

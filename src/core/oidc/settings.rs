@@ -29,6 +29,9 @@ pub struct OidcSettings {
     pub scopes: String,
     /// `OIDC_USER_CLAIM`: the claim that becomes the user id.
     pub user_claim: String,
+    /// `OIDC_USER_PREFIX`: put before the claim's value, so that a provider's `alice`
+    /// is not the origin's own `alice` (empty: the same namespace).
+    pub user_prefix: String,
     /// `OIDC_ROLES_CLAIM`: the claim holding the roles.
     pub roles_claim: String,
     /// `OIDC_DATA_CLAIMS`: claims copied into the session data under `idp`.
@@ -44,6 +47,7 @@ pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("OIDC_CLIENT_SECRET", None),
     ("OIDC_SCOPES", Some("openid profile email")),
     ("OIDC_USER_CLAIM", Some("sub")),
+    ("OIDC_USER_PREFIX", Some("")),
     ("OIDC_ROLES_CLAIM", Some("roles")),
     ("OIDC_DATA_CLAIMS", Some("email,name")),
     ("OIDC_POST_LOGOUT_PATH", Some("/")),
@@ -114,6 +118,14 @@ pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<Option<OidcSettings
         ));
     }
     let user_claim = claim_name("OIDC_USER_CLAIM", &or_default("OIDC_USER_CLAIM"))?;
+    let user_prefix = or_default("OIDC_USER_PREFIX");
+    if user_prefix.len() > 64 || user_prefix.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(err(
+            "OIDC_USER_PREFIX",
+            "contains spaces or control characters, or is longer than 64 bytes",
+            "a short prefix such as oidc: or google:",
+        ));
+    }
     let roles_claim = claim_name("OIDC_ROLES_CLAIM", &or_default("OIDC_ROLES_CLAIM"))?;
     let data_claims = or_default("OIDC_DATA_CLAIMS")
         .split(',')
@@ -140,6 +152,7 @@ pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<Option<OidcSettings
         client_secret,
         scopes: list.join(" "),
         user_claim,
+        user_prefix,
         roles_claim,
         data_claims,
         post_logout_path,
@@ -147,6 +160,12 @@ pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<Option<OidcSettings
 }
 
 impl OidcSettings {
+    /// Whether the user id is an email address, which a provider may let anyone claim
+    /// unverified: then `email_verified` must be true.
+    pub fn user_is_email(&self) -> bool {
+        self.user_claim == "email"
+    }
+
     /// `<issuer>/.well-known/openid-configuration` (a trailing `/` of the issuer dropped
     /// first, as OIDC Discovery §4 says).
     pub fn discovery_url(&self) -> String {
@@ -172,6 +191,7 @@ mod tests {
             .unwrap();
         assert_eq!(s.scopes, "openid profile email");
         assert_eq!((s.user_claim.as_str(), s.roles_claim.as_str()), ("sub", "roles"));
+        assert_eq!(s.user_prefix, "", "one namespace unless OIDC_USER_PREFIX says otherwise");
         assert_eq!(s.data_claims, vec!["email", "name"]);
         assert_eq!(s.post_logout_path, "/");
         assert_eq!(s.client_secret, None);
@@ -189,6 +209,7 @@ mod tests {
             ("OIDC_SCOPES", "profile email"),
             ("OIDC_SCOPES", "openid \"x\""),
             ("OIDC_USER_CLAIM", "a b"),
+            ("OIDC_USER_PREFIX", "a b"),
             ("OIDC_ROLES_CLAIM", "x,y"),
             ("OIDC_DATA_CLAIMS", "email,na me"),
             ("OIDC_POST_LOGOUT_PATH", "//evil.example"),

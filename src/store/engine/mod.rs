@@ -251,7 +251,7 @@ impl<S: Store> Call<'_, S> {
             Request::DestroyIdp { iss, sub, sid, by, client } => self.destroy_idp(&iss, sub.as_deref(), sid.as_deref(), by, &client),
             Request::List { caller } => self.list(caller.as_deref()),
             Request::Audit { limit, before } => self.audit(limit, before),
-            Request::Touch { handle, slide } => self.touch(&handle, slide),
+            Request::Touch { handle, slide, .. } => self.touch(&handle, slide),
             Request::Record { event } => Ok(self.record(event)),
         };
         match step {

@@ -491,6 +491,7 @@ fn touch(e: &Engine<MemoryStore>, handle: &str, slide: bool, now: u64) -> Respon
         Request::Touch {
             handle: handle.into(),
             slide,
+            watches_max: None,
         },
         now,
     )

@@ -1,0 +1,226 @@
+// The second outside review's findings on the gate (SECURITY.md, "Outside review", rows
+// R2-1 to R2-7), one test each; test names start with the finding's number. Every test
+// here failed against the gate before its fix: the attack went through. The bounded
+// reads of finding 2 are in bounded-reads.test.mjs (they measure workerd's memory).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startGate, SECRETS, sessionCookie } from "./harness.mjs";
+import { body, command } from "./session-helpers.mjs";
+import { startWsOrigin, connect } from "./live-helpers.mjs";
+
+const SENSITIVE = "DELETE /account/*,POST /account/password";
+const JSON_ACCEPT = { accept: "application/json" };
+const REAUTH = { error: "reauthentication_required" };
+const ADMIN = { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` };
+
+const logs = [];
+let gate;
+let wsOrigin;
+let user; // a signed-in, non-elevated session
+before(async () => {
+  wsOrigin = await startWsOrigin();
+  gate = await startGate({
+    origin: wsOrigin,
+    vars: { SENSITIVE_PATHS: SENSITIVE, MAX_CONNECTIONS_PER_SESSION: "3" },
+    miniflare: { handleStructuredLogs: (l) => { logs.push(String(l.message)); } },
+  });
+  user = await gate.login("review2-user");
+});
+after(async () => {
+  await gate?.dispose();
+  await wsOrigin?.close();
+});
+
+/** Sends each request; every one must be refused with `status`/`want` and none forwarded. */
+async function refusedAll(cases, status, want, cookie = user) {
+  gate.origin.clear();
+  for (const [what, p, opts] of cases) {
+    const res = await gate.fetch(p, { cookie, ...opts, headers: { ...JSON_ACCEPT, ...(opts?.headers ?? {}) } });
+    const b = await body(res);
+    assert.equal(res.status, status, `${what}: ${res.status} ${JSON.stringify(b)}`);
+    assert.deepEqual(b, want, what);
+  }
+  assert.deepEqual(gate.origin.requests.map((r) => `${r.method} ${r.path} ${r.body.slice(0, 40)}`), [], "nothing reached the origin");
+}
+
+async function forwarded(p, opts = {}) {
+  gate.origin.clear();
+  const res = await gate.fetch(p, { cookie: user, ...opts });
+  const b = await body(res);
+  assert.equal(res.status, 200, `${p}: ${res.status} ${JSON.stringify(b)}`);
+  assert.equal(gate.origin.requests.length, 1, `${p} reached the origin`);
+  return gate.origin.last();
+}
+
+const post = (headers, b, extra = {}) => ({ method: "POST", headers, body: b, ...extra });
+const sized = (headers, b) => post({ ...headers, "content-length": String(Buffer.byteLength(b)) }, b);
+
+test("R2-1. step-up holds through _method in a body of any type: untyped, listed, cased, parameterised, malformed, JSON, multipart, chunked or sized", async () => {
+  const mp = (type) => [{ "content-type": type }, '--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n'];
+  await refusedAll([
+    // The review's two requests.
+    ["no Content-Type (Rack reads a POST without one as a form)", "/account/data", post({}, "_method=DELETE")],
+    ["a listed media type (Rack cuts at , too)", "/account/data", post({ "content-type": "application/x-www-form-urlencoded, text/plain" }, "_method=DELETE")],
+    // The family.
+    ["no Content-Type, sized", "/account/data", sized({}, "_method=DELETE")],
+    ["text/plain", "/account/data", post({ "content-type": "text/plain" }, "_method=DELETE")],
+    ["cased and spaced", "/account/data", post({ "content-type": "APPLICATION/X-WWW-FORM-URLENCODED ; charset=utf-8" }, "_method=delete")],
+    ["malformed", "/account/data", post({ "content-type": ";;=" }, "_method=DELETE")],
+    ["empty", "/account/data", post({ "content-type": "" }, "_method=DELETE")],
+    ["; separated pairs", "/account/data", post({}, "a=1;_method=DELETE")],
+    ["spaces after &", "/account/data", post({}, "a=1&  _method=DELETE")],
+    ["percent-encoded name", "/account/data", post({}, "%5Fmethod=DELETE")],
+    ["bracketed name (Rack's nested params)", "/account/data", post({}, "[_method]=DELETE")],
+    ["padded value", "/account/data", post({}, "_method=+delete+")],
+    ["a final NUL (Rack strips it)", "/account/data", post({}, "_method=DELETE\0")],
+    ["repeated, the last one wins in Rack", "/account/data", post({}, "_method=PATCH&_method=DELETE")],
+    ["JSON (express.json and a body getter)", "/account/data", post({ "content-type": "application/json" }, '{"_method":"DELETE"}')],
+    ["multipart/form-data", "/account/data", post(...mp("multipart/form-data; boundary=b"))],
+    ["multipart/mixed (Rack parses it)", "/account/data", post(...mp("multipart/mixed; boundary=b"))],
+    ["multipart without a type", "/account/data", post({}, mp("x")[1])],
+    ["a quoted, escaped multipart name", "/account/data", post({}, '--b\r\nContent-Disposition: form-data; name="_m\\ethod"\r\n\r\nDELETE\r\n--b--')],
+    ["a _method the gate cannot read is any method", "/account/data", post({}, "--b\r\nContent-Disposition: form-data; name=\"_method\"\n\nDELETE")],
+    ["X-HTTP-Method-Override beside a body", "/account/data", post({ "x-http-method-override": "DELETE" }, "a=1")],
+  ], 403, REAUTH);
+  // Under a Content-Encoding the bytes are not the text a framework inflates: refused.
+  await refusedAll([["gzip", "/account/data", post({ "content-encoding": "gzip" }, "x")]], 415, {
+    error: "unsupported_content_encoding",
+    detail: "a POST body to this path is read for _method, and cannot be read under a Content-Encoding",
+  });
+  // Too long to read: refused, chunked (no length to check first) or sized.
+  const big = "a=" + "x".repeat(70 * 1024) + "&_method=DELETE";
+  const tooLarge = { error: "request_too_large", detail: "a POST body to this path is read for _method, and is longer than 65536 bytes" };
+  await refusedAll([["64 KiB+ chunked", "/account/data", post({}, big)], ["64 KiB+ sized", "/account/data", sized({}, big)]], 413, tooLarge);
+  // An override header spelled with `_` is dropped, not forwarded for a CGI server to read.
+  const under = await forwarded("/account/data", post({ "X_HTTP_Method_Override": "DELETE" }, "name=x"));
+  assert.equal(under.method, "POST");
+  assert.deepEqual(Object.keys(under.headers).filter((n) => n.includes("method")), []);
+  // What names no other method is forwarded as sent, its body intact.
+  for (const [type, b] of [[undefined, "name=x"], ["application/json", '{"title":"x"}'], ["text/plain", "hello"]]) {
+    const rec = await forwarded("/account/data", post(type ? { "content-type": type } : {}, b));
+    assert.equal(rec.body, b);
+    assert.equal(rec.method, "POST");
+  }
+  const patch = await forwarded("/account/data", post({}, "_method=PATCH"));
+  assert.equal(patch.body, "_method=PATCH", "a Rails update form on the path needs no step-up");
+  // An elevated session passes anyway: its body is not read, however long.
+  const el = await command(gate, user, { action: "elevate" });
+  const elevated = el.cookie ?? user;
+  const rec = await forwarded("/account/data", { cookie: elevated, ...post({}, big) });
+  assert.equal(rec.body.length, big.length);
+});
+
+test("R2-3. COOKIE_DOMAIN: two values of the session cookie naming different sessions are refused, neither cleared, and logged", async () => {
+  const g = await startGate({
+    vars: { COOKIE_DOMAIN: "example.test" },
+    miniflare: { handleStructuredLogs: (l) => { logs.push(String(l.message)); } },
+  });
+  try {
+    const name = "__Secure-session";
+    const https = { https: true };
+    const login = async (u, opts = {}) => {
+      const res = await g.fetch("/login", { method: "POST", command: { action: "login", user: u }, ...https, ...opts });
+      await res.arrayBuffer();
+      const sc = res.headers.getSetCookie().find((c) => c.startsWith(name + "="));
+      assert.ok(sc, `login ${u}: ${res.status}`);
+      return sc.split(";")[0];
+    };
+    const victim = await login("victim");
+    const mallory = await login("mallory");
+    // The review's scenario: a sibling host planted mallory's cookie with a more specific
+    // Path, so the browser sends both, mallory's first.
+    for (const cookie of [`${mallory}; ${victim}`, `${victim}; ${mallory}`]) {
+      g.origin.clear();
+      for (const accept of ["application/json", "text/html"]) {
+        const res = await g.mf.dispatchFetch("https://app.example.test/app", { headers: { cookie, accept, "sec-fetch-mode": accept === "text/html" ? "navigate" : "cors" }, redirect: "manual" });
+        assert.equal(res.status, 401, accept);
+        assert.deepEqual(await body(res), { error: "unauthenticated", reason: "ambiguous_session" });
+        assert.deepEqual(res.headers.getSetCookie().filter((c) => c.startsWith(name + "=")), [], "neither value is cleared");
+      }
+      assert.equal(g.origin.requests.length, 0, "nothing forwarded");
+    }
+    const line = logs.flatMap((m) => m.split("\n")).map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l && l.event === "ambiguous_session");
+    assert.ok(line, "an ambiguous_session log line");
+    // The same session twice, or ours beside junk, is that session.
+    const twice = await g.mf.dispatchFetch("https://app.example.test/app", { headers: { cookie: `${victim}; ${victim}` } });
+    assert.equal(twice.status, 200);
+    assert.equal((await twice.json()).headers["x-session-user"], "victim");
+    const junk = await g.mf.dispatchFetch("https://app.example.test/app", { headers: { cookie: `${name}=junk; ${victim}` } });
+    assert.equal(junk.status, 200);
+    assert.equal((await junk.json()).headers["x-session-user"], "victim");
+
+    // A guest session planted from elsewhere (another network and browser) carries no
+    // data into the victim's login; one the victim started does.
+    const guest = async (ip, ua) => {
+      const res = await g.fetch("/public/cart", { method: "POST", command: { action: "set_data", data: { cart: ["planted"] } }, ip, ua, ...https });
+      await res.arrayBuffer();
+      return res.headers.getSetCookie().find((c) => c.startsWith(name + "=")).split(";")[0];
+    };
+    const planted = await guest("198.51.100.9", "Mallory/1");
+    const dataAfterLogin = async (cookie) => {
+      const res = await g.fetch("/login", { method: "POST", command: { action: "login", user: "victim" }, cookie, ip: "203.0.113.5", ua: "Victim/1", ...https });
+      await res.arrayBuffer();
+      const c = res.headers.getSetCookie().find((x) => x.startsWith(name + "=")).split(";")[0];
+      const app = await g.fetch("/app", { cookie: c, ip: "203.0.113.5", ua: "Victim/1", ...https });
+      return (await app.json()).headers["x-session-data"];
+    };
+    assert.equal(await dataAfterLogin(planted), undefined, "the planted cart is not the victim's");
+    const own = await guest("203.0.113.7", "Victim/1");
+    assert.equal(await dataAfterLogin(own), JSON.stringify({ cart: ["planted"] }), "the victim's own cart carries over");
+  } finally {
+    await g.dispose();
+  }
+});
+
+test("R2-4. client address headers are stripped: every one a framework or library reads", async () => {
+  const names = ["Client-IP", "X-Client-IP", "X-Cluster-Client-IP", "Fastly-Client-IP", "True-Client-IP", "X-Real-IP", "Forwarded",
+    "X-Forwarded", "Forwarded-For", "DO-Connecting-IP", "X-AppEngine-User-IP", "Cf-Pseudo-IPv4", "X_Client_IP"];
+  const rec = await forwarded("/public/x", { cookie: undefined, headers: Object.fromEntries(names.map((n) => [n, "10.6.6.6"])), ip: "203.0.113.9" });
+  assert.ok(!JSON.stringify(rec.headers).includes("10.6.6.6"), `a client address reached the origin: ${JSON.stringify(rec.headers)}`);
+  assert.equal(rec.headers["x-forwarded-for"], "203.0.113.9", "the gate's own value");
+});
+
+test("R2-6. user ids . and .. are refused by the login command", async () => {
+  for (const u of [".", ".."]) {
+    const res = await gate.fetch("/login", { method: "POST", command: { action: "login", user: u }, headers: JSON_ACCEPT });
+    const b = await body(res);
+    assert.equal(res.status, 502, `${u}: ${JSON.stringify(b)}`);
+    assert.deepEqual(b, { error: "invalid_origin_command", detail: "user is . or .., which the admin API cannot address" });
+    assert.equal(sessionCookie(res), null);
+  }
+  const ok = await gate.login("...");
+  const res = await gate.fetch("/.sessiongate/admin/users/.../sessions", { headers: ADMIN });
+  assert.equal(res.status, 200, "three dots are an id the admin API reaches");
+  assert.equal((await body(res)).sessions.length, 1);
+  assert.ok(ok);
+});
+
+test("R2-7. flow cookies never reach the origin; sockets per session are bounded", async () => {
+  const rec = await forwarded("/app", { cookie: `${user}; __Host-sessiongate-oidc-abc=binding; a=1` });
+  assert.equal(rec.headers.cookie, "a=1");
+  // WebSockets: MAX_CONNECTIONS_PER_SESSION=3 here; the fourth is refused with 429.
+  const ws = (cookie) => connect(gate, "/socket", { cookie, origin: gate.base });
+  const open = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await ws(user);
+    assert.ok(c.ws, `socket ${i}: ${JSON.stringify(c)}`);
+    open.push(c);
+  }
+  const fourth = await ws(user);
+  assert.equal(fourth.status, 429);
+  assert.deepEqual(fourth.body, { error: "too_many_connections", detail: "this session holds as many WebSockets and event streams as MAX_CONNECTIONS_PER_SESSION allows" });
+  const other = await ws(await gate.login("review2-other"));
+  assert.ok(other.ws, "another session has its own count");
+  other.ws.close();
+  // A closed socket frees its place (the object sees the watch close).
+  open[0].ws.close();
+  await open[0].closed;
+  let again;
+  for (let i = 0; i < 50; i++) {
+    again = await ws(user);
+    if (again.ws) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.ok(again.ws, "a place freed by a close");
+  for (const c of [...open.slice(1), again]) c.ws.close();
+});
