@@ -161,7 +161,8 @@ function formMethodValue(r) {
 const PARAM_NAMES = [
   [40, "_method"], [5, "%5Fmethod"], [4, "%5fmethod"], [4, "_%6Dethod"], [2, "_%6detho%64"], [3, "_METHOD"], [2, "_Method"],
   [3, "+_method"], [3, "%20_method"], [3, "_method+"], [3, "_method[]"], [2, "_method[0]"], [2, "_method%00"], [2, "_method."],
-  [2, "_method%5B%5D"], [2, "__method"], [2, "method"], [2, "_Method%20"],
+  [2, "_method%5B%5D"], [2, "__method"], [2, "method"], [2, "_Method%20"], [3, "[_method]"], [2, "]]_method"],
+  [2, "%5B_method%5D"], [2, "[[_method]]"], [2, "_method]"],
 ];
 
 const SEPARATORS = [[60, "&"], [12, ";"], [6, "& "], [5, "; "], [4, "&&"], [3, "&amp;"], [3, "\n"], [3, "\r\n"], [2, ",", ], [2, "&\t"]];
@@ -216,7 +217,7 @@ function multipartBody(r, boundary) {
   const parts = [];
   const n = r.weighted([[75, 1], [25, 2]]);
   for (let i = 0; i < n; i++) {
-    const name = r.weighted([[80, "_method"], [5, "_METHOD"], [5, "_method[]"], [5, "%5Fmethod"], [5, " _method"]]);
+    const name = r.weighted([[80, "_method"], [5, "_METHOD"], [5, "_method[]"], [5, "%5Fmethod"], [5, " _method"], [4, "[_method]"]]);
     const disposition = r.weighted(DISPOSITIONS).replace("{n}", name);
     const headers = [`Content-Disposition: ${disposition}`];
     if (r.chance(0.15)) headers.push(r.pick(["Content-Type: text/plain", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"]));

@@ -40,6 +40,10 @@ export const REGRESSIONS = [
     headers: [["Content-Type", FORM]], body: "x=1& _method=DELETE",
   }),
   post("differential: _method=DELETE and a trailing NUL (Rack strips it; #524)", ["rails"], { headers: [["Content-Type", FORM]], body: "_method=DELETE\0" }),
+  post("differential: [_method]=DELETE (Rack's and qs's nested names read it as _method)", ["rails", "express"], {
+    headers: [["Content-Type", FORM]], body: "[_method]=DELETE",
+  }),
+  post("differential: ]]_method=DELETE (Rack drops leading brackets)", ["rails"], { headers: [["Content-Type", FORM]], body: "]]_method=DELETE" }),
   post("differential: a gzip-encoded URL-encoded body (body-parser inflates it)", ["express"], {
     headers: [["Content-Type", FORM], ["Content-Encoding", "gzip"]], body: zlib.gzipSync("_method=DELETE"),
   }),
