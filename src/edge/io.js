@@ -14,12 +14,25 @@ const ABSENT = "\0";
  * returned as sent, and Rust (headers::dropped_from_client) decides again.
  */
 function present(h, prefix, listed) {
+  const names = nameSet(listed);
   const out = [];
   for (const n of h.keys()) {
     const m = n.includes("_") ? n.replaceAll("_", "-") : n;
-    if (m.startsWith(prefix) || listed.includes(m)) out.push(n);
+    if (m.startsWith(prefix) || names.has(m)) out.push(n);
   }
   return out.join(",");
+}
+
+// The comma-joined lists Rust passes are the same on every request: each is split once
+// per isolate.
+const nameSets = new Map();
+function nameSet(listed) {
+  let set = nameSets.get(listed);
+  if (!set) {
+    set = new Set(listed.split(","));
+    nameSets.set(listed, set);
+  }
+  return set;
 }
 
 /**
@@ -28,7 +41,7 @@ function present(h, prefix, listed) {
  */
 export function readRequest(req, prefix, listed, names) {
   const h = req.headers;
-  const out = [req.url, req.method, present(h, prefix, listed.split(","))];
+  const out = [req.url, req.method, present(h, prefix, listed)];
   for (const n of names.split(",")) out.push(h.get(n) ?? ABSENT);
   return out.join("\n");
 }
@@ -39,7 +52,7 @@ export function readRequest(req, prefix, listed, names) {
  */
 export function readResponse(resp, prefix, listed, command) {
   const h = resp.headers;
-  return [present(h, prefix, listed.split(",")), h.get(command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
+  return [present(h, prefix, listed), h.get(command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
 }
 
 function edit(source, drop, set, append) {

@@ -312,3 +312,19 @@ test("back-channel logout refuses what is not a form post of a logout_token (400
   assert.equal(get.status, 405);
   assert.deepEqual(await body(get), { error: "method_not_allowed" });
 });
+
+test("R2-7. a browser holds at most 4 pending sign-ins: a fifth clears the oldest", async () => {
+  const pending = [];
+  for (let i = 0; i < 4; i++) {
+    const s = await startLogin(gate, { cookie: pending.join("; ") || undefined });
+    assert.deepEqual(s.start.headers.getSetCookie().filter((c) => /Max-Age=0/.test(c)), [], `attempt ${i + 1} clears nothing`);
+    pending.push(s.flow.pair);
+  }
+  const fifth = await startLogin(gate, { cookie: pending.join("; ") });
+  const oldest = pending[0].split("=")[0];
+  const cleared = fifth.start.headers.getSetCookie().filter((c) => /Max-Age=0/.test(c));
+  assert.deepEqual(cleared, [`${oldest}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax`], "the oldest attempt's cookie is cleared");
+  const set = fifth.start.headers.getSetCookie().filter((c) => c.startsWith("__Host-sessiongate-oidc-") && /Max-Age=600/.test(c));
+  assert.equal(set.length, 1, "and the new one set");
+  assert.ok(!pending.some((p) => set[0].startsWith(p.split("=")[0] + "=")), "a new attempt's cookie");
+});

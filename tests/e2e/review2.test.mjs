@@ -4,7 +4,7 @@
 // reads of finding 2 are in bounded-reads.test.mjs (they measure workerd's memory).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startGate, SECRETS, sessionCookie } from "./harness.mjs";
+import { startGate, SECRETS, sessionCookie, rawFetch } from "./harness.mjs";
 import { body, command } from "./session-helpers.mjs";
 import { startWsOrigin, connect } from "./live-helpers.mjs";
 
@@ -104,11 +104,23 @@ test("R2-1. step-up holds through _method in a body of any type: untyped, listed
   const patch = await forwarded("/account/data", post({}, "_method=PATCH"));
   assert.equal(patch.body, "_method=PATCH", "a Rails update form on the path needs no step-up");
   // An elevated session passes anyway: its body is not read, however long.
-  const el = await command(gate, user, { action: "elevate" });
-  const elevated = el.cookie ?? user;
+  const other = await gate.login("review2-elevated");
+  const el = await command(gate, other, { action: "elevate" });
+  const elevated = el.cookie ?? other;
   const rec = await forwarded("/account/data", { cookie: elevated, ...post({}, big) });
   assert.equal(rec.body.length, big.length);
 });
+
+/** A request to `g` as if addressed to `host` (the Host header picks the virtual host). */
+function at(g, host, p, opts = {}) {
+  const port = new URL(g.base).port;
+  const headers = { host: `${host}:${port}`, ...(opts.headers ?? {}) };
+  if (opts.cookie) headers.cookie = opts.cookie;
+  if (opts.ip) headers["cf-connecting-ip"] = opts.ip;
+  if (opts.ua) headers["user-agent"] = opts.ua;
+  if (opts.command) headers["x-test-command"] = JSON.stringify(opts.command);
+  return rawFetch(`${g.base}${p}`, { method: opts.method ?? "GET", headers, body: opts.body });
+}
 
 test("R2-3. COOKIE_DOMAIN: two values of the session cookie naming different sessions are refused, neither cleared, and logged", async () => {
   const g = await startGate({
@@ -117,56 +129,53 @@ test("R2-3. COOKIE_DOMAIN: two values of the session cookie naming different ses
   });
   try {
     const name = "__Secure-session";
-    const https = { https: true };
+    const APP = "app.example.test";
+    const pairOf = (res) => res.headers.getSetCookie().find((c) => c.startsWith(name + "="))?.split(";")[0] ?? null;
     const login = async (u, opts = {}) => {
-      const res = await g.fetch("/login", { method: "POST", command: { action: "login", user: u }, ...https, ...opts });
+      const res = await at(g, APP, "/login", { method: "POST", command: { action: "login", user: u }, ...opts });
       await res.arrayBuffer();
-      const sc = res.headers.getSetCookie().find((c) => c.startsWith(name + "="));
-      assert.ok(sc, `login ${u}: ${res.status}`);
-      return sc.split(";")[0];
+      const pair = pairOf(res);
+      assert.ok(pair, `login ${u}: ${res.status}`);
+      return pair;
     };
     const victim = await login("victim");
     const mallory = await login("mallory");
-    // The review's scenario: a sibling host planted mallory's cookie with a more specific
-    // Path, so the browser sends both, mallory's first.
+    // The review's scenario: a sibling host (evil.example.test) planted mallory's cookie
+    // with a more specific Path, so the browser sends both, mallory's first.
     for (const cookie of [`${mallory}; ${victim}`, `${victim}; ${mallory}`]) {
       g.origin.clear();
-      for (const accept of ["application/json", "text/html"]) {
-        const res = await g.mf.dispatchFetch("https://app.example.test/app", { headers: { cookie, accept, "sec-fetch-mode": accept === "text/html" ? "navigate" : "cors" }, redirect: "manual" });
-        assert.equal(res.status, 401, accept);
+      for (const headers of [{ accept: "application/json" }, { accept: "text/html", "sec-fetch-mode": "navigate" }]) {
+        const res = await at(g, APP, "/app/account", { cookie, headers });
+        assert.equal(res.status, 401, headers.accept);
         assert.deepEqual(await body(res), { error: "unauthenticated", reason: "ambiguous_session" });
-        assert.deepEqual(res.headers.getSetCookie().filter((c) => c.startsWith(name + "=")), [], "neither value is cleared");
+        assert.equal(pairOf(res), null, "neither value is cleared");
       }
       assert.equal(g.origin.requests.length, 0, "nothing forwarded");
     }
-    const line = logs.flatMap((m) => m.split("\n")).map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l && l.event === "ambiguous_session");
-    assert.ok(line, "an ambiguous_session log line");
-    // The same session twice, or ours beside junk, is that session.
-    const twice = await g.mf.dispatchFetch("https://app.example.test/app", { headers: { cookie: `${victim}; ${victim}` } });
-    assert.equal(twice.status, 200);
-    assert.equal((await twice.json()).headers["x-session-user"], "victim");
-    const junk = await g.mf.dispatchFetch("https://app.example.test/app", { headers: { cookie: `${name}=junk; ${victim}` } });
-    assert.equal(junk.status, 200);
-    assert.equal((await junk.json()).headers["x-session-user"], "victim");
+    const lines = () => logs.flatMap((m) => m.split("\n")).map((l) => { try { return JSON.parse(l); } catch { return null; } });
+    assert.ok(lines().some((l) => l && l.event === "ambiguous_session"), "an ambiguous_session log line");
+    // The same session twice, or ours beside a value the gate never signed, is that session.
+    for (const cookie of [`${victim}; ${victim}`, `${name}=planted-junk; ${victim}`]) {
+      const res = await at(g, APP, "/app", { cookie });
+      assert.equal(res.status, 200, cookie);
+      assert.equal((await res.json()).headers["x-session-user"], "victim");
+    }
 
     // A guest session planted from elsewhere (another network and browser) carries no
     // data into the victim's login; one the victim started does.
-    const guest = async (ip, ua) => {
-      const res = await g.fetch("/public/cart", { method: "POST", command: { action: "set_data", data: { cart: ["planted"] } }, ip, ua, ...https });
+    const victimSide = { ip: "203.0.113.5", ua: "Victim/1" };
+    const guest = async (from) => {
+      const res = await at(g, APP, "/public/cart", { method: "POST", command: { action: "set_data", data: { cart: ["item"] } }, ...from });
       await res.arrayBuffer();
-      return res.headers.getSetCookie().find((c) => c.startsWith(name + "=")).split(";")[0];
+      return pairOf(res);
     };
-    const planted = await guest("198.51.100.9", "Mallory/1");
     const dataAfterLogin = async (cookie) => {
-      const res = await g.fetch("/login", { method: "POST", command: { action: "login", user: "victim" }, cookie, ip: "203.0.113.5", ua: "Victim/1", ...https });
-      await res.arrayBuffer();
-      const c = res.headers.getSetCookie().find((x) => x.startsWith(name + "=")).split(";")[0];
-      const app = await g.fetch("/app", { cookie: c, ip: "203.0.113.5", ua: "Victim/1", ...https });
+      const pair = await login("victim", { cookie, ...victimSide });
+      const app = await at(g, APP, "/app", { cookie: pair, ...victimSide });
       return (await app.json()).headers["x-session-data"];
     };
-    assert.equal(await dataAfterLogin(planted), undefined, "the planted cart is not the victim's");
-    const own = await guest("203.0.113.7", "Victim/1");
-    assert.equal(await dataAfterLogin(own), JSON.stringify({ cart: ["planted"] }), "the victim's own cart carries over");
+    assert.equal(await dataAfterLogin(await guest({ ip: "198.51.100.9", ua: "Mallory/1" })), undefined, "the planted cart is not the victim's");
+    assert.equal(await dataAfterLogin(await guest({ ip: "203.0.113.7", ua: "Victim/1" })), JSON.stringify({ cart: ["item"] }), "the victim's own cart carries over");
   } finally {
     await g.dispose();
   }
