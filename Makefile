@@ -6,13 +6,14 @@ SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy test-docs test-kits test-fuzz-build fuzz mutants bench profile scan fmt lint clean
+.PHONY: help setup build dev test test-unit test-e2e test-browser test-scan test-deploy test-docs test-kits test-differential test-fuzz-build fuzz fuzz-differential mutants bench profile scan fmt lint clean
 
 help:
 	@echo "make dev    run the gate on http://127.0.0.1:8787 in front of the demo origin"
 	@echo "make test   run every test tier (unit/property, end-to-end, browser, deploy dry-run)"
 	@echo "make bench  benchmarks (see README: Performance)"
-	@echo "make fuzz   run every fuzz target for FUZZ_SECONDS (default 60; installs nightly + cargo-fuzz on first use)"
+	@echo "make fuzz   run every fuzz target for FUZZ_SECONDS (default 60; installs nightly + cargo-fuzz on first use),"
+	@echo "            then the differential tier with DIFF_VARIANTS (default 20000) per framework and a new seed"
 	@echo "make mutants  mutation testing of src/core, src/store and the scanner's parsers (long; see docs/testing.md)"
 	@echo "make profile  CPU profile of the gate in workerd under load (ARGS='--target c|d|e --tree')"
 
@@ -48,6 +49,14 @@ test-kits:
 	@echo "== tier 6: origin kits (Express, Next.js, Django, Rack) behind the real gate"
 	@bash scripts/test-kits.sh
 
+test-differential:
+	@echo "== tier 7: the differential tier: request variants through the gate to Express, Rails, Django, Next.js"
+	node --test --test-concurrency=1 --test-reporter=spec tests/differential/
+
+# More variants than `make test` draws, under a seed printed for reproduction (DIFF_SEED=n).
+fuzz-differential: build
+	DIFF_VARIANTS=$${DIFF_VARIANTS:-20000} DIFF_SEED=$${DIFF_SEED:-$$(date +%s)} bash -c 'echo "differential: seed $$DIFF_SEED, $$DIFF_VARIANTS variants per framework"; node --test --test-concurrency=1 --test-reporter=spec tests/differential/'
+
 test-docs:
 	node --test --test-reporter=spec tests/docs/
 
@@ -55,7 +64,7 @@ test-fuzz-build:
 	cargo check --manifest-path fuzz/Cargo.toml --bins
 
 fuzz:
-	@bash scripts/fuzz.sh
+	@bash scripts/fuzz.sh; s=$$?; $(MAKE) --no-print-directory fuzz-differential && exit $$s
 
 mutants:
 	@bash scripts/mutants.sh $(ARGS)

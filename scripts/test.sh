@@ -40,6 +40,11 @@ tier "tier 4: sessiongate-scan against the demo origin, the gate and a weak serv
   node --test --test-concurrency=1 --test-reporter=spec tests/scan/
 tier "tier 5: wrangler deploy --dry-run" bash scripts/deploy-dry-run.sh
 tier "tier 6: origin kits (Express, Next.js, Django, Rack) behind the real gate" bash scripts/test-kits.sh
+# Issue 25: seeded request variants (a fixed seed, DIFF_VARIANTS per framework) through the
+# real gate to each kit's example application; no framework may dispatch a request to a
+# handler the configuration guards unless the gate required the session or step-up for it.
+tier "tier 7: the differential tier (the gate reads requests as the frameworks do)" \
+  node --test --test-concurrency=1 --test-reporter=spec tests/differential/
 
 # Sum the runners' own counts: cargo's "test result: ... N passed; M failed" and node's
 # "ℹ pass N" / "ℹ fail M", Python unittest's "Ran N tests" / "FAILED (failures=F, errors=E)"

@@ -15,6 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from django.conf import settings  # noqa: E402
 
+# Test-only routes for tests/differential/ (see differential.py); off unless asked for.
+DIFFERENTIAL = os.environ.get("SESSIONGATE_DIFFERENTIAL") == "1"
+
 settings.configure(
     DEBUG=False,
     SECRET_KEY="example-only-not-secret",
@@ -26,7 +29,11 @@ settings.configure(
         "django.contrib.messages",
         "django.contrib.admin",
     ],
-    MIDDLEWARE=[
+    # SESSIONGATE_DIFFERENTIAL=1 (tests/differential only): no middleware at all, so the
+    # tier sees what Django itself dispatches behind the gate, not the kit's own checks.
+    MIDDLEWARE=[]
+    if DIFFERENTIAL
+    else [
         "sessiongate_django.SessiongateMiddleware",  # request.sessiongate, verified
         "django.middleware.csrf.CsrfViewMiddleware",  # Django's CSRF stays on (README: "CSRF")
         "sessiongate_django.auth.SessiongateAuthMiddleware",  # request.user, a real user
@@ -47,7 +54,8 @@ settings.configure(
     SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
     # No Django session: the gate holds it (messages go in a cookie).
     MESSAGE_STORAGE="django.contrib.messages.storage.cookie.CookieStorage",
-    SILENCED_SYSTEM_CHECKS=["admin.E410"],
+    # The admin wants the auth and messages middleware, which the differential mode leaves out.
+    SILENCED_SYSTEM_CHECKS=["admin.E410"] + (["admin.E408", "admin.E409"] if DIFFERENTIAL else []),
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(tempfile.mkdtemp(), "db.sqlite3")}},
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
     TEMPLATES=[
@@ -237,6 +245,10 @@ urlpatterns = [
     path("logout", logout_view),
     path("public", public_view),
 ]
+if DIFFERENTIAL:
+    from differential import urlpatterns as differential_urls  # noqa: E402
+
+    urlpatterns = differential_urls + urlpatterns
 
 if __name__ == "__main__":
     from django.core.management import execute_from_command_line

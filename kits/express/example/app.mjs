@@ -17,6 +17,8 @@ const checkPassword = (user, password) => users.get(user)?.password === password
 const app = express();
 app.disable("x-powered-by");
 app.use(express.urlencoded({ extended: false }));
+// Test-only routes for tests/differential/ (see differential.mjs); off unless asked for.
+if (process.env.SESSIONGATE_DIFFERENTIAL === "1") app.use((await import("./differential.mjs")).differential());
 
 // A public page: served without the gate's assertion too, never with anyone's identity.
 app.get("/public", sessiongate({ anonymous: true }), (req, res) => {
