@@ -346,5 +346,6 @@ fn new_session(
         via_http: !cx.inc.https,
         persistent,
         idp: None,
+        device: None,
     })
 }
