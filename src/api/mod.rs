@@ -1,6 +1,7 @@
 //! The gate's own endpoints under `/.sessiongate/`: answered here, never forwarded.
 
 mod admin;
+mod dbsc;
 mod jwks;
 mod oidc;
 mod user;
@@ -101,6 +102,10 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
         (_, ["login"] | ["oidc", "callback" | "backchannel-logout"]) if cfg.oidc.is_some() => {
             respond::error(405, "method_not_allowed").map(Answer::Unstamped)
         }
+        // Device-bound sessions: the browser's own requests, stamped by the endpoints.
+        ("POST", ["dbsc", "register"]) if cfg.device.enabled => dbsc::register(&req, env, cfg, inc).await.map(Answer::Stamped),
+        ("POST", ["dbsc", "refresh"]) if cfg.device.enabled => dbsc::refresh(&req, env, cfg, inc).await.map(Answer::Stamped),
+        (_, ["dbsc", "register" | "refresh"]) if cfg.device.enabled => respond::error(405, "method_not_allowed").map(Answer::Unstamped),
         // Public keys and bearer-token calls: no session involved, none looked up.
         ("GET", ["jwks.json"]) => jwks::answer(cfg).await.map(Answer::Stamped),
         (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await.map(Answer::Stamped),

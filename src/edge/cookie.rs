@@ -6,7 +6,7 @@ use super::io::Edits;
 use super::validate::{Live, Validation};
 use crate::core::config::Config;
 use crate::core::cookie;
-use crate::core::session::Session;
+use crate::core::session::{Reason, Session};
 use crate::platform;
 use worker::Headers;
 
@@ -26,6 +26,8 @@ impl CookieChange {
                 live,
                 new_token: Some(token),
             } => CookieChange::set(token.clone(), &live.session, platform::now()),
+            // The session lives on: the browser holding its key renews the device cookie.
+            Validation::Invalid(Reason::DeviceProofRequired) => CookieChange::Keep,
             Validation::Invalid(_) => CookieChange::Clear,
             _ => CookieChange::Keep,
         }
@@ -62,6 +64,10 @@ pub fn stamp_edits(out: &mut Edits, cfg: &Config, live: Option<&Live>, cookie: &
             "set-cookie",
             &cookie::clear(&cfg.cookie_name, &cfg.cookie_scope, cfg.cookie_samesite),
         ),
+    }
+    if let (CookieChange::Set { .. }, Some(l)) = (cookie, live) {
+        // A new session cookie: the moment to offer binding it to the device.
+        super::dbsc::offer(out, cfg, l);
     }
     if let Some(l) = live {
         let now = platform::now();

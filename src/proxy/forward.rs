@@ -37,7 +37,14 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
         out.drop(name);
     }
     if let Some(c) = inc.cookie_header.as_deref().and_then(|h| cookie::strip(h, &cfg.cookie_name)) {
-        out.set("cookie", &c);
+        // The device cookie is the gate's too (looked for only when it can be there).
+        let device = &cfg.device.cookie_name;
+        match c.contains(device.as_str()).then(|| cookie::strip(&c, device)) {
+            // Nothing else: the client's header is dropped already.
+            Some(None) => {}
+            Some(Some(rest)) => out.set("cookie", &rest),
+            None => out.set("cookie", &c),
+        }
     }
     if !inc.client.ip.is_empty() {
         out.set("x-forwarded-for", &inc.client.ip);
@@ -61,6 +68,8 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
             claims.roles = Some(s.roles.clone());
             claims.auth_time = Some(s.auth_time);
             claims.bind = live.binding.claim().map(str::to_string);
+            // Validation let the request through, so a bound session proved its device.
+            claims.device_bound = s.is_device_bound().then_some(true);
             if let Some(until) = s.elevated_until.filter(|u| *u > now) {
                 out.set("x-session-elevated-until", &until.to_string());
                 claims.elev = Some(until);
