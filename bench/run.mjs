@@ -10,6 +10,7 @@
 // Each worker here also gets its own workerd socket (`unsafeDirectSockets`), so wrk
 // talks to workerd with nothing in between, not even miniflare's entry worker.
 import { Miniflare } from "miniflare";
+import { SignJWT, generateKeyPair, exportJWK } from "jose";
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -383,6 +384,8 @@ async function main() {
     // (g): the same gate signing with EdDSA (Ed25519), the third algorithm.
     ...gateWorkers("gate-eddsa", originUrl, { ASSERTION_ALG: "EdDSA", ASSERTION_SIGNING_KEY: ED25519_KEY }),
     ...gateWorkers("gate-slide", originUrl, { IDLE_TIMEOUT: CHECK_IDLE_TIMEOUT }),
+    // (i): (c)'s gate with a device-bound session (DBSC): its device cookie checked too.
+    ...gateWorkers("gate-bound", originUrl, { DEVICE_PROOF_INTERVAL: "24h" }),
     // Page views: the same public asset paths, looked up (pages) or not (static).
     ...gateWorkers("gate-pages", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*" }),
     ...gateWorkers("gate-static", originUrl, { PUBLIC_PATHS: "/login,/public,/public/*,/static/*", STATIC_PATHS: "/static/*" }),
@@ -393,13 +396,14 @@ async function main() {
   await mf.ready;
   const mfReadyMs = performance.now() - tStart;
   const url = {};
-  for (const n of ["bare", "floor", "contract", "gate", "gate-other", "gate-hs256", "gate-eddsa", "gate-slide", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : []), ...(COMPARE ? ["gate-compare"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
+  for (const n of ["bare", "floor", "contract", "gate", "gate-other", "gate-hs256", "gate-eddsa", "gate-slide", "gate-bound", "gate-pages", "gate-static", ...(DIAG ? ["floor-json"] : []), ...(COMPARE ? ["gate-compare"] : [])]) url[n] = (await mf.unsafeGetDirectURL(n)).href.replace(/\/$/, "");
 
   const cookie = await login(url.gate);
   const cookieHs = await login(url["gate-hs256"]);
   const cookieEd = await login(url["gate-eddsa"]);
   const cookieCmp = COMPARE ? await login(url["gate-compare"]) : null;
   const forged = forgedToken();
+  const bound = await boundSession(url["gate-bound"]);
   const loginAt = Date.now();
 
   // The reference workers get the very request (c) gets, session cookie included: a
@@ -412,6 +416,7 @@ async function main() {
     { key: "f", label: "(f) contract floor: b + contract I/O", url: `${url.contract}/app`, headers: same, expect: 200 },
     { key: "c", label: "(c) gate, valid session", url: `${url.gate}/app`, headers: same, expect: 200 },
     ...(COMPARE ? [{ key: "x", label: "(x) c, the --compare build", url: `${url["gate-compare"]}/app`, headers: { cookie: `${COOKIE}=${cookieCmp}`, "user-agent": UA }, expect: 200 }] : []),
+    { key: "i", label: "(i) c, device-bound session", url: `${url["gate-bound"]}/app`, headers: bound.headers, expect: 200 },
     { key: "h", label: "(h) c with ASSERTION_ALG=HS256", url: `${url["gate-hs256"]}/app`, headers: { cookie: `${COOKIE}=${cookieHs}`, "user-agent": UA }, expect: 200 },
     { key: "g", label: "(g) c with ASSERTION_ALG=EdDSA", url: `${url["gate-eddsa"]}/app`, headers: { cookie: `${COOKIE}=${cookieEd}`, "user-agent": UA }, expect: 200 },
     { key: "d", label: "(d) gate, forged cookie", url: `${url["gate-other"]}/app`, headers: { cookie: `${COOKIE}=${forged}`, "user-agent": UA }, expect: 401 },
@@ -476,6 +481,7 @@ async function main() {
     const cpuPer = (sl) => sl.ticks / Math.max(1, sl.requests);
     res.ratios = {
       cb: paired("c", "b", rps),
+      ic: paired("i", "c", rps),
       da: paired("d", "a", rps),
       cf: paired("c", "f", rps),
       hf: paired("h", "f", rps),
@@ -542,6 +548,7 @@ async function main() {
   }
   console.log(`write check, IDLE_TIMEOUT=${CHECK_IDLE_TIMEOUT} (slide interval ${CHECK_SLIDE_S} s): rows_written ${c1} -> ${sAfter} = ${sWrites} slide write(s) for ${sLoad.requests} requests (${sLoad.status_errors} non-2xx) in ${sSecs.toFixed(1)} s; bound ${sBound}: ${sWrites <= sBound ? "OK" : "OVER"}`);
   await pageViews(url["gate-pages"], url["gate-static"]);
+  await refreshCost(url["gate-bound"], bound);
   console.log(`runtime log lines while loading: ${runtimeOutput.stdout} on stdout (audit events, e.g. one per forged cookie), ${runtimeOutput.stderr} chunks on stderr${runtimeOutput.stderr ? `; last: ${runtimeOutput.lastErr.join(" | ").slice(0, 400)}` : ""}\n`);
 
   await disposeMf(mf);
@@ -583,6 +590,51 @@ async function main() {
 // ---- page views: one HTML page and 20 assets on one session, STATIC_PATHS off and on ----
 const ASSETS = 20;
 const PAGE_CONCURRENCY = 6; // a browser's connections per host
+
+// ---- device-bound sessions (DBSC) ------------------------------------------------------
+/** The storage hash a challenge is issued to, and a registration challenge minted as the
+ *  gate does (src/core/dbsc/challenge.rs): the bench talks plain HTTP, where the gate
+ *  makes no offer, so it mints the one a login over HTTPS would carry. */
+function registerChallenge(cookie) {
+  const secret = Buffer.from(cookie, "base64url").subarray(33, 65);
+  const hash = crypto.createHash("sha256").update("sessiongate-storage-v1\0").update(secret).digest("hex");
+  const body = Buffer.alloc(24);
+  crypto.randomBytes(16).copy(body);
+  body.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000) + 300), 16);
+  const tag = crypto.createHmac("sha256", SECRETS.SESSION_SECRET).update("sessiongate-dbsc-challenge-v1\0register\0").update(hash).update("\0").update(body).digest();
+  return Buffer.concat([body, tag]).toString("base64url");
+}
+
+const deviceCookieOf = (res) => [].concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith(`${COOKIE}-device=`))?.split(";")[0];
+
+/** A session of the bench user bound to an ES256 key: its headers (both cookies) and key. */
+async function boundSession(gateUrl) {
+  const cookie = await login(gateUrl);
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const jwt = await new SignJWT({ jti: registerChallenge(cookie) }).setProtectedHeader({ alg: "ES256", typ: "dbsc+jwt", jwk: await exportJWK(publicKey) }).sign(privateKey);
+  const res = await request(`${gateUrl}/.sessiongate/dbsc/register`, { method: "POST", headers: { cookie: `${COOKIE}=${cookie}`, "user-agent": UA, "secure-session-response": jwt } });
+  const device = deviceCookieOf(res);
+  if (res.status !== 200 || !device) throw new Error(`bench registration failed: ${res.status} ${res.body}`);
+  const id = JSON.parse(res.body).session_identifier;
+  return { cookie, id, privateKey, headers: { cookie: `${COOKIE}=${cookie}; ${device}`, "user-agent": UA } };
+}
+
+/** Durable Object requests per refresh (a browser's two: the challenge, then the proof). */
+async function refreshCost(gateUrl, bound) {
+  const N = 10;
+  const base = { cookie: `${COOKIE}=${bound.cookie}`, "user-agent": UA, "sec-secure-session-id": bound.id };
+  const before = await objectRequests(gateUrl);
+  for (let i = 0; i < N; i++) {
+    const first = await request(`${gateUrl}/.sessiongate/dbsc/refresh`, { method: "POST", headers: base });
+    const challenge = /^"([^"]+)"/.exec(first.headers["secure-session-challenge"] ?? "")?.[1];
+    if (first.status !== 403 || !challenge) throw new Error(`refresh challenge: ${first.status} ${first.body}`);
+    const jwt = await new SignJWT({ jti: challenge }).setProtectedHeader({ alg: "ES256", typ: "dbsc+jwt" }).sign(bound.privateKey);
+    const res = await request(`${gateUrl}/.sessiongate/dbsc/refresh`, { method: "POST", headers: { ...base, "secure-session-response": jwt } });
+    if (res.status !== 200 || !deviceCookieOf(res)) throw new Error(`refresh: ${res.status} ${res.body}`);
+  }
+  const per = ((await objectRequests(gateUrl)) - before) / N;
+  console.log(`device-bound sessions: ${per.toFixed(2)} Durable Object requests per refresh (${N} refreshes, each a 403 challenge then a 200 with a proof; expected 1: the challenge needs no storage); the device cookie's check on each request costs none\n`);
+}
 
 async function objectRequests(gateUrl) {
   const res = await request(`${gateUrl}/.sessiongate/admin/users/bench/stats`, { headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` } });
@@ -652,6 +704,7 @@ function printRun(title, targets, res) {
   const { cb, da, cf, hf, fb, cpu_bc: cpuBc, cpu_fc: cpuFc, b2b, cb2 } = res.ratios;
   const b2 = b2b === undefined ? "" : `   (diagnostic: b2/b = ${b2b.toFixed(3)}, c/b2 = ${cb2.toFixed(3)})`;
   console.log(`c/b = ${cb.toFixed(3)} (target >= 0.90)   d/a = ${da.toFixed(3)} (target >= 0.95)${b2}`);
+  console.log(`i/c = ${res.ratios.ic.toFixed(3)} (a device-bound session against (c): the device cookie's HMAC check; target >= 0.97)`);
   console.log(`c/f = ${cf.toFixed(3)} (the gate's logic over the contract's I/O; >= 0.90)   f/b = ${fb.toFixed(3)} (the contract's I/O alone, over the floor)`);
   console.log(`c/f with ES256 (the default) = ${cf.toFixed(3)}   h/f with HS256 = ${hf.toFixed(3)}   g/f with EdDSA = ${res.ratios.gf.toFixed(3)}   (the assertion's algorithm, side by side; h/c by CPU per request ${res.ratios.cpu_hc.toFixed(3)})`);
   console.log(`workerd CPU per request: b/c = ${cpuBc.toFixed(3)}, f/c = ${cpuFc.toFixed(3)} (c/b and c/f asked of CPU time rather than throughput)`);

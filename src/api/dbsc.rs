@@ -13,13 +13,11 @@ use crate::core::session::Reason;
 use crate::core::token::{self, VerifiedToken};
 use crate::edge::cookie::{stamp, CookieChange};
 use crate::edge::request::Incoming;
-use crate::edge::validate::{validate_unproven, Validation};
 use crate::edge::{dbsc, log, respond, session_object};
 use crate::platform;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use crate::store::StoreError;
-use serde_json::json;
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Headers, Request, Response, Result};
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
@@ -56,11 +54,22 @@ fn store_down(e: &StoreError) -> Result<Response> {
     respond::store_unavailable()
 }
 
+/// A JSON body already written (`wire`).
+fn json_text(status: u16, body: String) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.into_bytes()))
+}
+
 /// 200 with the session instructions and a fresh device cookie.
 fn instructions(cfg: &Config, handle: &str) -> Result<Response> {
     let attrs = wire::cookie_attributes(&cfg.cookie_scope, cfg.cookie_samesite);
     let body = wire::instructions(handle, cfg.cookie_scope.api_base(), &cfg.device.cookie_name, &attrs);
-    let resp = respond::json(200, &body)?;
+    let resp = json_text(200, body)?;
     resp.headers()
         .append("set-cookie", &dbsc::set_cookie(cfg, handle, platform::now()))?;
     Ok(resp)
@@ -68,7 +77,7 @@ fn instructions(cfg: &Config, handle: &str) -> Result<Response> {
 
 /// The session has ended: the browser stops refreshing; both cookies are cleared.
 fn ended(cfg: &Config, id: Option<&str>) -> Result<Response> {
-    let resp = respond::json(200, &wire::ended(id.unwrap_or_default()))?;
+    let resp = json_text(200, wire::ended(id.unwrap_or_default()))?;
     stamp(resp.headers(), cfg, None, &CookieChange::Clear)?;
     resp.headers().append("set-cookie", &dbsc::clear_cookie(cfg))?;
     Ok(resp)
@@ -111,7 +120,7 @@ pub async fn register(req: &Request, env: &Env, cfg: &Config, inc: &Incoming) ->
     };
     match session_object::call(env, cfg, &t.store_id, &msg).await {
         Ok(StoreResponse::Done { session: Some(s), .. }) => instructions(cfg, &s.handle),
-        Ok(StoreResponse::Invalid { detail }) => invalid(400, ProofError::parse(&detail).unwrap_or(ProofError::Malformed)),
+        Ok(StoreResponse::Invalid { detail }) => respond::error_detail(400, "invalid_device_proof", &detail),
         Ok(StoreResponse::Rejected { reason, .. }) => {
             let resp = respond::unauthenticated(reason)?;
             stamp(resp.headers(), cfg, None, &CookieChange::Clear)?;
@@ -127,39 +136,22 @@ pub async fn refresh(req: &Request, env: &Env, cfg: &Config, inc: &Incoming) -> 
     let Some(t) = token_of(cfg, inc) else {
         return ended(cfg, id.as_deref());
     };
+    if id.as_deref().is_some_and(|i| !token::is_handle(i)) {
+        return refused(env, cfg, inc, &t, ProofError::SessionIdentifier).await;
+    }
     match header(req, wire::RESPONSE_HEADER) {
-        None => challenge_step(env, cfg, inc, &t, id.as_deref()).await,
+        None => challenge(cfg, &t, id.as_deref()),
         Some(jwt) => proof_step(env, cfg, inc, &t, id, &jwt).await,
     }
 }
 
-/// The first request of a refresh: a challenge for a live, bound session.
-async fn challenge_step(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, id: Option<&str>) -> Result<Response> {
-    let v = validate_unproven(env, cfg, inc, false).await;
-    let cookie = CookieChange::after(&v);
-    let live = match v {
-        Validation::Valid { live, .. } => live,
-        Validation::StoreDown => {
-            let resp = respond::store_unavailable()?;
-            stamp(resp.headers(), cfg, None, &cookie)?;
-            return Ok(resp);
-        }
-        Validation::Invalid(_) | Validation::NoCookie => return ended(cfg, id),
-    };
-    if !live.session.is_device_bound() {
-        // A browser that holds a binding this session does not have: it stops refreshing.
-        let resp = respond::json(200, &wire::ended(id.unwrap_or_default()))?;
-        stamp(resp.headers(), cfg, Some(&live), &cookie)?;
-        return Ok(resp);
-    }
-    if id.is_some_and(|i| i != live.session.handle) {
-        return refused(env, cfg, inc, t, ProofError::SessionIdentifier).await;
-    }
-    let c = dbsc::new_challenge(cfg, Purpose::Refresh, &live.hash)?;
-    let resp = respond::json(403, &json!({"error": "device_proof_required"}))?;
-    resp.headers()
-        .set(wire::CHALLENGE_HEADER, &wire::challenge(&c, &live.session.handle))?;
-    stamp(resp.headers(), cfg, Some(&live), &cookie)?;
+/// The first request of a refresh: a challenge issued to the session ID the cookie holds.
+/// No storage access: whether the session lives, is bound and is the one named is
+/// checked with the proof, in the same Durable Object call that spends the challenge.
+fn challenge(cfg: &Config, t: &VerifiedToken, id: Option<&str>) -> Result<Response> {
+    let c = dbsc::new_challenge(cfg, Purpose::Refresh, &t.storage_hash())?;
+    let resp = respond::error(403, "device_proof_required")?;
+    resp.headers().set(wire::CHALLENGE_HEADER, &wire::challenge(&c, id))?;
     Ok(resp)
 }
 
@@ -179,8 +171,12 @@ async fn proof_step(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, 
     };
     let session = match session_object::call(env, cfg, &t.store_id, &msg).await {
         Ok(StoreResponse::Done { session: Some(s), .. }) => s,
+        // A live session that has no key: the browser's binding is not this session's.
+        Ok(StoreResponse::Invalid { detail }) if detail == ProofError::NotBound.as_str() => {
+            return json_text(200, wire::ended(id.as_deref().unwrap_or_default()));
+        }
         // Refused and audited by the session's object.
-        Ok(StoreResponse::Invalid { detail }) => return invalid(403, ProofError::parse(&detail).unwrap_or(ProofError::Malformed)),
+        Ok(StoreResponse::Invalid { detail }) => return respond::error_detail(403, "invalid_device_proof", &detail),
         Ok(StoreResponse::Rejected { .. }) => return ended(cfg, id.as_deref()),
         Ok(other) => return store_down(&StoreError::Unexpected(format!("device proof answered {other:?}"))),
         Err(e) => return store_down(&e),

@@ -97,16 +97,6 @@ pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Confi
 /// The session cookie checked, and for a device-bound session its device cookie too
 /// (`Reason::DeviceProofRequired` without a good one).
 pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
-    check(env, cfg, inc, slide, true).await
-}
-
-/// The session cookie checked without the device cookie: for the device-binding
-/// endpoints, where the browser comes to renew it.
-pub async fn validate_unproven(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
-    check(env, cfg, inc, slide, false).await
-}
-
-async fn check(env: &Env, cfg: &Config, inc: &Incoming, slide: bool, device: bool) -> Validation {
     let raw = match &inc.session_cookie {
         SessionCookie::Absent => return Validation::NoCookie,
         SessionCookie::Several(_) => return Validation::Invalid(Reason::Invalid),
@@ -141,7 +131,7 @@ async fn check(env: &Env, cfg: &Config, inc: &Incoming, slide: bool, device: boo
             new_id_required,
         } => {
             // Before any renewal: a request that cannot prove the device changes nothing.
-            if device && !super::dbsc::proven(cfg, inc.cookie_header.as_deref(), &session, platform::now()) {
+            if !super::dbsc::proven(cfg, inc.cookie_header.as_deref(), &session, platform::now()) {
                 return Validation::Invalid(Reason::DeviceProofRequired);
             }
             let live = Live {

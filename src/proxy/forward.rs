@@ -36,15 +36,11 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
         out.drop(name);
     }
+    // The device cookie of a bound session passes like the origin's own: worthless without
+    // the session cookie, which never does (stripping it too cost the Wasm a second copy
+    // of `cookie::strip`).
     if let Some(c) = inc.cookie_header.as_deref().and_then(|h| cookie::strip(h, &cfg.cookie_name)) {
-        // The device cookie is the gate's too (looked for only when it can be there).
-        let device = &cfg.device.cookie_name;
-        match c.contains(device.as_str()).then(|| cookie::strip(&c, device)) {
-            // Nothing else: the client's header is dropped already.
-            Some(None) => {}
-            Some(Some(rest)) => out.set("cookie", &rest),
-            None => out.set("cookie", &c),
-        }
+        out.set("cookie", &c);
     }
     if !inc.client.ip.is_empty() {
         out.set("x-forwarded-for", &inc.client.ip);

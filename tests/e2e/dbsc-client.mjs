@@ -49,7 +49,7 @@ export function mintChallenge(cookieValue, purpose, expiry, key = SECRETS.SESSIO
   body.writeBigUInt64BE(BigInt(expiry), 16);
   const tag = crypto.createHmac("sha256", key)
     .update("sessiongate-dbsc-challenge-v1\0").update(purpose).update("\0")
-    .update(storageHash(cookieValue)).update("\0").update(body).digest().subarray(0, 16);
+    .update(storageHash(cookieValue)).update("\0").update(body).digest();
   return Buffer.concat([body, tag]).toString("base64url");
 }
 

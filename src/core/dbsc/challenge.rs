@@ -4,21 +4,18 @@
 //! session, for this purpose, and when. Single use is the session record's job
 //! (`binding::DeviceKey::spend`).
 //!
-//! Layout: base64url(nonce (16) | expiry, big-endian u64 (8) | tag (16)), 54 characters.
+//! Layout: base64url(nonce (16) | expiry, big-endian u64 (8) | tag (32)), 75 characters.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// A challenge is good for five minutes.
 pub const LIFETIME: u64 = 300;
 const NONCE_LEN: usize = 16;
 const BODY_LEN: usize = NONCE_LEN + 8;
-const TAG_LEN: usize = 16;
+const TAG_LEN: usize = 32;
 const RAW_LEN: usize = BODY_LEN + TAG_LEN;
 /// Length of an encoded challenge.
 pub const ENCODED_LEN: usize = (RAW_LEN * 4).div_ceil(3);
@@ -52,16 +49,18 @@ pub enum ChallengeError {
     Stale,
 }
 
-fn tag(key: &[u8], purpose: Purpose, session: &str, body: &[u8]) -> HmacSha256 {
-    // HMAC takes keys of any length; the fallback only keeps a panic path out.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
-    mac.update(b"sessiongate-dbsc-challenge-v1\0");
-    mac.update(purpose.label());
-    mac.update(b"\0");
-    mac.update(session.as_bytes());
-    mac.update(b"\0");
-    mac.update(body);
-    mac
+fn tag(key: &[u8], purpose: Purpose, session: &str, body: &[u8]) -> Hmac<Sha256> {
+    super::mac(
+        key,
+        &[
+            b"sessiongate-dbsc-challenge-v1\0",
+            purpose.label(),
+            b"\0",
+            session.as_bytes(),
+            b"\0",
+            body,
+        ],
+    )
 }
 
 /// A new challenge for `session` (the storage hash of the session ID it is issued to).
@@ -71,7 +70,7 @@ pub fn issue(key: &[u8], purpose: Purpose, session: &str, nonce: &[u8; NONCE_LEN
     raw[..NONCE_LEN].copy_from_slice(nonce);
     raw[NONCE_LEN..BODY_LEN].copy_from_slice(&now.saturating_add(LIFETIME).to_be_bytes());
     let t = tag(key, purpose, session, &raw[..BODY_LEN]).finalize().into_bytes();
-    raw[BODY_LEN..].copy_from_slice(&t[..TAG_LEN]);
+    raw[BODY_LEN..].copy_from_slice(&t);
     URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -86,11 +85,8 @@ pub fn verify(jti: &str, keys: &[&[u8]], purpose: Purpose, session: &str, now: u
         return Err(ChallengeError::Unknown);
     }
     let (body, given) = raw.split_at(BODY_LEN);
-    // `verify_truncated_left` compares in constant time.
-    if !keys
-        .iter()
-        .any(|k| tag(k, purpose, session, body).verify_truncated_left(given).is_ok())
-    {
+    // `verify_slice` compares in constant time (the session token's own check).
+    if !keys.iter().any(|k| tag(k, purpose, session, body).verify_slice(given).is_ok()) {
         return Err(ChallengeError::Unknown);
     }
     let mut exp = [0u8; 8];

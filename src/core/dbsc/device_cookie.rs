@@ -5,17 +5,14 @@
 //! every request costs no storage access. The handle, not the ID: it stays the same
 //! through regenerations, which keep the binding.
 //!
-//! Layout: base64url(expiry, big-endian u64 (8) | tag (16)), 32 characters.
+//! Layout: base64url(expiry, big-endian u64 (8) | tag (32)), 54 characters.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-type HmacSha256 = Hmac<Sha256>;
-
-const TAG_LEN: usize = 16;
+const TAG_LEN: usize = 32;
 const RAW_LEN: usize = 8 + TAG_LEN;
 /// Length of an encoded device cookie value.
 pub const ENCODED_LEN: usize = (RAW_LEN * 4).div_ceil(3);
@@ -34,13 +31,8 @@ pub enum DeviceCookieError {
     Expired,
 }
 
-fn tag(key: &[u8], handle: &str, expiry: &[u8; 8]) -> HmacSha256 {
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
-    mac.update(b"sessiongate-device-v1\0");
-    mac.update(handle.as_bytes());
-    mac.update(b"\0");
-    mac.update(expiry);
-    mac
+fn tag(key: &[u8], handle: &str, expiry: &[u8; 8]) -> Hmac<Sha256> {
+    super::mac(key, &[b"sessiongate-device-v1\0", handle.as_bytes(), b"\0", expiry])
 }
 
 /// A device cookie value for the session `handle`, good until `now + interval`.
@@ -48,7 +40,7 @@ pub fn mint(key: &[u8], handle: &str, now: u64, interval: u64) -> String {
     let expiry = now.saturating_add(interval).to_be_bytes();
     let mut raw = [0u8; RAW_LEN];
     raw[..8].copy_from_slice(&expiry);
-    raw[8..].copy_from_slice(&tag(key, handle, &expiry).finalize().into_bytes()[..TAG_LEN]);
+    raw[8..].copy_from_slice(&tag(key, handle, &expiry).finalize().into_bytes());
     URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -63,11 +55,8 @@ pub fn verify(value: &str, keys: &[&[u8]], handle: &str, now: u64) -> Result<(),
     }
     let mut expiry = [0u8; 8];
     expiry.copy_from_slice(&raw[..8]);
-    // `verify_truncated_left` compares in constant time.
-    if !keys
-        .iter()
-        .any(|k| tag(k, handle, &expiry).verify_truncated_left(&raw[8..]).is_ok())
-    {
+    // `verify_slice` compares in constant time (the session token's own check).
+    if !keys.iter().any(|k| tag(k, handle, &expiry).verify_slice(&raw[8..]).is_ok()) {
         return Err(DeviceCookieError::Forged);
     }
     if now >= u64::from_be_bytes(expiry) {

@@ -7,7 +7,7 @@ use super::proof::ProofError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The two algorithms a device key may use (`Secure-Session-Registration` offers both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +88,12 @@ fn ec(jwk: &Map<String, Value>) -> Result<String, ProofError> {
     if x.len() != 32 || y.len() != 32 {
         return Err(ProofError::JwkInvalid);
     }
-    Ok(json!({"kty": "EC", "crv": "P-256", "x": member(jwk, "x")?, "y": member(jwk, "y")?}).to_string())
+    // Both decoded as base64url, so they hold nothing JSON would escape.
+    Ok(format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+        member(jwk, "x")?,
+        member(jwk, "y")?
+    ))
 }
 
 fn rsa(jwk: &Map<String, Value>) -> Result<String, ProofError> {
@@ -106,13 +111,18 @@ fn rsa(jwk: &Map<String, Value>) -> Result<String, ProofError> {
     if e.is_empty() || e.len() > 8 || e.last().is_none_or(|b| b % 2 == 0) {
         return Err(ProofError::JwkInvalid);
     }
-    Ok(json!({"kty": "RSA", "n": member(jwk, "n")?, "e": member(jwk, "e")?}).to_string())
+    Ok(format!(
+        r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+        member(jwk, "n")?,
+        member(jwk, "e")?
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn b64(n: usize, fill: u8) -> String {
         URL_SAFE_NO_PAD.encode(vec![fill; n])

@@ -6,7 +6,7 @@ use super::jwk::DeviceAlg;
 use super::{REFRESH_PATH, REGISTER_PATH};
 use crate::core::cookie::{self, SameSite};
 use crate::core::cookie_scope::CookieScope;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// `Secure-Session-Registration` on a response that sets a new session cookie.
 pub const REGISTRATION_HEADER: &str = "secure-session-registration";
@@ -23,9 +23,12 @@ pub fn registration(api_base: &str, challenge: &str) -> String {
     format!("({algs});path=\"{api_base}/{REGISTER_PATH}\";challenge=\"{challenge}\"")
 }
 
-/// `"<c>";id="<session identifier>"`.
-pub fn challenge(challenge: &str, session_identifier: &str) -> String {
-    format!("\"{challenge}\";id=\"{session_identifier}\"")
+/// `"<c>";id="<session identifier>"` (without `id` when the refresh named none).
+pub fn challenge(challenge: &str, session_identifier: Option<&str>) -> String {
+    match session_identifier {
+        Some(id) => format!("\"{challenge}\";id=\"{id}\""),
+        None => format!("\"{challenge}\""),
+    }
 }
 
 /// The attributes of the session cookie, hence of the device cookie, without `Max-Age`:
@@ -35,26 +38,33 @@ pub fn cookie_attributes(scope: &CookieScope, same_site: SameSite) -> String {
     set.split_once("; ").map(|(_, attrs)| attrs.to_string()).unwrap_or_default()
 }
 
-/// The session instructions after a registration or a refresh. The scope is the origin
-/// that asked (`include_site: false`): a registration from a subdomain that claims the
-/// whole site is refused by browsers.
-pub fn instructions(session_identifier: &str, api_base: &str, device_cookie: &str, attributes: &str) -> Value {
-    json!({
-        "session_identifier": session_identifier,
-        "refresh_url": format!("{api_base}/{REFRESH_PATH}"),
-        "scope": {"include_site": false},
-        "credentials": [{"type": "cookie", "name": device_cookie, "attributes": attributes}],
-    })
+/// A JSON string, escaped by serde_json (for what a client sent).
+fn string(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
 }
 
-/// The answer to a refresh for a session that has ended: the browser stops refreshing.
-pub fn ended(session_identifier: &str) -> Value {
-    json!({"session_identifier": session_identifier, "continue": false})
+/// The session instructions (JSON) after a registration or a refresh. The scope is the
+/// origin that asked (`include_site: false`): a registration from a subdomain that claims
+/// the whole site is refused by browsers. Written with `format!` rather than `json!`,
+/// which costs the gate's Wasm kilobytes of inlined map building; every value is the
+/// gate's own and holds nothing JSON escapes (a handle is base64url; the configuration
+/// refuses quotes, backslashes and controls in paths, domains and cookie names).
+pub fn instructions(session_identifier: &str, api_base: &str, device_cookie: &str, attributes: &str) -> String {
+    format!(
+        r#"{{"session_identifier":"{session_identifier}","refresh_url":"{api_base}/{REFRESH_PATH}","scope":{{"include_site":false}},"credentials":[{{"type":"cookie","name":"{device_cookie}","attributes":"{attributes}"}}]}}"#
+    )
+}
+
+/// The answer (JSON) to a refresh for a session that has ended: the browser stops
+/// refreshing.
+pub fn ended(session_identifier: &str) -> String {
+    format!(r#"{{"session_identifier":{},"continue":false}}"#, string(session_identifier))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_offer_and_the_challenge_as_the_contract_writes_them() {
@@ -62,7 +72,8 @@ mod tests {
             registration("/.sessiongate", "abc"),
             r#"(ES256 RS256);path="/.sessiongate/dbsc/register";challenge="abc""#
         );
-        assert_eq!(challenge("abc", "h1"), r#""abc";id="h1""#);
+        assert_eq!(challenge("abc", Some("h1")), r#""abc";id="h1""#);
+        assert_eq!(challenge("abc", None), r#""abc""#);
     }
 
     #[test]
@@ -78,7 +89,7 @@ mod tests {
 
     #[test]
     fn instructions_name_the_refresh_url_and_the_cookie() {
-        let v = instructions("h1", "/app/.sessiongate", "__Secure-session-device", "Path=/app");
+        let v: Value = serde_json::from_str(&instructions("h1", "/app/.sessiongate", "__Secure-session-device", "Path=/app")).unwrap();
         assert_eq!(v["session_identifier"], "h1");
         assert_eq!(v["refresh_url"], "/app/.sessiongate/dbsc/refresh");
         assert_eq!(v["scope"], json!({"include_site": false}));
@@ -86,6 +97,12 @@ mod tests {
             v["credentials"][0],
             json!({"type": "cookie", "name": "__Secure-session-device", "attributes": "Path=/app"})
         );
-        assert_eq!(ended("h1"), json!({"session_identifier": "h1", "continue": false}));
+        let e: Value = serde_json::from_str(&ended("h1")).unwrap();
+        assert_eq!(e, json!({"session_identifier": "h1", "continue": false}));
+        let odd: Value = serde_json::from_str(&ended("a\"b\\c\u{1}")).unwrap();
+        assert_eq!(
+            odd["session_identifier"], "a\"b\\c\u{1}",
+            "whatever a client sent comes back as it was"
+        );
     }
 }

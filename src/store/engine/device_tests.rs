@@ -99,7 +99,7 @@ fn a_validation_says_bound_without_the_key() {
         panic!("expected Valid");
     };
     let d = session.device.expect("bound");
-    assert!(d.jwk.is_empty() && d.spent.is_empty());
+    assert!(d.jwk.is_empty() && d.spent().is_empty());
 }
 
 #[test]
