@@ -36,6 +36,7 @@ const REASONS = {
   absolute_timeout: "Your session reached its maximum lifetime. Please sign in again.",
   revoked: "This session was ended (signed out elsewhere or by an administrator).",
   binding_mismatch: "Your session was ended because your network or browser changed.",
+  device_proof_required: "This browser could not prove it is the device this session is bound to. Please sign in again.",
 };
 
 /** Headers the gate stamps on forwarded requests, shown on /app. */

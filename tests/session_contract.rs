@@ -105,6 +105,7 @@ fn bound_session(login_ip: &str, login_ua: &str, last_ip: &str, last_ua: &str) -
         via_http: false,
         persistent: false,
         idp: None,
+        device: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The gate's own endpoints under `/.sessiongate/`: answered here, never forwarded.
 
 mod admin;
+mod dbsc;
 mod jwks;
 mod oidc;
 mod user;
@@ -69,6 +70,14 @@ where
     }
 }
 
+/// An endpoint off the hot path, boxed as `dyn`: its state machine stays out of the
+/// request's (each `await` of a concrete future is inlined into its caller's).
+fn boxed<'a>(
+    f: impl std::future::Future<Output = Result<Response>> + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response>> + 'a>> {
+    Box::pin(f)
+}
+
 async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &str) -> Result<Answer> {
     let segments: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('/').collect() };
     match (inc.method(), segments.as_slice()) {
@@ -101,6 +110,10 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
         (_, ["login"] | ["oidc", "callback" | "backchannel-logout"]) if cfg.oidc.is_some() => {
             respond::error(405, "method_not_allowed").map(Answer::Unstamped)
         }
+        // Device-bound sessions: the browser's own requests, stamped by the endpoints.
+        ("POST", ["dbsc", "register"]) if cfg.device.enabled => boxed(dbsc::register(&req, env, cfg, inc)).await.map(Answer::Stamped),
+        ("POST", ["dbsc", "refresh"]) if cfg.device.enabled => boxed(dbsc::refresh(&req, env, cfg, inc)).await.map(Answer::Stamped),
+        (_, ["dbsc", "register" | "refresh"]) if cfg.device.enabled => respond::error(405, "method_not_allowed").map(Answer::Unstamped),
         // Public keys and bearer-token calls: no session involved, none looked up.
         ("GET", ["jwks.json"]) => jwks::answer(cfg).await.map(Answer::Stamped),
         (_, ["admin", ..]) => admin::route(&req, env, cfg, inc, &segments[1..]).await.map(Answer::Stamped),

@@ -48,6 +48,10 @@ pub struct Claims {
     /// the data is as authentic as the identity (see `verify_data`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_sha256: Option<String>,
+    /// `true` when the session is bound to a device key (Device Bound Session
+    /// Credentials) and this request proved it; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_bound: Option<bool>,
 }
 
 impl Claims {
@@ -67,6 +71,7 @@ impl Claims {
             elev: None,
             bind: None,
             data_sha256: None,
+            device_bound: None,
         }
     }
 }

@@ -47,6 +47,10 @@ pub enum EventKind {
     /// A live connection (WebSocket, stream) closed because its session ended (reason:
     /// the session's end, as in the 401 body).
     ConnectionClosed,
+    /// The browser registered a device key for the session (reason: its algorithm).
+    DeviceBound,
+    /// A device proof was refused (reason: the check that failed, as in the 403 body).
+    DeviceProofFailed,
 }
 
 impl EventKind {
@@ -67,6 +71,8 @@ impl EventKind {
             EventKind::CrossSiteRequest => "cross_site_request",
             EventKind::LoginFailed => "login_failed",
             EventKind::ConnectionClosed => "connection_closed",
+            EventKind::DeviceBound => "device_bound",
+            EventKind::DeviceProofFailed => "device_proof_failed",
         }
     }
 }
@@ -248,6 +254,8 @@ mod tests {
             CrossSiteRequest,
             LoginFailed,
             ConnectionClosed,
+            DeviceBound,
+            DeviceProofFailed,
         ];
         for k in kinds {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());

@@ -7,6 +7,7 @@
 
 use super::cookie::{self, SameSite};
 use super::cookie_scope::CookieScope;
+use super::dbsc::settings::{self as device_settings, DeviceSettings};
 use super::duration::{self, parse_duration};
 use super::oidc::settings::{self as oidc_settings, OidcSettings};
 use super::path::{self, PathSet};
@@ -210,6 +211,8 @@ pub struct Config {
     pub origin_timeout_ms: u64,
     /// `OIDC_*`: edge sign-in with an OpenID provider, on when `OIDC_ISSUER` is set.
     pub oidc: Option<OidcSettings>,
+    /// `DEVICE_BINDING`, `DEVICE_PROOF_INTERVAL`: device-bound sessions (DBSC).
+    pub device: DeviceSettings,
 }
 
 /// The gate's own sign-in endpoint: `LOGIN_URL` when edge sign-in is on and it is unset.
@@ -219,7 +222,8 @@ pub const EDGE_LOGIN_PATH: &str = "/.sessiongate/login";
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// Every variable the gate reads, with its default (`None` = required or unset); the
-/// `OIDC_*` ones are `oidc::settings::VARIABLES`.
+/// `OIDC_*` ones are `oidc::settings::VARIABLES`, the `DEVICE_*` ones
+/// `dbsc::settings::VARIABLES`.
 pub const VARIABLES: &[(&str, Option<&str>)] = &[
     ("ORIGIN_URL", None),
     ("IDLE_TIMEOUT", Some("30m")),
@@ -555,6 +559,7 @@ impl Config {
         let max_connections_per_session = v.max_connections_per_session()?;
         let session_data_max = v.session_data_max()?;
         let keys = v.keys()?;
+        let device = device_settings::parse(|n| v.var(n), &cookie_name)?;
         Ok(Config {
             origin_url,
             idle_timeout,
@@ -584,6 +589,7 @@ impl Config {
             store_timeout_ms,
             origin_timeout_ms,
             oidc,
+            device,
         })
     }
 
@@ -792,7 +798,7 @@ mod tests {
     proptest! {
         #![proptest_config(crate::proptest_cases::config(10_000))]
         #[test]
-        fn any_value_parses_or_fails_cleanly(var in prop::sample::select(VARIABLES.iter().chain(oidc_settings::VARIABLES).map(|(n, _)| *n).collect::<Vec<_>>()), value in "\\PC{0,40}") {
+        fn any_value_parses_or_fails_cleanly(var in prop::sample::select(VARIABLES.iter().chain(oidc_settings::VARIABLES).chain(device_settings::VARIABLES).map(|(n, _)| *n).collect::<Vec<_>>()), value in "\\PC{0,40}") {
             let mut m = base();
             m.insert(var, value);
             if let Err(e) = parse(&m) {

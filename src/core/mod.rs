@@ -8,6 +8,7 @@ pub mod command;
 pub mod config;
 pub mod cookie;
 pub mod cookie_scope;
+pub mod dbsc;
 pub mod duration;
 pub mod headers;
 pub mod jwk;

@@ -5,6 +5,7 @@
 
 use super::client::same_network;
 use super::config::{BindMode, Config};
+use super::dbsc::binding::DeviceKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -58,6 +59,10 @@ pub struct Session {
     /// Signed in at the edge with an OpenID provider: whom the provider knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<IdpLink>,
+    /// The browser's device key (Device Bound Session Credentials), once registered.
+    /// A validation reply carries only its `summary` (no key, no spent challenges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceKey>,
 }
 
 /// A session started by edge sign-in, as the provider knows it: what back-channel
@@ -107,6 +112,9 @@ pub enum Reason {
     /// Several values of the cookie name different sessions: none is trusted, none
     /// cleared (one may have been planted, see `validate`).
     AmbiguousSession,
+    /// A device-bound session without a valid device cookie: the session lives on (the
+    /// browser that holds the key renews the cookie), the request does not pass.
+    DeviceProofRequired,
 }
 
 impl Reason {
@@ -120,6 +128,7 @@ impl Reason {
             Reason::Revoked => "revoked",
             Reason::BindingMismatch => "binding_mismatch",
             Reason::AmbiguousSession => "ambiguous_session",
+            Reason::DeviceProofRequired => "device_proof_required",
         }
     }
 
@@ -133,6 +142,7 @@ impl Reason {
             Reason::Revoked,
             Reason::BindingMismatch,
             Reason::AmbiguousSession,
+            Reason::DeviceProofRequired,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -249,6 +259,11 @@ impl Session {
     pub fn elevate(&mut self, now: u64, t: &Timeouts) {
         self.elevated_until = Some(now.saturating_add(t.elevated).min(self.absolute_expiry));
         self.auth_time = now;
+    }
+
+    /// Bound to a device key: requests need the device cookie.
+    pub fn is_device_bound(&self) -> bool {
+        self.device.is_some()
     }
 
     /// Should this request write `last_seen`? At most once per slide interval.
@@ -421,6 +436,7 @@ pub(crate) mod fixtures {
             via_http: false,
             persistent: false,
             idp: None,
+            device: None,
         }
     }
 }
@@ -493,6 +509,7 @@ mod tests {
             Reason::Revoked,
             Reason::BindingMismatch,
             Reason::AmbiguousSession,
+            Reason::DeviceProofRequired,
         ] {
             assert_eq!(Reason::parse(r.as_str()), Some(r));
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str(), "the wire form is the public string");

@@ -26,8 +26,10 @@ impl CookieChange {
                 live,
                 new_token: Some(token),
             } => CookieChange::set(token.clone(), &live.session, platform::now()),
-            // Which of several values is the user's is unknown: clear none.
-            Validation::Invalid(Reason::AmbiguousSession) => CookieChange::Keep,
+            // Which of several values is the user's is unknown: clear none. A device-bound
+            // session without its device cookie lives on: the browser holding its key
+            // renews the cookie.
+            Validation::Invalid(Reason::AmbiguousSession | Reason::DeviceProofRequired) => CookieChange::Keep,
             Validation::Invalid(_) => CookieChange::Clear,
             _ => CookieChange::Keep,
         }
@@ -64,6 +66,10 @@ pub fn stamp_edits(out: &mut Edits, cfg: &Config, live: Option<&Live>, cookie: &
             "set-cookie",
             &cookie::clear(&cfg.cookie_name, &cfg.cookie_scope, cfg.cookie_samesite),
         ),
+    }
+    if let (CookieChange::Set { .. }, Some(l)) = (cookie, live) {
+        // A new session cookie: the moment to offer binding it to the device.
+        super::dbsc::offer(out, cfg, l);
     }
     if let Some(l) = live {
         let now = platform::now();

@@ -12,8 +12,10 @@
 //! - `io`: the hot path's I/O with the runtime (`io.js`).
 //! - `live`: WebSockets and event streams held open, closed when their session ends (`live.js`).
 //! - `log`: audit lines, flood control, failures.
+//! - `dbsc`: device-bound sessions: the offer, the device cookie, WebCrypto's check of a proof.
 
 pub mod cookie;
+pub mod dbsc;
 pub mod ending;
 pub mod idp;
 pub mod io;

@@ -94,6 +94,8 @@ pub fn live_from(store_id: [u8; 32], hash: String, session: Session, cfg: &Confi
     }
 }
 
+/// The session cookie checked, and for a device-bound session its device cookie too
+/// (`Reason::DeviceProofRequired` without a good one).
 pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> Validation {
     let raw = match &inc.session_cookie {
         SessionCookie::Absent => return Validation::NoCookie,
@@ -131,6 +133,10 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             binding,
             new_id_required,
         } => {
+            // Before any renewal: a request that cannot prove the device changes nothing.
+            if !super::dbsc::proven(cfg, inc.cookie_header.as_deref(), &session, platform::now()) {
+                return Validation::Invalid(Reason::DeviceProofRequired);
+            }
             let live = Live {
                 store_id: verified.store_id,
                 hash: verified.storage_hash(),

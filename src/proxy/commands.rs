@@ -352,5 +352,6 @@ fn new_session(
         via_http: !cx.inc.https,
         persistent,
         idp: None,
+        device: None,
     })
 }

@@ -36,6 +36,9 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
         out.drop(name);
     }
+    // The device cookie of a bound session passes like the origin's own: worthless without
+    // the session cookie, which never does (stripping it too cost the Wasm a second copy
+    // of `cookie::strip`).
     if let Some(c) = inc.cookie_header.as_deref().and_then(|h| cookie::strip(h, &cfg.cookie_name)) {
         out.set("cookie", &c);
     }
@@ -61,6 +64,8 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
             claims.roles = Some(s.roles.clone());
             claims.auth_time = Some(s.auth_time);
             claims.bind = live.binding.claim().map(str::to_string);
+            // Validation let the request through, so a bound session proved its device.
+            claims.device_bound = s.is_device_bound().then_some(true);
             if let Some(until) = s.elevated_until.filter(|u| *u > now) {
                 out.set("x-session-elevated-until", &until.to_string());
                 claims.elev = Some(until);

@@ -1,6 +1,7 @@
 //! Messages between the gate and a session Durable Object (JSON over the stub's fetch).
 
 use crate::core::audit::{AuditEvent, EndedBy, Regeneration};
+use crate::core::dbsc::jwk::DeviceAlg;
 use crate::core::session::{BindingChange, Client, Expiry, Reason, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -149,6 +150,45 @@ pub enum Request {
         /// The event.
         event: AuditEvent,
     },
+    /// Bind a live, unbound session to the device key whose proof the gate verified,
+    /// spending the registration's challenge.
+    DeviceBind {
+        /// The session.
+        hash: String,
+        /// The key's algorithm.
+        alg: DeviceAlg,
+        /// The public JWK, as `dbsc::jwk` rewrote it.
+        jwk: String,
+        /// The challenge answered.
+        jti: String,
+        /// Its expiry.
+        jti_until: u64,
+        /// The client registering.
+        client: Client,
+    },
+    /// A refresh's proof: the live, bound session named by `handle` spends `jti` and
+    /// hands back its key, which the gate verifies the signature with. Not activity.
+    DeviceProof {
+        /// The session.
+        hash: String,
+        /// `Sec-Secure-Session-Id`, when sent: must be the session's handle.
+        handle: Option<String>,
+        /// The challenge answered.
+        jti: String,
+        /// Its expiry.
+        jti_until: u64,
+        /// The client refreshing.
+        client: Client,
+    },
+    /// A refused device proof, audited on the session (if live) as `device_proof_failed`.
+    DeviceProofFailed {
+        /// The session.
+        hash: String,
+        /// The check that failed (`dbsc::proof::ProofError`).
+        detail: String,
+        /// The client.
+        client: Client,
+    },
 }
 
 /// One live session in a session list.
@@ -170,6 +210,9 @@ pub struct SessionSummary {
     pub flagged: bool,
     /// End of the elevation, while elevated.
     pub elevated_until: Option<u64>,
+    /// Bound to a device key (Device Bound Session Credentials).
+    #[serde(default)]
+    pub device_bound: bool,
 }
 
 /// An audit event with its row id (the cursor for the next page).

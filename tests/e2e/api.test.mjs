@@ -9,7 +9,7 @@ import { body } from "./session-helpers.mjs";
 
 const JSON_ACCEPT = { accept: "application/json" };
 const ADMIN = { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` };
-const SESSION_FIELDS = ["created_at", "current", "elevated_until", "flagged", "id", "ip", "last_seen_at", "user_agent"];
+const SESSION_FIELDS = ["created_at", "current", "device_bound", "elevated_until", "flagged", "id", "ip", "last_seen_at", "user_agent"];
 const STATUS_FIELDS = ["absolute_expires_at", "authenticated", "elevated_until", "idle_expires_at", "session", "user", "warning", "warning_window"];
 
 

@@ -253,6 +253,22 @@ impl<S: Store> Call<'_, S> {
             Request::Audit { limit, before } => self.audit(limit, before),
             Request::Touch { handle, slide, .. } => self.touch(&handle, slide),
             Request::Record { event } => Ok(self.record(event)),
+            Request::DeviceBind {
+                hash,
+                alg,
+                jwk,
+                jti,
+                jti_until,
+                client,
+            } => self.device_bind(&hash, alg, jwk, &jti, jti_until, &client),
+            Request::DeviceProof {
+                hash,
+                handle,
+                jti,
+                jti_until,
+                client,
+            } => self.device_proof(&hash, handle.as_deref(), &jti, jti_until, &client),
+            Request::DeviceProofFailed { hash, detail, client } => self.device_proof_failed(&hash, &detail, &client),
         };
         match step {
             Ok(response) => Ok(response),
@@ -511,6 +527,7 @@ impl<S: Store> Call<'_, S> {
                 current: caller == Some(hash.as_str()),
                 flagged: s.flagged,
                 elevated_until: s.elevated_until.filter(|u| *u > now),
+                device_bound: s.is_device_bound(),
             });
         }
         sessions.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at).then(a.id.cmp(&b.id)));
@@ -591,6 +608,10 @@ impl<S: Store> Call<'_, S> {
         if let Some(l) = s.idp.as_mut() {
             l.id_token.clear();
         }
+        // That the session is bound is all the gate needs to check the device cookie.
+        if let Some(d) = s.device.as_mut() {
+            *d = d.summary();
+        }
         Ok(Response::Valid {
             session: s,
             expiry,
@@ -630,5 +651,8 @@ impl<S: Store> Call<'_, S> {
     }
 }
 
+mod device;
+#[cfg(test)]
+mod device_tests;
 #[cfg(test)]
 mod tests;
