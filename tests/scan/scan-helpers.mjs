@@ -1,13 +1,16 @@
-// Runs the real sessiongate-scan binary (release build) and returns its report.
+// Runs the real sessiongate-scan binary and returns its report. The dev-profile build:
+// tier 1 (`cargo test --all-targets`) has already built it for the integration tests, so
+// `make test` compiles the scanner and its TLS stack once, not a second time with the
+// release profile's LTO.
 import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "../e2e/harness.mjs";
 
-export const BIN = path.join(ROOT, "target/release/sessiongate-scan");
+export const BIN = path.join(ROOT, "target/debug/sessiongate-scan");
 
 /** Builds the scanner once per test file (a no-op when it is up to date). */
 export function buildScanner() {
-  execFileSync("cargo", ["build", "--release", "--quiet", "--bin", "sessiongate-scan"], { cwd: ROOT, stdio: "inherit" });
+  execFileSync("cargo", ["build", "--quiet", "--bin", "sessiongate-scan"], { cwd: ROOT, stdio: "inherit" });
 }
 
 /** -> { code, stdout, stderr, report (parsed JSON when --json) } */
