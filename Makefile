@@ -23,7 +23,10 @@ setup:
 build: setup
 	@bash scripts/build.sh
 
-dev: build
+# Only what the demo needs (no Debian packages, no virtualenv), then the build and the demo.
+dev:
+	@bash scripts/setup.sh --dev
+	@bash scripts/build.sh
 	@bash scripts/dev.sh
 
 test: build

@@ -2,7 +2,7 @@
 //
 //   node bench/profile.mjs [--target c|e|d] [--seconds 5] [--build DIR] [--top 40] [--tree] [--bare | --contract]
 //
-// DIR is a worker-build output that still has its name section (scripts/build.sh strips
+// DIR is a scripts/build.sh output that still has its name section (scripts/build.sh strips
 // it; `make profile` builds one into target/profile-build). The profile comes from
 // workerd's V8 inspector (CDP Profiler domain), so it shows Wasm functions by their
 // Rust names next to the JS glue and the runtime's own built-ins.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench: the gate side by side with its floor, in workerd, in front of nginx, under wrk.
 #   1. builds the three reference workers (bench/workers/baseline: bare, floor, contract
-#      floor) offline with worker-build, skipped when up to date; the gate's own release
-#      build (build/) comes from `make build`;
+#      floor) offline like the gate (scripts/worker/build.mjs), skipped when up to date;
+#      the gate's own release build (build/) comes from `make build`;
 #   2. bench/run.mjs: nginx + one miniflare process (workerd) with the references and the gate,
 #      wrk at a fixed connection count, several runs, medians, storage writes, bundle
 #      size, startup;
@@ -20,7 +20,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1;34mbench:\033[0m %s\n' "$*"; }
 
-for t in wrk node cargo worker-build; do
+for t in wrk node cargo; do
   command -v "$t" >/dev/null || { echo "bench: $t is missing; run make setup" >&2; exit 1; }
 done
 [ -x "${NGINX:-/usr/sbin/nginx}" ] || { echo "bench: nginx is missing (Debian nginx-light); run make setup" >&2; exit 1; }
@@ -28,7 +28,7 @@ done
 
 # The reference workers, built exactly like the gate (scripts/build.sh): offline, with
 # the pinned wasm-bindgen CLI, npm's wasm-opt and esbuild.
-export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")}"
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
 baseline=bench/workers/baseline
@@ -38,9 +38,9 @@ build_baseline() { # $1 = bare|floor, $2.. = extra cargo options
   if [ -f "$out" ] && [ -z "$(find "$baseline/src" "$baseline/Cargo.toml" "$baseline/Cargo.lock" -newer "$out" -print -quit)" ]; then
     return 0
   fi
-  say "building the $kind reference worker (worker-build --release, offline)"
+  say "building the $kind reference worker (release, offline)"
   local log; log=$(mktemp)
-  if ! (cd "$baseline" && CARGO_NET_OFFLINE=true timeout 900 worker-build --release --out-dir "build/$kind" . "$@") >"$log" 2>&1; then
+  if ! CARGO_NET_OFFLINE=true timeout 900 node scripts/worker/build.mjs --crate "$baseline" --out-dir "build/$kind" "$@" >"$log" 2>&1; then
     cat "$log" >&2; rm -f "$log"; echo "bench: building the $kind worker failed" >&2; exit 1
   fi
   rm -f "$log"

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# `make dev`: the demo origin on 127.0.0.1:8788 and the gate (wrangler dev, with its
-# session store Worker) on 127.0.0.1:8787 in front of it, Durable Object state kept in
-# .wrangler/state; with OIDC_ISSUER in .dev.vars, the demo identity provider
-# (demo/idp.mjs) on 127.0.0.1:8789.
-# Ctrl-C (or SIGTERM) stops both, children included.
+# `make dev`: the demo origin on 127.0.0.1:8788, the demo identity provider (demo/idp.mjs)
+# on 127.0.0.1:8789 and the gate (`npm run gate`: wrangler dev with its session store
+# Worker) on 127.0.0.1:8787 in front of them, Durable Object state kept in .wrangler/state.
+# The demo's settings are passed here with --var, over wrangler.toml's defaults; .dev.vars
+# holds only secrets. Ctrl-C (or SIGTERM) stops all three, children included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GATE_PORT=8787
 ORIGIN_PORT=8788
 IDP_PORT=8789
+OIDC_ISSUER="http://127.0.0.1:$IDP_PORT"
+OIDC_CLIENT_ID=sessiongate-demo
+# Registered with the demo provider (demo/idp.mjs); public, like everything of the demo.
+OIDC_CLIENT_SECRET=dev-only-oidc-client-secret-NOT-SECRET
+# The demo's settings. LOGIN_URL stays the demo's own page, which offers both ways in
+# (its form, or "Sign in with the identity provider").
+DEMO_VARS=(
+  "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT"
+  "PUBLIC_PATHS:/,/login,/cart,/static/*,/favicon.ico"
+  "STATIC_PATHS:/static/*,/favicon.ico"
+  "SENSITIVE_PATHS:/account/*"
+  "LOGIN_URL:/login"
+  "OIDC_ISSUER:$OIDC_ISSUER"
+  "OIDC_CLIENT_ID:$OIDC_CLIENT_ID"
+  "OIDC_CLIENT_SECRET:$OIDC_CLIENT_SECRET"
+)
 export WRANGLER_SEND_METRICS=false
 
 say() { printf '\033[1;34mdev:\033[0m %s\n' "$*"; }
@@ -17,22 +33,22 @@ die() { printf '\033[1;31mdev:\033[0m %s\n' "$*" >&2; exit 1; }
 
 [ -f .dev.vars ] || die ".dev.vars is missing: run 'make dev' (its set-up creates it from .dev.vars.example)"
 dev_var() { sed -n -E "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"?([^\"]*)\"?[[:space:]]*\$/\\1/p" .dev.vars | head -n1; }
-# The demo origin verifies assertions with the gate's JWKS (ES256 / EdDSA), or, with
-# ASSERTION_ALG=HS256, with ORIGIN_SECRET from .dev.vars (whatever the calling shell exports).
-ASSERTION_ALG=$(dev_var ASSERTION_ALG)
+# The demo origin verifies assertions with the gate's JWKS (ES256, the default), or, with
+# ASSERTION_ALG=HS256 in the environment, with ORIGIN_SECRET from .dev.vars; the gate then
+# gets ASSERTION_ALG=HS256 and no signing key (one set with HS256 is a config error).
+ASSERTION_ALG=${ASSERTION_ALG:-ES256}
 ORIGIN_SECRET=
 if [ "${ASSERTION_ALG^^}" = HS256 ]; then
   ORIGIN_SECRET=$(dev_var ORIGIN_SECRET)
   [ -n "$ORIGIN_SECRET" ] || die "ASSERTION_ALG=HS256 but ORIGIN_SECRET is not set in .dev.vars"
+  DEMO_VARS+=("ASSERTION_ALG:HS256" "ASSERTION_SIGNING_KEY:")
 else
   grep -q '^[[:space:]]*ASSERTION_SIGNING_KEY[[:space:]]*=' .dev.vars || die "ASSERTION_SIGNING_KEY is not set in .dev.vars: run 'make setup'"
+  DEMO_VARS+=("ASSERTION_ALG:$ASSERTION_ALG")
 fi
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-OIDC_ISSUER=$(dev_var OIDC_ISSUER)
-ports="$GATE_PORT $ORIGIN_PORT"
-[ -n "$OIDC_ISSUER" ] && ports="$ports $IDP_PORT"
-for port in $ports; do
+for port in $GATE_PORT $ORIGIN_PORT $IDP_PORT; do
   listening "$port" && die "port $port is already in use (another 'make dev'?); stop that first"
 done
 
@@ -57,25 +73,23 @@ trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
 say "starting the demo origin on http://127.0.0.1:$ORIGIN_PORT"
-ASSERTION_ALG="${ASSERTION_ALG:-ES256}" ORIGIN_SECRET="$ORIGIN_SECRET" GATE_URL="http://127.0.0.1:$GATE_PORT" \
-  PORT=$ORIGIN_PORT setsid node demo/origin.mjs &
+ASSERTION_ALG="$ASSERTION_ALG" ORIGIN_SECRET="$ORIGIN_SECRET" OIDC_ISSUER="$OIDC_ISSUER" \
+  GATE_URL="http://127.0.0.1:$GATE_PORT" PORT=$ORIGIN_PORT setsid node demo/origin.mjs &
 origin_pid=$!
 groups+=("$origin_pid")
 
-if [ -n "$OIDC_ISSUER" ]; then
-  [ "$OIDC_ISSUER" = "http://127.0.0.1:$IDP_PORT" ] || die "OIDC_ISSUER in .dev.vars must be http://127.0.0.1:$IDP_PORT for the demo provider"
-  say "starting the demo identity provider on $OIDC_ISSUER"
-  OIDC_CLIENT_ID="$(dev_var OIDC_CLIENT_ID)" OIDC_CLIENT_SECRET="$(dev_var OIDC_CLIENT_SECRET)" \
-    GATE_URL="http://127.0.0.1:$GATE_PORT" PORT=$IDP_PORT setsid node demo/idp.mjs &
-  groups+=("$!")
-fi
+say "starting the demo identity provider on $OIDC_ISSUER"
+OIDC_CLIENT_ID="$OIDC_CLIENT_ID" OIDC_CLIENT_SECRET="$OIDC_CLIENT_SECRET" \
+  GATE_URL="http://127.0.0.1:$GATE_PORT" PORT=$IDP_PORT setsid node demo/idp.mjs &
+groups+=("$!")
 
 say "starting the gate on http://127.0.0.1:$GATE_PORT (wrangler dev; the first start builds and takes a while)"
-# Both Workers in one wrangler dev, as deployed: the gate (the first config, on the port)
-# and the session store it binds with script_name.
-setsid npx wrangler dev --config wrangler.toml --config wrangler.store.toml \
-  --ip 127.0.0.1 --port "$GATE_PORT" --persist-to .wrangler/state \
-  --show-interactive-dev-session=false &
+# The documented local command (package.json "gate": both Workers in one wrangler dev, as
+# deployed), with the demo's settings.
+var_args=()
+for v in "${DEMO_VARS[@]}"; do var_args+=(--var "$v"); done
+setsid npm run --silent gate -- --port "$GATE_PORT" --persist-to .wrangler/state \
+  --show-interactive-dev-session=false "${var_args[@]}" &
 gate_pid=$!
 groups+=("$gate_pid")
 
@@ -92,11 +106,11 @@ cat <<EOF
 
    demo users   alice / correct-horse-battery   (admin, user)
                 bob   / hunter2-hunter2         (user)
-$( [ -n "$OIDC_ISSUER" ] && printf '%s\n' "   identity provider  $OIDC_ISSUER (\"Sign in with the identity" \
-     "                provider\" on the login page): alice or bob, any password")
+   identity provider  $OIDC_ISSUER ("Sign in with the identity
+                provider" on the login page): alice or bob, any password
 
    gate :$GATE_PORT (wrangler dev)  ->  demo origin :$ORIGIN_PORT (node)
-   sessions persist in .wrangler/state; Ctrl-C stops both
+   sessions persist in .wrangler/state; Ctrl-C stops all three
   ──────────────────────────────────────────────────────────────
 
 EOF

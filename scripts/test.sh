@@ -23,15 +23,36 @@ tier() {
     fi
   fi
 }
+# A tier started in the background now and reported, in its turn, by tier_report.
+started_name= started_file= started_pid=
+tier_start() {
+  started_name=$1; shift
+  started_file="$log/$(echo "$started_name" | tr -c 'a-z0-9' _).log"
+  ( "$@" > "$started_file" 2>&1; echo $? > "$started_file.rc" ) &
+  started_pid=$!
+}
+tier_report() {
+  wait "$started_pid"
+  echo "== $started_name"
+  cat "$started_file"
+  if [ "$(cat "$started_file.rc" 2>/dev/null)" != 0 ]; then
+    status=1
+    echo "== $started_name: FAILED"
+    silent_failures=$((silent_failures + 1))
+  fi
+}
 tier "tier 0: every test README.md and SECURITY.md cite exists" \
   node --test --test-reporter=spec tests/docs/
-tier "tier 1: unit and property tests (native cargo test)" cargo test --all-targets
 # The fuzz targets are their own crate, so `cargo test` never compiles them; checking
 # them on stable catches a target that no longer matches the parsers' API (running
 # them needs nightly: `make fuzz`). Not --locked: the main crate is a path dependency,
 # so a dependency added there must not fail this tier; cargo records it in fuzz/Cargo.lock.
-tier "tier 1b: the fuzz targets compile (cargo check, stable)" \
+# It runs beside tier 1 (its own target directory, fuzz/target, so no lock is shared):
+# tier 1's test run keeps about one of two cores busy (docs/testing.md, "A fresh machine").
+tier_start "tier 1b: the fuzz targets compile (cargo check, stable)" \
   cargo check --manifest-path fuzz/Cargo.toml --bins
+tier "tier 1: unit and property tests (native cargo test)" cargo test --all-targets
+tier_report
 tier "tier 2: end-to-end in workerd (miniflare) with real Durable Objects and a real origin" \
   node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 tier "tier 3: real Chromium against the gate and the demo origin" \

@@ -1,13 +1,17 @@
-// Runs the real sessiongate-scan binary (release build) and returns its report.
+// Runs the real sessiongate-scan binary and returns its report: the build cargo makes
+// beside the integration tests (target/debug, with the dev-dependencies' features), which
+// tier 1 (`cargo test --all-targets`) has already made, so `make test` compiles the
+// scanner and its TLS stack once (a `cargo build` of the bin would resolve other features
+// and compile them again; `--release` would add a second, LTO build).
 import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "../e2e/harness.mjs";
 
-export const BIN = path.join(ROOT, "target/release/sessiongate-scan");
+export const BIN = path.join(ROOT, "target/debug/sessiongate-scan");
 
-/** Builds the scanner once per test file (a no-op when it is up to date). */
+/** Builds the scanner once per test file (a no-op when it is up to date, as after tier 1). */
 export function buildScanner() {
-  execFileSync("cargo", ["build", "--release", "--quiet", "--bin", "sessiongate-scan"], { cwd: ROOT, stdio: "inherit" });
+  execFileSync("cargo", ["test", "--no-run", "--quiet", "--test", "scan_http_values"], { cwd: ROOT, stdio: "inherit" });
 }
 
 /** -> { code, stdout, stderr, report (parsed JSON when --json) } */
