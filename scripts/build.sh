@@ -11,15 +11,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
-# CARGO_ONLY=1 (scripts/setup.sh, while the tools are still being installed): only the
-# gate's Rust compile, the dependencies and the crate, which the build then finds done.
-# Not the store's too: both write target/wasm32-unknown-unknown/release/sessiongate.wasm,
-# so the second would make cargo compile the first again.
-if [ -z "${CARGO_ONLY:-}" ]; then
-  for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
-    [ -x "$b" ] || { echo "build: $b is missing; run scripts/setup.sh (make setup)" >&2; exit 1; }
-  done
-fi
+for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
+  [ -x "$b" ] || { echo "build: $b is missing; run scripts/setup.sh (make setup)" >&2; exit 1; }
+done
 
 # Two Workers from one crate (Cargo.toml [features]): the gate in build/, the session
 # store in build/store/ (the Durable Object class, bound by the gate with script_name).
@@ -60,9 +54,6 @@ flock 9
 if fresh build && fresh build/store; then
   echo "build: build/ and build/store/ are up to date"
   exit 0
-fi
-if [ -n "${CARGO_ONLY:-}" ]; then
-  exec node scripts/worker/build.mjs --cargo-only --out-dir build "$@"
 fi
 # The gate first: its directory holds the store's.
 build_one build "$@"

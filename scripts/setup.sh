@@ -31,17 +31,7 @@ version_of() { "$1" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | 
 
 # --- the steps, each a function run in the background by `step` ---
 
-has_rust_target() { rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; }
-rust_target() { has_rust_target || rustup target add wasm32-unknown-unknown; }
-
-# While the CLI compiles, the gate's own Rust compile (CARGO_ONLY: dependencies and crate,
-# no tool needed yet): each leaves a core idle at times (a crate's final link, the gate's
-# LTO, runs on one core), so side by side they take less time than one after the other,
-# and scripts/build.sh then finds that part done. Not fatal: the build shows any error.
-rust_target_and_gate() {
-  rust_target
-  CARGO_ONLY=1 bash scripts/build.sh || echo "the early compile failed; scripts/build.sh will show why"
-}
+rust_target() { rustup target add wasm32-unknown-unknown; }
 
 # Only the `wasm-bindgen` binary, without the test runner's TLS stack (rustls and ring,
 # which only its WebDriver downloads use), with a profile for a tool: optimised a little,
@@ -103,11 +93,12 @@ step() { # name, what it installs; then the function runs in the background
   names+=("$name") pids+=("$!")
 }
 
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  step rust_target "adding the wasm32-unknown-unknown target (rustup)"
+fi
+
 if [ "$(version_of "$WASM_BINDGEN")" != "$WASM_BINDGEN_VERSION" ]; then
   step wasm_bindgen_cli "wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io (a few minutes on 2 cores, once)"
-  step rust_target_and_gate "the wasm32 target, then the gate's Rust compile beside the CLI's"
-elif ! has_rust_target; then
-  step rust_target "adding the wasm32-unknown-unknown target (rustup)"
 fi
 
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

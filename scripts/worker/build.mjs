@@ -3,7 +3,7 @@
 // esbuild (npm). It does what worker-build 0.8.7 does for a `--release` build, step for
 // step, so that the output is the same (checked byte for byte when this replaced it):
 //
-//   node scripts/worker/build.mjs --out-dir build [--crate DIR] [--cargo-only] [-- cargo build options]
+//   node scripts/worker/build.mjs --out-dir build [--crate DIR] [-- cargo build options]
 //
 // writes OUT/index.js (the bundled entry), OUT/index_bg.wasm, OUT/package.json and
 // OUT/worker/shim.mjs. Entries of OUT that the build does not write (build/store/) are
@@ -28,12 +28,11 @@ const WASM_FEATURES = ["mutable-globals", "sign-ext", "nontrapping-float-to-int"
 class BuildError extends Error {}
 
 function parseArgs(argv) {
-  const opts = { crate: ROOT, outDir: "build", cargo: [], cargoOnly: false };
+  const opts = { crate: ROOT, outDir: "build", cargo: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") { opts.cargo.push(...argv.slice(i + 1)); break; }
     if (a === "--out-dir") opts.outDir = argv[++i];
-    else if (a === "--cargo-only") opts.cargoOnly = true;
     else if (a === "--crate") opts.crate = path.resolve(argv[++i]);
     else opts.cargo.push(a); // e.g. --features store, as worker-build passed them on
   }
@@ -238,8 +237,6 @@ function publish(staging, outDir) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  // Only the Rust compile (scripts/setup.sh runs it while the wasm-bindgen CLI compiles).
-  if (opts.cargoOnly) return void cargoBuild(opts.crate, opts.cargo);
   const bindgen = tool("wasm-bindgen", "WASM_BINDGEN_BIN");
   const wasmOpt = tool("wasm-opt", "WASM_OPT_BIN");
   const esbuild = tool("esbuild", "ESBUILD_BIN");
