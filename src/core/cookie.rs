@@ -66,13 +66,16 @@ pub fn values<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = &'a st
 }
 
 /// The Cookie header for the origin: every cookie but the gate's own (its session
-/// cookie `name` and edge sign-in's flow cookies, `FLOW_COOKIE_PREFIX`), in order, from
+/// cookie `name`, the device cookie `<name>-device` of a device-bound session, and edge
+/// sign-in's flow cookies, `FLOW_COOKIE_PREFIX`), in order, from
 /// every form the runtime hands over (`;`-separated, or repeated headers joined with
 /// `, `). `None` when nothing is left.
 pub fn strip(header: &str, name: &str) -> Option<String> {
     let is_gate = |p: &str| {
-        p.split_once('=')
-            .is_some_and(|(n, _)| n.trim() == name || n.trim().starts_with(FLOW_COOKIE_PREFIX))
+        p.split_once('=').is_some_and(|(n, _)| {
+            let n = n.trim();
+            n.strip_prefix(name).is_some_and(|rest| rest.is_empty() || rest == "-device") || n.starts_with(FLOW_COOKIE_PREFIX)
+        })
     };
     let mut kept: Vec<String> = Vec::new();
     for part in header.split(';').map(str::trim).filter(|p| !p.is_empty()) {
@@ -169,6 +172,11 @@ mod tests {
             .as_deref(),
             Some("a=1"),
             "edge sign-in's flow cookies are the gate's too"
+        );
+        assert_eq!(
+            strip("__Host-session-device=d; a=1; __Host-session-devices=x", N).as_deref(),
+            Some("a=1; __Host-session-devices=x"),
+            "the device cookie is the gate's, a longer name is not"
         );
     }
 

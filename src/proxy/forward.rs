@@ -36,9 +36,6 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
         out.drop(name);
     }
-    // The device cookie of a bound session passes like the origin's own: worthless without
-    // the session cookie, which never does (stripping it too cost the Wasm a second copy
-    // of `cookie::strip`).
     if let Some(c) = inc.cookie_header.as_deref().and_then(|h| cookie::strip(h, &cfg.cookie_name)) {
         out.set("cookie", &c);
     }

@@ -80,6 +80,7 @@ test("registration: instructions, a device cookie with the session cookie's attr
   assert.equal(w.status, 200);
   assert.equal(w.rec.headers["x-session-id"], handle);
   assert.equal((await assertion(w.rec)).device_bound, true, "the assertion says the session is device-bound");
+  assert.doesNotMatch(w.rec.headers.cookie ?? "", /__Host-session(-device)?=/, "neither the session nor the device cookie reaches the origin");
 
   const list = await body(await c.fetch("/.sessiongate/sessions", { headers: JSON_ACCEPT }));
   assert.equal(list.sessions.find((s) => s.id === handle).device_bound, true);
