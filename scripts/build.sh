@@ -22,10 +22,10 @@ inputs="src Cargo.toml Cargo.lock scripts/build.sh scripts/worker"
 # LLVM inlines less than opt-level 3's default (threshold 250): at 150 the gate's Wasm was
 # 297 KiB gzipped instead of 306 (the budget is 300), and a bench of the two builds side by
 # side (`node bench/run.mjs --compare`) showed no CPU price, c/x 1.02 by throughput and 0.99
-# by CPU per request (docs/performance.md). Device-bound sessions (issue 26) brought it to
-# 306.4 KiB at 150; 75 makes it 298.6 (100: 302.6). The CPU price of 75 is not measured
-# yet: a `--compare` bench against a 150 build is owed. Both Workers get the same flags,
-# so that cargo reuses one build of the dependencies.
+# by CPU per request (docs/performance.md). At 75 (device-bound sessions grew the gate) the
+# same side-by-side bench against a 150 build gave c/x 0.991 by throughput and x/c 1.008 by
+# CPU: no price measurable, and about 8 KiB less. Both Workers get the same flags, so that
+# cargo reuses one build of the dependencies.
 export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C llvm-args=-inline-threshold=75"
 fresh() {
   [ -z "${FORCE:-}" ] && [ -f "$1/index_bg.wasm" ] && [ -f "$1/index.js" ] \

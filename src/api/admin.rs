@@ -54,7 +54,7 @@ fn answer(r: std::result::Result<StoreResponse, StoreError>) -> Result<Response>
         Ok(StoreResponse::Done { count, .. }) => respond::json(200, &json!({ "revoked": count })),
         Ok(StoreResponse::Events { events, next_before }) => respond::json(200, &json!({ "events": events, "next_before": next_before })),
         Ok(StoreResponse::NotFound) => respond::error(404, "not_found"),
-        Ok(other) => respond::error_detail(500, "internal", &format!("unexpected store answer {other:?}")),
+        Ok(other) => respond::error_detail(500, "internal", &format!("unexpected store answer {}", other.kind())),
         Err(e) => {
             log::failure("store_unavailable", &e.to_string());
             respond::store_unavailable()

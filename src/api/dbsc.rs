@@ -126,7 +126,7 @@ pub async fn register(req: &Request, env: &Env, cfg: &Config, inc: &Incoming) ->
             stamp(resp.headers(), cfg, None, &CookieChange::Clear)?;
             Ok(resp)
         }
-        Ok(other) => store_down(&StoreError::Unexpected(format!("device bind answered {other:?}"))),
+        Ok(other) => store_down(&StoreError::Unexpected(format!("device bind answered {}", other.kind()))),
         Err(e) => store_down(&e),
     }
 }
@@ -178,7 +178,7 @@ async fn proof_step(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, 
         // Refused and audited by the session's object.
         Ok(StoreResponse::Invalid { detail }) => return respond::error_detail(403, "invalid_device_proof", &detail),
         Ok(StoreResponse::Rejected { .. }) => return ended(cfg, id.as_deref()),
-        Ok(other) => return store_down(&StoreError::Unexpected(format!("device proof answered {other:?}"))),
+        Ok(other) => return store_down(&StoreError::Unexpected(format!("device proof answered {}", other.kind()))),
         Err(e) => return store_down(&e),
     };
     let Some(key) = session.device.as_ref() else {

@@ -87,7 +87,7 @@ async fn dispatch(req: Request, env: &Env, cfg: &Config, inc: &Incoming, rest: &
             h.set("cache-control", "public, max-age=300")?;
             h.set("x-content-type-options", "nosniff")?;
             // LOGIN_URL as a JSON string body (quotes stripped), so it cannot break out of the literal.
-            let login = serde_json::Value::String(cfg.login_url.clone()).to_string();
+            let login = crate::core::json::text(&serde_json::Value::String(cfg.login_url.clone()));
             let inner = login.strip_prefix('"').and_then(|l| l.strip_suffix('"')).unwrap_or("/login");
             // The endpoints' base, where the cookie's Path lets it reach them.
             let js = CLIENT_JS

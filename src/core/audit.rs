@@ -218,7 +218,7 @@ impl AuditEvent {
         if let Some(o) = v.as_object_mut() {
             o.insert("sessiongate".into(), "audit".into());
         }
-        v.to_string()
+        crate::core::json::text(&v)
     }
 }
 

@@ -120,7 +120,7 @@ pub fn identity_value(s: &str) -> String {
 /// Serialises JSON with every non-ASCII or control character escaped, so the value is
 /// a valid header value whatever the data holds.
 pub fn ascii_json(v: &serde_json::Value) -> String {
-    let s = v.to_string();
+    let s = super::json::text(v);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_ascii() && !c.is_ascii_control() {

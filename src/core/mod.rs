@@ -11,6 +11,7 @@ pub mod cookie_scope;
 pub mod dbsc;
 pub mod duration;
 pub mod headers;
+pub mod json;
 pub mod jwk;
 pub mod method;
 pub mod oidc;

@@ -44,5 +44,8 @@ pub fn untrusted_event(mut e: AuditEvent) {
 /// `origin_unreachable`, ...), with what the runtime said. Never a token or secret:
 /// callers pass errors of the store, the origin fetch or the body read.
 pub fn failure(kind: &str, detail: &str) {
-    worker::console_error!("{}", serde_json::json!({"sessiongate": kind, "detail": detail}));
+    worker::console_error!(
+        "{}",
+        crate::core::json::text(&serde_json::json!({"sessiongate": kind, "detail": detail}))
+    );
 }

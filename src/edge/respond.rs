@@ -35,7 +35,7 @@ pub fn json(status: u16, body: &Value) -> Result<Response> {
     Ok(Response::builder()
         .with_status(status)
         .with_headers(headers)
-        .fixed(body.to_string().into_bytes()))
+        .fixed(crate::core::json::text(body).into_bytes()))
 }
 
 pub fn error(status: u16, error: &str) -> Result<Response> {

@@ -53,6 +53,6 @@ pub async fn regenerate(
             Ok(Regenerated::Done(Box::new(next), tok))
         }
         StoreResponse::Rejected { .. } => Ok(Regenerated::Dead),
-        other => Err(StoreError::Unexpected(format!("unexpected answer {other:?}"))),
+        other => Err(StoreError::Unexpected(format!("unexpected answer {}", other.kind()))),
     }
 }

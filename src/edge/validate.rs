@@ -150,7 +150,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
         // that was replaced (the new cookie of a parallel response may race this clear).
         StoreResponse::Rejected { reason, .. } => Validation::Invalid(reason),
         other => {
-            log::failure("store_unexpected", &format!("{other:?}"));
+            log::failure("store_unexpected", other.kind());
             Validation::StoreDown
         }
     }

@@ -69,7 +69,10 @@ fn internal(e: impl std::fmt::Display) -> worker::Error {
 /// A failure of the object's storage, as a log line (never a token: store errors name
 /// what failed, not the data).
 fn store_error(detail: &str) {
-    worker::console_error!("{}", serde_json::json!({"sessiongate": "store_error", "detail": detail}));
+    worker::console_error!(
+        "{}",
+        crate::core::json::text(&serde_json::json!({"sessiongate": "store_error", "detail": detail}))
+    );
 }
 
 fn json_error(status: u16, detail: &str) -> Result<Response> {

@@ -215,7 +215,12 @@ async fn login(
     };
     match cx.call(&store_id, &msg).await? {
         StoreResponse::Done { .. } => {}
-        other => return Err(ApplyError::Store(StoreError::Unexpected(format!("create answered {other:?}")))),
+        other => {
+            return Err(ApplyError::Store(StoreError::Unexpected(format!(
+                "create answered {}",
+                other.kind()
+            ))))
+        }
     }
     st.cookie = CookieChange::set(tok, &session, cx.now);
     st.live = Some(live_from(store_id, hash, session, cx.cfg));

@@ -59,13 +59,13 @@ fn text(v: &Value) -> Option<String> {
 impl KvRequest {
     /// The message sent to the object.
     pub fn to_wire(&self) -> String {
-        match self {
+        let v = match self {
             KvRequest::Put { key, value, until } => json!(["put", key, value, until]),
             KvRequest::Take { key } => json!(["take", key]),
             KvRequest::All => json!(["all"]),
             KvRequest::Claim { key, until } => json!(["claim", key, until]),
-        }
-        .to_string()
+        };
+        crate::core::json::text(&v)
     }
 
     /// Reads `to_wire`'s output; `None` for anything else.
@@ -91,13 +91,13 @@ impl KvRequest {
 impl KvResponse {
     /// The object's answer.
     pub fn to_wire(&self) -> String {
-        match self {
+        let v = match self {
             KvResponse::Done => json!(["done"]),
             KvResponse::Value(v) => json!(["value", v]),
             KvResponse::Values(rows) => json!(["values", rows]),
             KvResponse::Claimed(b) => json!(["claimed", b]),
-        }
-        .to_string()
+        };
+        crate::core::json::text(&v)
     }
 
     /// Reads `to_wire`'s output; `None` for anything else.

@@ -279,6 +279,23 @@ pub enum Response {
     },
 }
 
+impl Response {
+    /// The answer's variant, as written on the wire: what an unexpected answer is called
+    /// in errors and logs. Its `Debug` would print the session with its data, and costs
+    /// the gate's Wasm the `Debug` of every type in it (float formatting included).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Response::Valid { .. } => "valid",
+            Response::Rejected { .. } => "rejected",
+            Response::Done { .. } => "done",
+            Response::Sessions { .. } => "sessions",
+            Response::Events { .. } => "events",
+            Response::NotFound => "not_found",
+            Response::Invalid { .. } => "invalid",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

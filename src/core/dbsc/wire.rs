@@ -40,7 +40,7 @@ pub fn cookie_attributes(scope: &CookieScope, same_site: SameSite) -> String {
 
 /// A JSON string, escaped by serde_json (for what a client sent).
 fn string(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
+    crate::core::json::text(&Value::String(s.to_string()))
 }
 
 /// The session instructions (JSON) after a registration or a refresh. The scope is the

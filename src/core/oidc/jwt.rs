@@ -153,7 +153,7 @@ pub fn public_jwk_json(k: &Map<String, Value>) -> String {
             out.insert(name.into(), v.clone());
         }
     }
-    Value::Object(out).to_string()
+    crate::core::json::text(&Value::Object(out))
 }
 
 #[cfg(test)]
