@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { startGate, identity, sessionCookie, setCookieHeader } from "./harness.mjs";
 import { body, auditEvents } from "./session-helpers.mjs";
 import {
-  startIdp, signIn, startLogin, finishLogin, driveProvider, confirmProviderLogout, eventually, Jar,
+  startIdp, signIn, startLogin, finishLogin, driveProvider, confirmProviderLogout, eventually, Jar, flowCookie,
   CLIENT_ID, CLIENT_SECRET, ACCOUNTS, FLOW_COOKIE,
 } from "./oidc-support.mjs";
+import { parseOffer } from "./dbsc-client.mjs";
 
 let idp;
 let gate;
@@ -261,4 +262,31 @@ test("back-channel logout from the provider's own end-session endpoint: the gate
   assert.equal((await whoami(bobCookie)).status, 200, "another user's session is untouched");
   const events = await auditEvents(gate, "alice");
   assert.ok(events.some((e) => e.event === "revoked" && e.reason === "backchannel_logout"), "audited");
+});
+
+// Last in the file: it registers the gate's HTTPS address with the provider for a while.
+test("over HTTPS the callback's new session cookie comes with the device-binding offer; over plain HTTP it does not", async () => {
+  const plain = await signIn(gate, idp, { login: "bob" });
+  await plain.res.arrayBuffer();
+  assert.equal(plain.res.status, 302);
+  assert.equal(plain.res.headers.get("secure-session-registration"), null, "no offer over plain HTTP");
+
+  idp.configure("https://gate.test");
+  try {
+    const start = await gate.fetch("/.sessiongate/login?return_to=/app", { https: true });
+    await start.arrayBuffer();
+    assert.equal(start.status, 302);
+    const back = new URL(await driveProvider(idp, start.headers.get("location"), new Jar()));
+    assert.equal(back.origin + back.pathname, "https://gate.test/.sessiongate/oidc/callback");
+    const res = await gate.fetch(back.pathname + back.search, { cookie: flowCookie(start).pair, https: true });
+    assert.equal(res.status, 302, await res.clone().text());
+    assert.ok(sessionCookie(res), "a session cookie");
+    const offer = parseOffer(res.headers.get("secure-session-registration"));
+    assert.ok(offer, "an offer beside the new session cookie");
+    assert.deepEqual(offer.algs, ["ES256", "RS256"]);
+    assert.equal(offer.path, "/.sessiongate/dbsc/register");
+    assert.ok(Buffer.from(offer.challenge, "base64url").length >= 16, "at least 128 bits");
+  } finally {
+    idp.configure(gate.base);
+  }
 });
