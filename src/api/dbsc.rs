@@ -17,7 +17,7 @@ use crate::edge::{dbsc, log, respond, session_object};
 use crate::platform;
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use crate::store::StoreError;
-use worker::{Env, Headers, Request, Response, Result};
+use worker::{Env, Request, Response, Result};
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
@@ -54,22 +54,11 @@ fn store_down(e: &StoreError) -> Result<Response> {
     respond::store_unavailable()
 }
 
-/// A JSON body already written (`wire`).
-fn json_text(status: u16, body: String) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
-    headers.set("cache-control", "no-store")?;
-    Ok(Response::builder()
-        .with_status(status)
-        .with_headers(headers)
-        .fixed(body.into_bytes()))
-}
-
 /// 200 with the session instructions and a fresh device cookie.
 fn instructions(cfg: &Config, handle: &str) -> Result<Response> {
     let attrs = wire::cookie_attributes(&cfg.cookie_scope, cfg.cookie_samesite);
     let body = wire::instructions(handle, cfg.cookie_scope.api_base(), &cfg.device.cookie_name, &attrs);
-    let resp = json_text(200, body)?;
+    let resp = respond::json_text(200, body)?;
     resp.headers()
         .append("set-cookie", &dbsc::set_cookie(cfg, handle, platform::now()))?;
     Ok(resp)
@@ -77,7 +66,7 @@ fn instructions(cfg: &Config, handle: &str) -> Result<Response> {
 
 /// The session has ended: the browser stops refreshing; both cookies are cleared.
 fn ended(cfg: &Config, id: Option<&str>) -> Result<Response> {
-    let resp = json_text(200, wire::ended(id.unwrap_or_default()))?;
+    let resp = respond::json_text(200, wire::ended(id.unwrap_or_default()))?;
     stamp(resp.headers(), cfg, None, &CookieChange::Clear)?;
     resp.headers().append("set-cookie", &dbsc::clear_cookie(cfg))?;
     Ok(resp)
@@ -173,7 +162,7 @@ async fn proof_step(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, 
         Ok(StoreResponse::Done { session: Some(s), .. }) => s,
         // A live session that has no key: the browser's binding is not this session's.
         Ok(StoreResponse::Invalid { detail }) if detail == ProofError::NotBound.as_str() => {
-            return json_text(200, wire::ended(id.as_deref().unwrap_or_default()));
+            return respond::json_text(200, wire::ended(id.as_deref().unwrap_or_default()));
         }
         // Refused and audited by the session's object.
         Ok(StoreResponse::Invalid { detail }) => return respond::error_detail(403, "invalid_device_proof", &detail),

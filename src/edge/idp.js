@@ -3,6 +3,8 @@
 // Rust (core::oidc) has parsed the token, applied the algorithm allow-list and chosen
 // the key; here the key is imported (once per isolate) and the signature verified.
 
+import { readCapped } from "./io.js";
+
 const VERIFY = {
   RS256: { import: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, verify: { name: "RSASSA-PKCS1-v1_5" } },
   ES256: { import: { name: "ECDSA", namedCurve: "P-256" }, verify: { name: "ECDSA", hash: "SHA-256" } },
@@ -38,26 +40,7 @@ const ANSWER_MAX = 1024 * 1024;
 /** The text of a response body, read up to `max` bytes; throws past it. */
 async function cappedText(body, max) {
   if (body === null) return "";
-  const reader = body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      reader.cancel().catch(() => {});
-      throw `answer larger than ${max} bytes`;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(await readCapped(body, max, `answer larger than ${max} bytes`));
 }
 
 /**

@@ -84,7 +84,7 @@ export async function readBody(req, max, tooLarge, encoded, keep) {
 }
 
 /** Every byte of `body`, a ReadableStream; rejects with `tooLarge` past `max` bytes. */
-async function readCapped(body, max, tooLarge) {
+export async function readCapped(body, max, tooLarge) {
   const reader = body.getReader();
   const chunks = [];
   let size = 0;

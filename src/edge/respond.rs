@@ -29,13 +29,18 @@ pub fn cross_site(inc: &Incoming, reason: &str) -> Result<Response> {
 }
 
 pub fn json(status: u16, body: &Value) -> Result<Response> {
+    json_text(status, crate::core::json::text(body))
+}
+
+/// A JSON body already written (the DBSC answers, `core::dbsc::wire`), not to be cached.
+pub fn json_text(status: u16, body: String) -> Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
     headers.set("cache-control", "no-store")?;
     Ok(Response::builder()
         .with_status(status)
         .with_headers(headers)
-        .fixed(crate::core::json::text(body).into_bytes()))
+        .fixed(body.into_bytes()))
 }
 
 pub fn error(status: u16, error: &str) -> Result<Response> {

@@ -13,7 +13,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { startStack, loginViaForm, CHROMIUM, USER } from "./support.mjs";
+import { startStack, loginViaForm, CHROMIUM, USER, BROWSER_ARGS } from "./support.mjs";
 import { tmpdir } from "../e2e/harness.mjs";
 
 const HOST = "app.example.test";
@@ -57,13 +57,7 @@ async function profile(name) {
   const ctx = await chromium.launchPersistentContext(path.join(dir, name), {
     executablePath: CHROMIUM,
     args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
+      ...BROWSER_ARGS,
       "--enable-features=DeviceBoundSessions:RequireOriginTrialTokens/false/RefreshQuota/false/ForceEnableForTesting/true,PersistDeviceBoundSessions,EnableBoundSessionCredentialsSoftwareKeysForManualTesting",
       `--ignore-certificate-errors-spki-list=${spki}`,
       `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,

@@ -54,20 +54,22 @@ export async function startStack(vars = {}, miniflare = {}) {
 }
 
 /** `args`: extra Chromium switches (e.g. --host-resolver-rules for several host names). */
+/** The flags every test browser starts with: headless in a container, nothing fetched from Google. */
+export const BROWSER_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
 export async function launch(args = []) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (Debian package "chromium"; set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      ...args,
-    ],
+    args: [...BROWSER_ARGS, ...args],
   });
 }
 

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startGate, COOKIE, identity, isCleared, sessionCookie } from "./harness.mjs";
-import { body, command, assertion } from "./session-helpers.mjs";
+import { body, command, assertion, forwardedVia } from "./session-helpers.mjs";
 
 const SENSITIVE = "/admin/*,POST /account/password,DELETE /account,GET /reports/*";
 const PARTNER = "https://partner.example";
@@ -40,14 +40,7 @@ async function refusedAll(cases, status, want) {
   assert.deepEqual(gate.origin.requests.map((r) => `${r.method} ${r.path}`), [], "nothing reached the origin");
 }
 
-async function forwarded(p, opts = {}) {
-  gate.origin.clear();
-  const res = await gate.fetch(p, { cookie: user, ...opts });
-  const b = await body(res);
-  assert.equal(res.status, 200, `${p}: ${res.status} ${JSON.stringify(b)}`);
-  assert.equal(gate.origin.requests.length, 1, `${p} reached the origin`);
-  return gate.origin.last();
-}
+const forwarded = (p, opts = {}) => forwardedVia(gate, p, { cookie: user, ...opts });
 
 /** One raw HTTP/1.1 request, for header lines no HTTP client sends (repeated Cookie). */
 function rawStatus(lines) {

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGate, SECRETS, sessionCookie, rawFetch } from "./harness.mjs";
-import { body, command } from "./session-helpers.mjs";
+import { body, command, forwardedVia } from "./session-helpers.mjs";
 import { startWsOrigin, connect } from "./live-helpers.mjs";
 
 const SENSITIVE = "DELETE /account/*,POST /account/password";
@@ -43,14 +43,7 @@ async function refusedAll(cases, status, want, cookie = user) {
   assert.deepEqual(gate.origin.requests.map((r) => `${r.method} ${r.path} ${r.body.slice(0, 40)}`), [], "nothing reached the origin");
 }
 
-async function forwarded(p, opts = {}) {
-  gate.origin.clear();
-  const res = await gate.fetch(p, { cookie: user, ...opts });
-  const b = await body(res);
-  assert.equal(res.status, 200, `${p}: ${res.status} ${JSON.stringify(b)}`);
-  assert.equal(gate.origin.requests.length, 1, `${p} reached the origin`);
-  return gate.origin.last();
-}
+const forwarded = (p, opts = {}) => forwardedVia(gate, p, { cookie: user, ...opts });
 
 const post = (headers, b, extra = {}) => ({ method: "POST", headers, body: b, ...extra });
 const sized = (headers, b) => post({ ...headers, "content-length": String(Buffer.byteLength(b)) }, b);

@@ -134,3 +134,14 @@ export function assertRace({ results, cmdDone, cmdStart }, { minAfter = 5 } = {}
   }
   return { after: after.length, ok: results.filter((r) => r.status === 200).length };
 }
+
+/** What the origin received for `p` through `gate`, asserting that the gate forwarded it
+ *  (200, exactly one request at the origin). */
+export async function forwardedVia(gate, p, opts = {}) {
+  gate.origin.clear();
+  const res = await gate.fetch(p, opts);
+  const b = await body(res);
+  assert.equal(res.status, 200, `${p}: ${res.status} ${JSON.stringify(b)}`);
+  assert.equal(gate.origin.requests.length, 1, `${p} reached the origin`);
+  return gate.origin.last();
+}
