@@ -28,6 +28,7 @@ impl<S: Store> Call<'_, S> {
         client: &Client,
     ) -> Step<Response> {
         let mut s = self.live(hash)?;
+        self.unless_rebound(hash, &s, client)?;
         if let Some(d) = &s.device {
             let e = if d.is_spent(jti, self.now) {
                 ProofError::JtiUsed
@@ -48,6 +49,7 @@ impl<S: Store> Call<'_, S> {
     /// Spends a refresh's challenge on the live, bound session and hands its key back.
     pub(super) fn device_proof(&mut self, hash: &str, handle: Option<&str>, jti: &str, until: u64, client: &Client) -> Step<Response> {
         let mut s = self.live(hash)?;
+        self.unless_rebound(hash, &s, client)?;
         let refused = if handle.is_some_and(|h| h != s.handle) {
             Some(ProofError::SessionIdentifier)
         } else {

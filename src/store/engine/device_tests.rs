@@ -6,6 +6,7 @@ use super::*;
 use crate::core::config::BindMode;
 use crate::core::dbsc::jwk::DeviceAlg;
 use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
+use crate::core::session::Client;
 use proptest::prelude::*;
 
 fn engine() -> Engine<MemoryStore> {
@@ -214,4 +215,56 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn under_strict_binding_a_registration_or_refresh_from_another_network_ends_the_session() {
+    let e = engine();
+    let mut p = e.policy();
+    p.bind_ip = BindMode::Reject;
+    e.set_policy(p);
+    let elsewhere = Client {
+        ip: "192.0.2.99".into(),
+        ..client()
+    };
+    let rejected = |o: &Outcome| {
+        matches!(
+            o.response,
+            Response::Rejected {
+                reason: Reason::BindingMismatch,
+                ..
+            }
+        )
+    };
+    // A registration from elsewhere binds no key: the session ends, audited as revoked.
+    create(&e, "h1", "a", 1000);
+    let msg = |hash: &str, jti: &str| Request::DeviceBind {
+        hash: hash.into(),
+        alg: DeviceAlg::Es256,
+        jwk: r#"{"kty":"EC"}"#.into(),
+        jti: jti.into(),
+        jti_until: 1300,
+        client: elsewhere.clone(),
+    };
+    let o = e.handle(msg("h1", "reg"), 1001).unwrap();
+    assert!(rejected(&o), "{:?}", o.response);
+    assert_eq!(o.events[0].event, "revoked");
+    assert_eq!(o.events[0].reason.as_deref(), Some("binding"));
+    assert!(e.store.get("h1").unwrap().is_none(), "the session is gone");
+    // A refresh from elsewhere spends nothing and ends the bound session the same way.
+    create(&e, "h2", "b", 1000);
+    bind(&e, "h2", "reg", 1000);
+    let refresh = Request::DeviceProof {
+        hash: "h2".into(),
+        handle: Some("b".into()),
+        jti: "c1".into(),
+        jti_until: 1300,
+        client: elsewhere,
+    };
+    assert!(rejected(&e.handle(refresh, 1002).unwrap()));
+    assert!(e.store.get("h2").unwrap().is_none());
+    // From the login's own network both work, as before.
+    create(&e, "h3", "c", 1000);
+    assert!(matches!(bind(&e, "h3", "reg", 1003).response, Response::Done { .. }));
+    assert!(matches!(proof(&e, "h3", Some("c"), "c1", 1004).response, Response::Done { .. }));
 }

@@ -574,17 +574,7 @@ impl<S: Store> Call<'_, S> {
     /// The answer carries the session without its client fields.
     fn validate(&mut self, hash: &str, client: &Client, slide: bool) -> Step<Response> {
         let mut s = self.live(hash)?;
-        let p = self.engine.policy();
-        let b = check_binding(&s, client, p.bind_ip, p.bind_ua);
-        if b.reject {
-            self.kill(hash, &s, Reason::BindingMismatch)?;
-            self.events
-                .push(self.event(EventKind::Revoked, &s, Some(client)).reason(EndedBy::Binding.as_str()));
-            return Err(Halt::Rejected {
-                reason: Reason::BindingMismatch,
-                replaced: false,
-            });
-        }
+        let b = self.unless_rebound(hash, &s, client)?;
         let mut dirty = self.note_binding_change(&mut s, &b, client);
         let new_id_required = s.via_http && client.https;
         if !client.https && !s.via_http {
@@ -618,6 +608,24 @@ impl<S: Store> Call<'_, S> {
             binding: b.since_login(),
             new_id_required,
         })
+    }
+
+    /// Strict binding (`BIND_IP`/`BIND_UA` = `reject`): a request from another network or
+    /// user agent ends the session, whichever of its calls it makes (a request, a device
+    /// registration or refresh); otherwise what changed since login.
+    pub(super) fn unless_rebound(&mut self, hash: &str, s: &Session, client: &Client) -> Step<Binding> {
+        let p = self.engine.policy();
+        let b = check_binding(s, client, p.bind_ip, p.bind_ua);
+        if b.reject {
+            self.kill(hash, s, Reason::BindingMismatch)?;
+            self.events
+                .push(self.event(EventKind::Revoked, s, Some(client)).reason(EndedBy::Binding.as_str()));
+            return Err(Halt::Rejected {
+                reason: Reason::BindingMismatch,
+                replaced: false,
+            });
+        }
+        Ok(b)
     }
 
     /// A network or user agent not seen before on this session: one `binding_changed`
