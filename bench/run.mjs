@@ -499,6 +499,7 @@ async function main() {
     res.ratios = {
       cb: paired("c", "b", rps),
       ic: paired("i", "c", rps),
+      cpu_ci: paired("c", "i", cpuPer),
       da: paired("d", "a", rps),
       // Each gate against the floor that signs with its algorithm, by throughput and by
       // CPU per request (floor's CPU / gate's CPU: both read "the gate's share of 1").
@@ -613,7 +614,7 @@ async function main() {
   const met = (x, t) => `${x.toFixed(3)} ${x >= t ? "MET" : "MISSED"}`;
   console.log(`\ntargets (medians of ${RUNS} runs; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}):`);
   console.log(`  gate / its algorithm's floor >= 0.95: ES256 c/f ${met(m.cf, 0.95)}, by CPU ${met(m.cpu_fc, 0.95)}; HS256 h/fh ${met(m.hf, 0.95)}, by CPU ${met(m.cpu_fh, 0.95)}; EdDSA g/fg ${met(m.gf, 0.95)}, by CPU ${met(m.cpu_fg, 0.95)}`);
-  console.log(`  i/c (device-bound session) >= 0.97: ${met(m.ic, 0.97)}; c/b >= 0.90: ${met(m.cb, 0.9)}; d/a >= 0.95: ${met(m.da, 0.95)}; wasm gzip ${kib(sizes.gate.gzip)} KiB (< 300: ${sizes.gate.gzip < LIMIT ? "MET" : "MISSED"})`);
+  console.log(`  i/c (device-bound session) >= 0.97: ${met(m.ic, 0.97)}, by CPU ${met(m.cpu_ci, 0.97)}; c/b >= 0.90: ${met(m.cb, 0.9)}; d/a >= 0.95: ${met(m.da, 0.95)}; wasm gzip ${kib(sizes.gate.gzip)} KiB (< 300: ${sizes.gate.gzip < LIMIT ? "MET" : "MISSED"})`);
 }
 
 // ---- page views: one HTML page and 20 assets on one session, STATIC_PATHS off and on ----
@@ -735,7 +736,7 @@ function printRun(title, targets, res) {
   const v = (k) => `${r[k].toFixed(3)}${res.spread ? ` (${res.spread[k][0].toFixed(2)}–${res.spread[k][1].toFixed(2)})` : ""}`;
   const b2 = r.b2b === undefined ? "" : `   (diagnostic: b2/b = ${v("b2b")}, c/b2 = ${v("cb2")})`;
   console.log(`c/b = ${v("cb")} (target >= 0.90)   d/a = ${v("da")} (target >= 0.95)${b2}`);
-  console.log(`i/c = ${v("ic")} (a device-bound session against (c): the device cookie's HMAC check; target >= 0.97)`);
+  console.log(`i/c = ${v("ic")}, by CPU per request ${v("cpu_ci")} (a device-bound session against (c): the device cookie's HMAC check; target >= 0.97)`);
   console.log("the gate against the contract floor signing with its own algorithm (target >= 0.95 both ways):");
   console.log(`  ES256 (c/f)    by throughput ${v("cf")}   by CPU per request ${v("cpu_fc")}`);
   console.log(`  HS256 (h/fh)   by throughput ${v("hf")}   by CPU per request ${v("cpu_fh")}`);
