@@ -91,13 +91,13 @@ pub async fn register(req: &Request, env: &Env, cfg: &Config, inc: &Incoming) ->
     let hash = t.storage_hash();
     let (p, until) = match checked(header(req, wire::RESPONSE_HEADER).as_deref(), cfg, Purpose::Register, &hash) {
         Ok(x) => x,
-        Err(e) => return invalid(400, e),
+        Err(e) => return refused(env, cfg, inc, &t, e, 400).await,
     };
     let Some(key) = p.jwk else {
-        return invalid(400, ProofError::JwkMissing);
+        return refused(env, cfg, inc, &t, ProofError::JwkMissing, 400).await;
     };
     if !dbsc::signature_ok(p.alg, &key.json, &p.signing_input, &p.signature).await {
-        return invalid(400, ProofError::Signature);
+        return refused(env, cfg, inc, &t, ProofError::Signature, 400).await;
     }
     let msg = StoreRequest::DeviceBind {
         hash,
@@ -126,7 +126,7 @@ pub async fn refresh(req: &Request, env: &Env, cfg: &Config, inc: &Incoming) -> 
         return ended(cfg, id.as_deref());
     };
     if id.as_deref().is_some_and(|i| !token::is_handle(i)) {
-        return refused(env, cfg, inc, &t, ProofError::SessionIdentifier).await;
+        return refused(env, cfg, inc, &t, ProofError::SessionIdentifier, 403).await;
     }
     match header(req, wire::RESPONSE_HEADER) {
         None => challenge(cfg, &t, id.as_deref()),
@@ -149,7 +149,7 @@ async fn proof_step(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, 
     let hash = t.storage_hash();
     let (p, until) = match checked(Some(jwt), cfg, Purpose::Refresh, &hash) {
         Ok(x) => x,
-        Err(e) => return refused(env, cfg, inc, t, e).await,
+        Err(e) => return refused(env, cfg, inc, t, e, 403).await,
     };
     let msg = StoreRequest::DeviceProof {
         hash,
@@ -174,16 +174,18 @@ async fn proof_step(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, 
         return invalid(403, ProofError::NotBound);
     };
     if key.alg != p.alg {
-        return refused(env, cfg, inc, t, ProofError::Alg).await;
+        return refused(env, cfg, inc, t, ProofError::Alg, 403).await;
     }
     if !dbsc::signature_ok(key.alg, &key.jwk, &p.signing_input, &p.signature).await {
-        return refused(env, cfg, inc, t, ProofError::Signature).await;
+        return refused(env, cfg, inc, t, ProofError::Signature, 403).await;
     }
     instructions(cfg, &session.handle)
 }
 
-/// 403 `invalid_device_proof`, audited as `device_proof_failed` on the session.
-async fn refused(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, e: ProofError) -> Result<Response> {
+/// `status` (400 at registration, 403 at refresh) `invalid_device_proof`, audited as
+/// `device_proof_failed` on the session: a forged proof is a security event wherever it
+/// comes. The answer does not wait on the audit's success.
+async fn refused(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, e: ProofError, status: u16) -> Result<Response> {
     let msg = StoreRequest::DeviceProofFailed {
         hash: t.storage_hash(),
         detail: e.as_str().into(),
@@ -192,5 +194,5 @@ async fn refused(env: &Env, cfg: &Config, inc: &Incoming, t: &VerifiedToken, e: 
     if let Err(err) = session_object::call(env, cfg, &t.store_id, &msg).await {
         log::failure("store_unavailable", &err.to_string());
     }
-    invalid(403, e)
+    invalid(status, e)
 }

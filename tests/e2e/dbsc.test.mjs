@@ -172,7 +172,7 @@ test("cookies copied to a client without the key work until the device cookie ex
   assert.equal(nav.headers.getSetCookie().length, 0, "the session cookie is not cleared");
 });
 
-test("every forged registration is refused with its detail, and nothing is stored", async () => {
+test("every forged registration is refused with its detail and audited, and nothing is stored", async () => {
   const c = await new DbscClient(gate).init();
   await c.login("forge-reg");
   const offer = c.lastOffer;
@@ -216,6 +216,13 @@ test("every forged registration is refused with its detail, and nothing is store
   // No session: 401.
   const anon = await gate.fetch(offer.path, { method: "POST", https: true, headers: { "secure-session-response": "x.y.z" } });
   assert.deepEqual([anon.status, await body(anon)], [401, { error: "unauthenticated", reason: "missing" }]);
+
+  // Every refusal is a security event on the session: audited with its detail.
+  const handle = (await adminSessions(gate, "forge-reg")).find((s) => s.device_bound).id;
+  const failed = (await auditEvents(gate, "forge-reg")).filter((e) => e.event === "device_proof_failed" && e.session === handle).map((e) => e.reason);
+  for (const d of [...new Set([...cases.map(([, , detail]) => detail), "missing", "jti_used"])]) {
+    assert.ok(failed.includes(d), `audited ${d}: ${failed}`);
+  }
 });
 
 test("every forged refresh proof is refused with its detail and audited; the session is unchanged", async () => {

@@ -35,6 +35,8 @@ impl<S: Store> Call<'_, S> {
             } else {
                 ProofError::AlreadyBound
             };
+            self.events
+                .push(self.event(EventKind::DeviceProofFailed, &s, Some(client)).reason(e.as_str()));
             return Ok(Response::Invalid { detail: e.as_str().into() });
         }
         s.device = Some(DeviceKey::new(alg, jwk, self.now, jti, until));

@@ -75,10 +75,16 @@ fn a_session_binds_once_and_audits_it() {
     assert_eq!(o.events[0].event, "device_bound");
     assert_eq!(o.events[0].reason.as_deref(), Some("ES256"));
     assert_eq!(stored(&e, "h1").device.unwrap().jwk, r#"{"kty":"EC"}"#);
-    assert_eq!(invalid(&bind(&e, "h1", "reg", 1002)), Some("jti_used"));
+    let replay = bind(&e, "h1", "reg", 1002);
+    assert_eq!(invalid(&replay), Some("jti_used"));
     let again = bind(&e, "h1", "other", 1002);
     assert_eq!(invalid(&again), Some("already_bound"));
-    assert!(again.events.is_empty());
+    for (o, why) in [(&replay, "jti_used"), (&again, "already_bound")] {
+        assert_eq!(o.events.len(), 1);
+        assert_eq!(o.events[0].event, "device_proof_failed");
+        assert_eq!(o.events[0].reason.as_deref(), Some(why));
+    }
+    assert_eq!(stored(&e, "h1").device.unwrap().jwk, r#"{"kty":"EC"}"#, "the first key stays");
 }
 
 #[test]
