@@ -102,10 +102,7 @@ async fn imported(cfg: &Config) -> Option<Result<Rc<Imported>, ConfigError>> {
         .await
         .map(Rc::new);
     if let Err(e) = &result {
-        worker::console_error!(
-            "{}",
-            crate::core::json::text(&serde_json::json!({"sessiongate": "config_error", "detail": e.to_string()}))
-        );
+        super::log::failure("config_error", &e.to_string());
     }
     IMPORTED.with(|c| *c.borrow_mut() = Some(result.clone()));
     Some(result)

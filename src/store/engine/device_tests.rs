@@ -1,5 +1,6 @@
 //! The device-binding calls: bind once, spend each challenge once, keep the binding
 //! through regeneration, never slide, never touch a refused session.
+#![cfg(test)]
 
 use super::super::memory::MemoryStore;
 use super::*;
