@@ -115,7 +115,11 @@ pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {
         https,
         own_origin: format!("{}://{}", url.scheme, url.authority),
         host: url.host().to_string(),
-        path: path::normalize(url.path).map_err(ParseError::BadPath)?,
+        // The first reading is the normalised path (`path::readings`): not computed twice.
+        path: match readings.first() {
+            Some(p) => p.clone(),
+            None => path::normalize(url.path).map_err(ParseError::BadPath)?,
+        },
         format_stripped: path::format_stripped(&readings),
         readings,
         query: url.query.to_string(),
