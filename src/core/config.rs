@@ -12,6 +12,7 @@ use super::duration::{self, parse_duration};
 use super::oidc::settings::{self as oidc_settings, OidcSettings};
 use super::path::{self, PathSet};
 use super::signing::{self, AssertionKeys};
+use super::token::TokenKeys;
 use std::fmt;
 
 /// A configuration variable that cannot be used, and how to fix it.
@@ -175,6 +176,8 @@ pub struct Config {
     pub session_secret: Secret,
     /// `SESSION_SECRET_PREVIOUS`: still verifies tokens during a key rotation.
     pub session_secret_previous: Option<Secret>,
+    /// `SESSION_SECRET` then `SESSION_SECRET_PREVIOUS`, keyed for token checks.
+    token_macs: TokenKeys,
     /// `ORIGIN_SECRET`: signs the assertion for the origin; set exactly when
     /// `assertion.alg` is HS256, the only algorithm that uses it.
     pub origin_secret: Option<Secret>,
@@ -560,7 +563,14 @@ impl Config {
         let session_data_max = v.session_data_max()?;
         let keys = v.keys()?;
         let device = device_settings::parse(|n| v.var(n), &cookie_name)?;
+        let token_macs = TokenKeys::new(
+            &[Some(keys.session.bytes()), keys.session_previous.as_ref().map(|p| p.bytes())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+        );
         Ok(Config {
+            token_macs,
             origin_url,
             idle_timeout,
             absolute_timeout,
@@ -596,6 +606,11 @@ impl Config {
     /// Sliding writes at most once per interval: min(IDLE_TIMEOUT / 30, 60 s), at least 1 s.
     pub fn slide_interval(&self) -> u64 {
         (self.idle_timeout / 30).clamp(1, 60)
+    }
+
+    /// The same keys prepared for `token::verify_keyed`, once per configuration.
+    pub fn token_macs(&self) -> &TokenKeys {
+        &self.token_macs
     }
 
     /// Keys that verify session tokens, current first.

@@ -60,11 +60,35 @@ impl VerifiedToken {
     }
 }
 
-fn tag(key: &[u8], body: &[u8]) -> HmacSha256 {
+/// The session secrets, current first, each ready to tag a token body: HMAC's key
+/// schedule (two SHA-256 compressions) and the domain prefix done once, when the
+/// configuration is read, instead of on every request. Of the five compressions a token
+/// check took, three are left.
+#[derive(Clone)]
+pub struct TokenKeys(Vec<HmacSha256>);
+
+impl TokenKeys {
+    pub fn new(keys: &[&[u8]]) -> Self {
+        TokenKeys(keys.iter().map(|k| keyed(k)).collect())
+    }
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenKeys({} keys, redacted)", self.0.len())
+    }
+}
+
+fn keyed(key: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so `new_from_slice` never fails; the fallback
     // only exists so that no panic path is compiled in.
     let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
     mac.update(b"sessiongate-token-v1\0");
+    mac
+}
+
+fn tag(key: &[u8], body: &[u8]) -> HmacSha256 {
+    let mut mac = keyed(key);
     mac.update(body);
     mac
 }
@@ -83,6 +107,11 @@ pub fn mint(store_id: &[u8; STORE_ID_LEN], secret: &[u8; SECRET_LEN], key: &[u8]
 /// Verifies a token against the current key, then the previous one (rotation).
 /// The tag comparison is constant-time (`Mac::verify_slice`).
 pub fn verify(token: &str, keys: &[&[u8]]) -> Result<VerifiedToken, TokenError> {
+    verify_keyed(token, &TokenKeys::new(keys))
+}
+
+/// `verify` with keys prepared once (`Config::token_macs`): the request path's form.
+pub fn verify_keyed(token: &str, keys: &TokenKeys) -> Result<VerifiedToken, TokenError> {
     if token.len() != TOKEN_LEN {
         return Err(TokenError::Length);
     }
@@ -98,8 +127,10 @@ pub fn verify(token: &str, keys: &[&[u8]]) -> Result<VerifiedToken, TokenError> 
         return Err(TokenError::Version);
     }
     let (body, given) = raw.split_at(RAW_LEN - TAG_LEN);
-    for (key_index, key) in keys.iter().enumerate() {
-        if tag(key, body).verify_slice(given).is_ok() {
+    for (key_index, key) in keys.0.iter().enumerate() {
+        let mut mac = key.clone();
+        mac.update(body);
+        if mac.verify_slice(given).is_ok() {
             let mut store_id = [0u8; STORE_ID_LEN];
             store_id.copy_from_slice(&body[1..1 + STORE_ID_LEN]);
             let mut secret = [0u8; SECRET_LEN];
@@ -160,6 +191,28 @@ pub fn unhex32(s: &str) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn prepared_keys_verify_as_raw_keys_do_and_print_no_key() {
+        let (current, previous, other) = (
+            b"k-current-0123456789abcdef-0123456".as_slice(),
+            b"k-previous".as_slice(),
+            b"k-other".as_slice(),
+        );
+        let keys = TokenKeys::new(&[current, previous]);
+        for (key, index) in [(current, 0), (previous, 1)] {
+            let t = mint(&[7; STORE_ID_LEN], &[9; SECRET_LEN], key);
+            assert_eq!(verify_keyed(&t, &keys), verify(&t, &[current, previous]));
+            assert_eq!(verify_keyed(&t, &keys).map(|v| v.key_index), Ok(index));
+        }
+        let foreign = mint(&[7; STORE_ID_LEN], &[9; SECRET_LEN], other);
+        assert_eq!(verify_keyed(&foreign, &keys), Err(TokenError::Signature));
+        assert_eq!(verify_keyed(&foreign, &TokenKeys::new(&[])), Err(TokenError::Signature));
+        // A prepared key is used again: a first check must not change what a second sees.
+        let t = mint(&[1; STORE_ID_LEN], &[2; SECRET_LEN], current);
+        assert!(verify_keyed(&t, &keys).is_ok() && verify_keyed(&t, &keys).is_ok());
+        assert_eq!(format!("{keys:?}"), "TokenKeys(2 keys, redacted)");
+    }
 
     const K1: &[u8] = b"0123456789abcdef0123456789abcdef";
     const K2: &[u8] = b"fedcba9876543210fedcba9876543210";

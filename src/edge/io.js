@@ -34,6 +34,15 @@ function nameSet(listed) {
   }
   return set;
 }
+const nameLists = new Map();
+function nameList(listed) {
+  let list = nameLists.get(listed);
+  if (!list) {
+    list = listed.split(",");
+    nameLists.set(listed, list);
+  }
+  return list;
+}
 
 /**
  * url, method, the header names present among those the gate drops (`prefix`, `listed`),
@@ -42,7 +51,7 @@ function nameSet(listed) {
 export function readRequest(req, prefix, listed, names) {
   const h = req.headers;
   const out = [req.url, req.method, present(h, prefix, listed)];
-  for (const n of names.split(",")) out.push(h.get(n) ?? ABSENT);
+  for (const n of nameList(names)) out.push(h.get(n) ?? ABSENT);
   return out.join("\n");
 }
 

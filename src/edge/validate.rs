@@ -105,7 +105,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
         },
         SessionCookie::One(v) => v,
     };
-    let verified = match token::verify(raw, &cfg.token_keys()) {
+    let verified = match token::verify_keyed(raw, cfg.token_macs()) {
         Ok(t) => t,
         Err(e) => {
             log::untrusted_event(
@@ -116,7 +116,9 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             return Validation::Invalid(Reason::Invalid);
         }
     };
-    let answer = match ask_object(env, cfg, inc, &verified, slide).await {
+    // The key the object knows the session by, computed once (a SHA-256 each time).
+    let hash = verified.storage_hash();
+    let answer = match ask_object(env, cfg, inc, &verified, &hash, slide).await {
         Ok(Some(a)) => a,
         // Signed by us but naming an object this deployment does not have (another
         // environment sharing the key, a renamed class): invalid, not a store outage.
@@ -139,7 +141,7 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
             }
             let live = Live {
                 store_id: verified.store_id,
-                hash: verified.storage_hash(),
+                hash,
                 session,
                 expiry,
                 binding,
@@ -162,10 +164,11 @@ pub async fn validate(env: &Env, cfg: &Config, inc: &Incoming, slide: bool) -> V
 /// specific `Path`): `AmbiguousSession`, logged, and neither cleared (clearing one may
 /// leave the planted one in place and the user signed in as its owner).
 fn one_session<'a>(cfg: &Config, inc: &Incoming, values: &'a [String]) -> Result<&'a str, Reason> {
-    let keys = cfg.token_keys();
-    let mut ours = values
-        .iter()
-        .filter_map(|v| token::verify(v, &keys).ok().map(|t| (v.as_str(), t.storage_hash())));
+    let mut ours = values.iter().filter_map(|v| {
+        token::verify_keyed(v, cfg.token_macs())
+            .ok()
+            .map(|t| (v.as_str(), t.storage_hash()))
+    });
     let Some((first, hash)) = ours.next() else {
         return Err(Reason::Invalid);
     };
@@ -186,13 +189,14 @@ async fn ask_object(
     cfg: &Config,
     inc: &Incoming,
     verified: &VerifiedToken,
+    hash: &str,
     slide: bool,
 ) -> Result<Option<StoreResponse>, StoreError> {
     let Some(stub) = session_object::stub(env, &verified.store_id)? else {
         return Ok(None);
     };
     let msg = StoreRequest::Validate {
-        hash: verified.storage_hash(),
+        hash: hash.to_string(),
         client: inc.client.clone(),
         slide,
     };
