@@ -35,6 +35,12 @@ const REF = BARE || CONTRACT;
 
 const REF_DIR = path.join(ROOT, "bench/workers/baseline/build", CONTRACT ? "contract" : "bare");
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+/** FLOOR_ALG/FLOOR_KEY for the contract floor: ES256 (a PKCS#8 DER key in base64), or HS256 with PROFILE_ALG=HS256. */
+function floorSigning() {
+  if (process.env.PROFILE_ALG === "HS256") return { FLOOR_ALG: "HS256", FLOOR_KEY: "bench-origin-secret-0123456789abcdef-01234" };
+  const der = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "der" });
+  return { FLOOR_ALG: "ES256", FLOOR_KEY: der.toString("base64") };
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const freePort = () =>
   new Promise((res, rej) => {
@@ -96,7 +102,7 @@ try {
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
         compatibilityDate: "2026-04-20",
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        durableObjects: BARE ? {} : CONTRACT ? { FLOOR: { className: "FloorStore", useSQLite: true } } : { SESSIONS: { className: "SessionStore", scriptName: "store", useSQLite: true } },
+        durableObjects: BARE ? {} : CONTRACT ? { FLOOR: { className: "FloorStore", scriptName: "store", useSQLite: true } } : { SESSIONS: { className: "SessionStore", scriptName: "store", useSQLite: true } },
         bindings: {
           ORIGIN_URL: `http://127.0.0.1:${nginxPort}`,
           REQUIRE_HTTPS: "false",
@@ -110,11 +116,27 @@ try {
           ...(process.env.PROFILE_ALG === "HS256"
             ? { ASSERTION_ALG: "HS256" }
             : { ASSERTION_SIGNING_KEY: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }) }),
+          // The contract floor signs as (f) and (fh) of bench/run.mjs do, with the same algorithm.
+          ...(CONTRACT ? floorSigning() : {}),
         },
       },
       // The session object's own Worker (build/store/), as deployed: its isolate is a
       // target of its own in the profile.
-      ...(BARE || CONTRACT || REF
+      // The contract floor's object, in a Worker of its own as in bench/run.mjs.
+      ...(CONTRACT
+        ? [
+            {
+              name: "store",
+              scriptPath: path.join(REF_DIR, "index.js"),
+              modulesRoot: REF_DIR,
+              modules: true,
+              modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+              compatibilityDate: "2026-04-20",
+              durableObjects: { FLOOR: { className: "FloorStore", useSQLite: true } },
+            },
+          ]
+        : []),
+      ...(BARE || REF
         ? []
         : [
             {
@@ -199,7 +221,7 @@ try {
     for (const sid of result.profile.samples) counts.set(sid, (counts.get(sid) ?? 0) + 1);
     for (const [sid, c] of counts) {
       const n = byId.get(sid);
-      const name = n.callFrame.functionName || `(anon ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber})`;
+      const name = n.callFrame.functionName || `(anon ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber}:${n.callFrame.columnNumber})`;
       self.set(name, (self.get(name) ?? 0) + c);
       total += c;
     }
@@ -211,7 +233,7 @@ try {
       const seen = new Set();
       for (let id = sid; id !== undefined; id = parent.get(id)) {
         const n = byId.get(id);
-        const name = n.callFrame.functionName || `(anon ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber})`;
+        const name = n.callFrame.functionName || `(anon ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber}:${n.callFrame.columnNumber})`;
         if (seen.has(name)) continue;
         seen.add(name);
         incl.set(name, (incl.get(name) ?? 0) + c);
