@@ -563,12 +563,7 @@ impl Config {
         let session_data_max = v.session_data_max()?;
         let keys = v.keys()?;
         let device = device_settings::parse(|n| v.var(n), &cookie_name)?;
-        let token_macs = TokenKeys::new(
-            &[Some(keys.session.bytes()), keys.session_previous.as_ref().map(|p| p.bytes())]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>(),
-        );
+        let token_macs = TokenKeys::new(&current_first(&keys.session, keys.session_previous.as_ref()));
         Ok(Config {
             token_macs,
             origin_url,
@@ -615,12 +610,17 @@ impl Config {
 
     /// Keys that verify session tokens, current first.
     pub fn token_keys(&self) -> Vec<&[u8]> {
-        let mut keys = vec![self.session_secret.bytes()];
-        if let Some(p) = &self.session_secret_previous {
-            keys.push(p.bytes());
-        }
-        keys
+        current_first(&self.session_secret, self.session_secret_previous.as_ref())
     }
+}
+
+/// The session secrets in the order every check tries them: current, then previous.
+fn current_first<'a>(current: &'a Secret, previous: Option<&'a Secret>) -> Vec<&'a [u8]> {
+    let mut keys = vec![current.bytes()];
+    if let Some(p) = previous {
+        keys.push(p.bytes());
+    }
+    keys
 }
 
 #[cfg(test)]
