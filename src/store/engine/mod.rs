@@ -661,6 +661,4 @@ impl<S: Store> Call<'_, S> {
 
 mod device;
 #[cfg(test)]
-mod device_tests;
-#[cfg(test)]
 mod tests;

@@ -4,6 +4,9 @@ use crate::core::config::BindMode;
 use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
 use serde_json::json;
 
+/// The device-binding calls (DBSC).
+mod device;
+
 fn engine(bind: BindMode) -> Engine<MemoryStore> {
     limited(bind, 0)
 }

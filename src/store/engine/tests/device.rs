@@ -1,13 +1,12 @@
 //! The device-binding calls: bind once, spend each challenge once, keep the binding
 //! through regeneration, never slide, never touch a refused session.
-#![cfg(test)]
 
-use super::super::memory::MemoryStore;
-use super::*;
 use crate::core::config::BindMode;
 use crate::core::dbsc::jwk::DeviceAlg;
 use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
 use crate::core::session::Client;
+use crate::store::engine::*;
+use crate::store::memory::MemoryStore;
 use proptest::prelude::*;
 
 fn engine() -> Engine<MemoryStore> {
