@@ -33,7 +33,7 @@ fn session_identifier(req: &Request) -> Option<String> {
 /// The request's session token, when it carries exactly one that the gate signed.
 fn token_of(cfg: &Config, inc: &Incoming) -> Option<VerifiedToken> {
     match &inc.session_cookie {
-        SessionCookie::One(v) => token::verify(v, &cfg.token_keys()).ok(),
+        SessionCookie::One(v) => token::verify_keyed(v, cfg.token_macs()).ok(),
         _ => None,
     }
 }

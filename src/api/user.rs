@@ -132,9 +132,8 @@ async fn logged_out(cfg: &Config, inc: &Incoming, link: Option<IdpLink>) -> Resu
 /// `Cookie: s=<valid>; s=junk`: validation trusts neither value, but a logout that
 /// answered 200 while `<valid>` lives would lie, so every value signed by us is ended.
 async fn logout_each(env: &Env, cfg: &Config, inc: &Incoming, values: &[String]) -> Result<Response> {
-    let keys = cfg.token_keys();
     let mut link = None;
-    for t in values.iter().filter_map(|raw| token::verify(raw, &keys).ok()) {
+    for t in values.iter().filter_map(|raw| token::verify_keyed(raw, cfg.token_macs()).ok()) {
         match destroy(env, cfg, inc, &t.store_id, t.storage_hash()).await {
             Ok(s) => link = link.or(s.and_then(|s| s.idp)),
             Err(_) => return store_down(cfg, &CookieChange::Keep),

@@ -14,7 +14,7 @@ const ABSENT = "\0";
  * returned as sent, and Rust (headers::dropped_from_client) decides again.
  */
 function present(h, prefix, listed) {
-  const names = nameSet(listed);
+  const names = split(listed).set;
   const out = [];
   for (const n of h.keys()) {
     const m = n.includes("_") ? n.replaceAll("_", "-") : n;
@@ -24,24 +24,16 @@ function present(h, prefix, listed) {
 }
 
 // The comma-joined lists Rust passes are the same on every request: each is split once
-// per isolate.
-const nameSets = new Map();
-function nameSet(listed) {
-  let set = nameSets.get(listed);
-  if (!set) {
-    set = new Set(listed.split(","));
-    nameSets.set(listed, set);
+// per isolate, into the list (values read in order) and the set (names looked up).
+const splits = new Map();
+function split(listed) {
+  let s = splits.get(listed);
+  if (!s) {
+    const list = listed.split(",");
+    s = { list, set: new Set(list) };
+    splits.set(listed, s);
   }
-  return set;
-}
-const nameLists = new Map();
-function nameList(listed) {
-  let list = nameLists.get(listed);
-  if (!list) {
-    list = listed.split(",");
-    nameLists.set(listed, list);
-  }
-  return list;
+  return s;
 }
 
 /**
@@ -51,7 +43,7 @@ function nameList(listed) {
 export function readRequest(req, prefix, listed, names) {
   const h = req.headers;
   const out = [req.url, req.method, present(h, prefix, listed)];
-  for (const n of nameList(names)) out.push(h.get(n) ?? ABSENT);
+  for (const n of split(names).list) out.push(h.get(n) ?? ABSENT);
   return out.join("\n");
 }
 
