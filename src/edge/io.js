@@ -5,55 +5,73 @@
 //
 // Lists travel as one string: fields separated by "\n", absent values as "\0". Neither
 // can occur in a URL or a header value (the Headers API rejects CR, LF and NUL).
+//
+// What is the same on every request (the header lists, the rejection values, the store
+// call's header names) comes from Rust once per isolate (`requestReader`, `context`): a
+// request passes those objects, not their strings again (each string argument is
+// decoded from the Wasm's memory on every call, and a list's cache key hashed).
 
 const ABSENT = "\0";
 
 /**
- * The header names present that start with `prefix` or are in `listed` (comma-joined),
- * with `_` read as `-` (servers that map headers to CGI variables do); the names are
- * returned as sent, and Rust (headers::dropped_from_client) decides again.
+ * What `readRequest` looks for, made once per isolate: the drop candidates (`prefix`,
+ * and the comma-joined `listed`) and the comma-joined headers whose values it returns.
  */
-function present(h, prefix, listed) {
-  const names = split(listed).set;
+export function requestReader(prefix, listed, names) {
+  return { ...scan(prefix, listed), values: names.split(",") };
+}
+
+/**
+ * The per-isolate context of the other helpers: `response`: [prefix, listed, command]
+ * (what `readResponse` looks for); `tags`: the rejection values [originTimeout,
+ * signFailed]; `store`: [policyHeader, messageHeader].
+ */
+export function context(response, tags, store) {
+  return {
+    response: { ...scan(response[0], response[1]), command: response[2] },
+    originTimeout: tags[0],
+    signFailed: tags[1],
+    store: { policyHeader: store[0], messageHeader: store[1] },
+  };
+}
+
+function scan(prefix, listed) {
+  return { prefix, names: new Set(listed.split(",")) };
+}
+
+/**
+ * The header names present that start with `scan.prefix` or are in `scan.names`, with
+ * `_` read as `-` (servers that map headers to CGI variables do); the names are returned
+ * as sent, and Rust (headers::dropped_from_client) decides again.
+ */
+function present(h, scan) {
   const out = [];
   for (const n of h.keys()) {
     const m = n.includes("_") ? n.replaceAll("_", "-") : n;
-    if (m.startsWith(prefix) || names.has(m)) out.push(n);
+    if (m.startsWith(scan.prefix) || scan.names.has(m)) out.push(n);
   }
   return out.join(",");
 }
 
-// The comma-joined lists Rust passes are the same on every request: each is split once
-// per isolate, into the list (values read in order) and the set (names looked up).
-const splits = new Map();
-function split(listed) {
-  let s = splits.get(listed);
-  if (!s) {
-    const list = listed.split(",");
-    s = { list, set: new Set(list) };
-    splits.set(listed, s);
-  }
-  return s;
-}
-
 /**
- * url, method, the header names present among those the gate drops (`prefix`, `listed`),
- * then the value of each header in `names`.
+ * url, method, the header names present among those the gate drops, then the value of
+ * each header of the reader's `values`.
  */
-export function readRequest(req, prefix, listed, names) {
+export function readRequest(req, r) {
   const h = req.headers;
-  const out = [req.url, req.method, present(h, prefix, listed)];
-  for (const n of split(names).list) out.push(h.get(n) ?? ABSENT);
+  const out = [req.url, req.method, present(h, r)];
+  for (const n of r.values) out.push(h.get(n) ?? ABSENT);
   return out.join("\n");
 }
 
 /**
- * The names present among `prefix`/`listed`, then the command header's value, then the
- * content type, then each Set-Cookie.
+ * The names present among the context's `response` names, then the command header's
+ * value, then the content type, then each Set-Cookie.
  */
-export function readResponse(resp, prefix, listed, command) {
+export function readResponse(resp, ctx) {
   const h = resp.headers;
-  return [present(h, prefix, listed), h.get(command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
+  const r = ctx.response;
+  return [present(h, r), h.get(r.command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
 }
 
 function edit(source, drop, set, append) {
@@ -110,23 +128,22 @@ export async function readCapped(body, max, tooLarge) {
 
 /**
  * The request to the origin: the client's headers minus `drop`, plus `set`; body and
- * method as sent; redirects passed through. `signed`, when given, is [name, signer,
- * input]: the header `name` gets the value `signer(input)` resolves to (WebCrypto signs
- * here, so the hot path awaits one promise instead of two); when signing fails nothing
- * is sent and the promise rejects with `signFailed`. The deadline covers the time to the
- * response headers only: the timer is cleared once they arrive, so a long body (a
+ * method as sent; redirects passed through. `signer`, when a function, signs `input`
+ * and the header `signedName` gets the value it resolves to (WebCrypto signs here, so
+ * the hot path awaits one promise instead of two); when signing fails nothing is sent
+ * and the promise rejects with the context's `signFailed`. The deadline covers the time
+ * to the response headers only: the timer is cleared once they arrive, so a long body (a
  * download, a stream) is never cut.
  */
-export function forward(req, url, drop, set, timeoutMs, timedOut, signed, signFailed) {
+export function forward(req, url, drop, set, timeoutMs, ctx, signedName, signer, input) {
   const headers = edit(req.headers, drop, set, "");
-  if (!signed) return send(req, url, headers, timeoutMs, timedOut);
-  const [name, signer, input] = signed;
+  if (typeof signer !== "function") return send(req, url, headers, timeoutMs, ctx.originTimeout);
   return signer(input).then(
     (value) => {
-      headers.set(name, value);
-      return send(req, url, headers, timeoutMs, timedOut);
+      headers.set(signedName, value);
+      return send(req, url, headers, timeoutMs, ctx.originTimeout);
     },
-    () => Promise.reject(signFailed),
+    () => Promise.reject(ctx.signFailed),
   );
 }
 
@@ -167,10 +184,12 @@ export function finish(resp, drop, set, append, replaceCookies) {
 }
 
 /**
- * One call to a session object: `body` in the header `messageHeader` (when given) or as a POST body; resolve with the reply text, reject with a
- * description when the object errors, answers non-200 or does not answer in time.
+ * One call to a session object: `body` in the context's message header (when `inHeader`)
+ * or as a POST body, with `policy` in the header every session call carries; resolve with
+ * the reply text, reject with a description when the object errors, answers non-200 or
+ * does not answer in time.
  */
-export function storeCall(stub, body, messageHeader, policy, timeoutMs) {
+export function storeCall(stub, body, inHeader, policy, ctx, timeoutMs) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(`no answer within ${timeoutMs} ms`), timeoutMs);
     const fail = (e) => {
@@ -178,8 +197,14 @@ export function storeCall(stub, body, messageHeader, policy, timeoutMs) {
       reject(typeof e === "string" ? e : String(e && e.message ? e.message : e));
     };
     // A small ASCII message rides in a header: no body stream to create and read.
-    // `policy`: the gate's policy header, which every session call carries.
-    const init = messageHeader ? { headers: { ...policy, [messageHeader]: body } } : { method: "POST", body, headers: policy };
+    const s = ctx.store;
+    const headers = { [s.policyHeader]: policy };
+    const init = { headers };
+    if (inHeader) headers[s.messageHeader] = body;
+    else {
+      init.method = "POST";
+      init.body = body;
+    }
     stub
       .fetch("https://session-store/", init)
       .then((r) =>

@@ -4,6 +4,7 @@
 
 use crate::core::headers::{COMMAND_HEADER, FROM_CLIENT_DROPPED, RESERVED_PREFIX};
 use crate::core::method::OVERRIDE_HEADERS;
+use crate::store::policy::POLICY_HEADER;
 use crate::store::protocol::MESSAGE_HEADER;
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -11,10 +12,14 @@ use worker::web_sys;
 
 #[wasm_bindgen(module = "/src/edge/io.js")]
 extern "C" {
+    #[wasm_bindgen(js_name = requestReader)]
+    fn request_reader_js(prefix: &str, listed: &str, names: &str) -> JsValue;
+    #[wasm_bindgen(js_name = context)]
+    fn context_js(response: Vec<String>, tags: Vec<String>, store: Vec<String>) -> JsValue;
     #[wasm_bindgen(js_name = readRequest)]
-    fn read_request_js(req: &web_sys::Request, prefix: &str, listed: &str, names: &str) -> String;
+    fn read_request_js(req: &web_sys::Request, reader: &JsValue) -> String;
     #[wasm_bindgen(js_name = readResponse)]
-    fn read_response_js(resp: &web_sys::Response, prefix: &str, listed: &str, command: &str) -> String;
+    fn read_response_js(resp: &web_sys::Response, ctx: &JsValue) -> String;
     #[wasm_bindgen(js_name = forward)]
     fn forward_js(
         req: &web_sys::Request,
@@ -22,16 +27,17 @@ extern "C" {
         drop: &str,
         set: &str,
         timeout_ms: f64,
-        timed_out: &str,
-        signed: &JsValue,
-        sign_failed: &str,
+        ctx: &JsValue,
+        signed_name: &JsValue,
+        signer: &JsValue,
+        input: &str,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = finish)]
     fn finish_js(resp: &web_sys::Response, drop: &str, set: &str, append: &str, replace_cookies: Option<String>) -> web_sys::Response;
     #[wasm_bindgen(js_name = readBody)]
     fn read_body_js(req: &web_sys::Request, max: f64, too_large: &str, encoded: &str, keep: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storeCall)]
-    fn store_call_js(stub: &JsValue, body: &str, message_header: Option<&str>, policy: &JsValue, timeout_ms: f64) -> js_sys::Promise;
+    fn store_call_js(stub: &JsValue, body: &str, in_header: bool, policy: &JsValue, ctx: &JsValue, timeout_ms: f64) -> js_sys::Promise;
 }
 
 const SEP: char = '\n';
@@ -47,6 +53,17 @@ const BODY_ENCODED: &str = "sessiongate:body_encoded";
 /// The rejection value `forward` is told to use when WebCrypto cannot sign.
 const SIGN_FAILED: &str = "sessiongate:sign_failed";
 
+thread_local! {
+    /// What every helper but `readRequest` needs that is the same on every request, handed
+    /// to io.js once per isolate (`context`): a call passes this object instead of
+    /// re-sending its strings.
+    static CONTEXT: JsValue = context_js(
+        vec![RESERVED_PREFIX.into(), "strict-transport-security".into(), COMMAND_HEADER.into()],
+        vec![ORIGIN_TIMEOUT.into(), SIGN_FAILED.into()],
+        vec![POLICY_HEADER.into(), MESSAGE_HEADER.into()],
+    );
+}
+
 /// Header edits, built in Rust and applied in one call (or onto a `worker::Headers`
 /// for the gate's own responses).
 #[derive(Default)]
@@ -59,8 +76,13 @@ pub struct Edits {
     signed: Option<SignedHeader>,
 }
 
-/// `[name, signer, input]` for io.js: `signer(input)` resolves to the header's value.
-struct SignedHeader(js_sys::Array);
+/// A header io.js's `forward` completes: `signer(input)` resolves to its value.
+struct SignedHeader {
+    /// The header's name, a JS string made once (there is one such header).
+    name: JsValue,
+    signer: JsValue,
+    input: String,
+}
 
 /// `name\nvalue\n...`; a CR, LF or NUL in a value (which the runtime would reject
 /// anyway) becomes a space, so it can never shift the list.
@@ -95,9 +117,12 @@ impl Edits {
         self.append.push((name.to_string(), value.to_string()));
     }
     /// Sets `name` to what `signer(input)` resolves to, when the request is forwarded.
-    pub fn set_signed(&mut self, name: &str, signer: &JsValue, input: &str) {
-        let job = js_sys::Array::of3(&JsValue::from_str(name), signer, &JsValue::from_str(input));
-        self.signed = Some(SignedHeader(job));
+    pub fn set_signed(&mut self, name: &JsValue, signer: JsValue, input: String) {
+        self.signed = Some(SignedHeader {
+            name: name.clone(),
+            signer,
+            input,
+        });
     }
     /// The edits to set and to append, each as `name\nvalue\n...` (for JS glue that
     /// builds a response itself: a relayed WebSocket's 101).
@@ -128,9 +153,24 @@ pub struct RawRequest {
     pub values: Vec<Option<String>>,
 }
 
-/// `names`: comma-joined, lowercase; the values come back in that order.
-pub fn read_request(req: &web_sys::Request, names: &str) -> RawRequest {
-    let joined = DROPPED_JOINED.with(|dropped| read_request_js(req, RESERVED_PREFIX, dropped, names));
+/// What `read_request` asks for, made once per isolate (`RequestReader::new`).
+pub struct RequestReader(JsValue);
+
+impl RequestReader {
+    /// `names`: the headers whose values `read_request` returns, lowercase, in this order.
+    pub fn new(names: &[&str]) -> Self {
+        let dropped = FROM_CLIENT_DROPPED
+            .iter()
+            .chain(&OVERRIDE_HEADERS)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(",");
+        RequestReader(request_reader_js(RESERVED_PREFIX, &dropped, &names.join(",")))
+    }
+}
+
+pub fn read_request(req: &web_sys::Request, reader: &RequestReader) -> RawRequest {
+    let joined = read_request_js(req, &reader.0);
     let mut parts = joined.split(SEP);
     let url = parts.next().unwrap_or_default().to_string();
     let method = parts.next().unwrap_or_default().to_string();
@@ -142,12 +182,6 @@ pub fn read_request(req: &web_sys::Request, names: &str) -> RawRequest {
         droppable,
         values,
     }
-}
-
-thread_local! {
-    /// The names io.js reports when present (`_` read as `-`); Rust decides on each
-    /// (`headers::dropped_from_client`): the override headers only in their `_` spelling.
-    static DROPPED_JOINED: String = FROM_CLIENT_DROPPED.iter().chain(&OVERRIDE_HEADERS).copied().collect::<Vec<_>>().join(",");
 }
 
 fn split_names(s: &str) -> Vec<String> {
@@ -165,7 +199,7 @@ pub struct RawResponse {
 }
 
 pub fn read_response(resp: &web_sys::Response) -> RawResponse {
-    let joined = read_response_js(resp, RESERVED_PREFIX, "strict-transport-security", COMMAND_HEADER);
+    let joined = CONTEXT.with(|ctx| read_response_js(resp, ctx));
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
@@ -224,16 +258,23 @@ pub enum ForwardError {
 }
 
 pub async fn forward(req: &web_sys::Request, url: &str, edits: &Edits, timeout_ms: u64) -> Result<web_sys::Response, ForwardError> {
-    let call = forward_js(
-        req,
-        url,
-        &edits.drop.join(","),
-        &pairs(&edits.set),
-        timeout_ms as f64,
-        ORIGIN_TIMEOUT,
-        edits.signed.as_ref().map_or(&JsValue::UNDEFINED, |s| &s.0),
-        SIGN_FAILED,
-    );
+    let (name, signer, input) = match &edits.signed {
+        Some(s) => (&s.name, &s.signer, s.input.as_str()),
+        None => (&JsValue::UNDEFINED, &JsValue::UNDEFINED, ""),
+    };
+    let call = CONTEXT.with(|ctx| {
+        forward_js(
+            req,
+            url,
+            &edits.drop.join(","),
+            &pairs(&edits.set),
+            timeout_ms as f64,
+            ctx,
+            name,
+            signer,
+            input,
+        )
+    });
     match JsFuture::from(call).await {
         Ok(v) => v
             .dyn_into::<web_sys::Response>()
@@ -261,10 +302,11 @@ pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Ve
 /// Sends `body` to a session object; the reply text, or why there is none. A short
 /// printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
 /// either side, a measurable share of a validation); anything else as a POST body.
-/// `policy`: the headers every session call carries (`session_object::policy_headers`).
+/// `policy`: the value of the `POLICY_HEADER` every session call carries, a JS string
+/// made once (`session_object::policy_wire`).
 pub async fn store_call(stub: &JsValue, body: &str, policy: &JsValue, timeout_ms: u64) -> Result<String, String> {
-    let header = fits_in_header(body).then_some(MESSAGE_HEADER);
-    match JsFuture::from(store_call_js(stub, body, header, policy, timeout_ms as f64)).await {
+    let call = CONTEXT.with(|ctx| store_call_js(stub, body, fits_in_header(body), policy, ctx, timeout_ms as f64));
+    match JsFuture::from(call).await {
         Ok(v) => v.as_string().ok_or_else(|| "store reply is not text".to_string()),
         Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
     }

@@ -77,7 +77,7 @@ const READ: [&str; 12] = [
 ];
 
 thread_local! {
-    static READ_JOINED: String = READ.join(",");
+    static READER: io::RequestReader = io::RequestReader::new(&READ);
 }
 
 /// The values `io::read_request` returned, taken by name.
@@ -91,7 +91,7 @@ impl Values {
 
 /// Reads the request's URL, method and the headers in `READ`, in one boundary crossing.
 pub fn read(req: &web_sys::Request) -> RawRequest {
-    READ_JOINED.with(|names| io::read_request(req, names))
+    READER.with(|reader| io::read_request(req, reader))
 }
 
 pub fn parse(raw: RawRequest, cfg: &Config) -> Result<Incoming, ParseError> {

@@ -12,20 +12,25 @@ use worker::wasm_bindgen::JsValue;
 use worker::{js_sys, Env, Stub};
 
 thread_local! {
-    // Made once per isolate, like the configuration it comes from.
+    // Made once per isolate, like the configuration they come from.
+    static POLICY_WIRE: OnceCell<JsValue> = const { OnceCell::new() };
     static POLICY_HEADERS: OnceCell<JsValue> = const { OnceCell::new() };
 }
 
-/// The header every session call carries: the gate's `Policy`, which the object (a
-/// Worker of its own, with no configuration) applies and keeps for its alarms. A JS
-/// object made once, so a call copies no policy text across the Wasm boundary.
+/// What every session call carries in `POLICY_HEADER`: the gate's `Policy`, which the
+/// object (a Worker of its own, with no configuration) applies and keeps for its alarms.
+/// A JS string made once, so a call copies no policy text across the Wasm boundary.
+pub fn policy_wire(cfg: &Config) -> JsValue {
+    POLICY_WIRE.with(|cell| cell.get_or_init(|| Policy::from_config(cfg).to_wire().into()).clone())
+}
+
+/// `{POLICY_HEADER: policy_wire}`, for the live connections' calls (`edge::live`).
 pub fn policy_headers(cfg: &Config) -> JsValue {
     POLICY_HEADERS.with(|cell| {
         cell.get_or_init(|| {
             let headers = js_sys::Object::new();
-            let wire = Policy::from_config(cfg).to_wire();
             // Setting a string property on a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&headers, &POLICY_HEADER.into(), &wire.into());
+            let _ = js_sys::Reflect::set(&headers, &POLICY_HEADER.into(), &policy_wire(cfg));
             headers.into()
         })
         .clone()
@@ -72,7 +77,7 @@ pub async fn call_stub(stub: Stub, cfg: &Config, msg: &StoreRequest) -> Result<S
     let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("store request", e))?;
     // The call and its deadline run in JS (io.js): a timer and a body read driven from
     // Wasm cost several times as much, on every validated request.
-    let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, &policy_headers(cfg), cfg.store_timeout_ms)
+    let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, &policy_wire(cfg), cfg.store_timeout_ms)
         .await
         .map_err(StoreError::Unavailable)?;
     serde_json::from_str::<StoreResponse>(&text).map_err(|e| StoreError::decode("store reply", e))

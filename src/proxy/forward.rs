@@ -9,8 +9,14 @@ use crate::edge::io::Edits;
 use crate::edge::keys::{self, Assertion, KeyFailure};
 use crate::edge::request::Incoming;
 use crate::edge::validate::Live;
+use worker::wasm_bindgen::JsValue;
 
 const ASSERTION_HEADER: &str = "x-session-assertion";
+
+thread_local! {
+    /// The header's name as the JS string `io::forward` sets, made once per isolate.
+    static ASSERTION_NAME: JsValue = JsValue::from_str(ASSERTION_HEADER);
+}
 
 /// The origin URL for this request and the audience of the assertion: the origin's
 /// host, or with COOKIE_DOMAIN (one gate for several hosts) the host that was asked, so
@@ -76,7 +82,7 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     }
     match keys::assertion(cfg, &claims).await? {
         Assertion::Signed(token) => out.set(ASSERTION_HEADER, &token),
-        Assertion::Unsigned { signer, input } => out.set_signed(ASSERTION_HEADER, &signer, &input),
+        Assertion::Unsigned { signer, input } => ASSERTION_NAME.with(|name| out.set_signed(name, signer, input)),
     }
     Ok(out)
 }
