@@ -6,12 +6,19 @@
 // Lists travel as one string: fields separated by "\n", absent values as "\0". Neither
 // can occur in a URL or a header value (the Headers API rejects CR, LF and NUL).
 //
+// Text that goes into the Wasm (what is read of a request and of a response, the store's
+// reply) goes as UTF-8 bytes: a Uint8Array is copied into the Wasm's memory natively,
+// where a string returned to Rust is copied by wasm-bindgen's glue one character at a
+// time in JS, which under callgrind was the largest single cost the gate added over its
+// floor (docs/performance.md).
+//
 // What is the same on every request (the header lists, the rejection values, the store
 // call's header names) comes from Rust once per isolate (`requestReader`, `context`): a
 // request passes those objects, not their strings again (each string argument is
 // decoded from the Wasm's memory on every call, and a list's cache key hashed).
 
 const ABSENT = "\0";
+const encoder = new TextEncoder();
 
 /**
  * What `readRequest` looks for, made once per isolate: the drop candidates (`prefix`,
@@ -55,23 +62,23 @@ function present(h, scan) {
 
 /**
  * url, method, the header names present among those the gate drops, then the value of
- * each header of the reader's `values`.
+ * each header of the reader's `values`; as UTF-8 bytes.
  */
 export function readRequest(req, r) {
   const h = req.headers;
   const out = [req.url, req.method, present(h, r)];
   for (const n of r.values) out.push(h.get(n) ?? ABSENT);
-  return out.join("\n");
+  return encoder.encode(out.join("\n"));
 }
 
 /**
  * The names present among the context's `response` names, then the command header's
- * value, then the content type, then each Set-Cookie.
+ * value, then the content type, then each Set-Cookie; as UTF-8 bytes.
  */
 export function readResponse(resp, ctx) {
   const h = resp.headers;
   const r = ctx.response;
-  return [present(h, r), h.get(r.command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n");
+  return encoder.encode([present(h, r), h.get(r.command) ?? ABSENT, h.get("content-type") ?? ABSENT, ...h.getSetCookie()].join("\n"));
 }
 
 function edit(source, drop, set, append) {
@@ -186,8 +193,8 @@ export function finish(resp, drop, set, append, replaceCookies) {
 /**
  * One call to a session object: `body` in the context's message header (when `inHeader`)
  * or as a POST body, with `policy` in the header every session call carries; resolve with
- * the reply text, reject with a description when the object errors, answers non-200 or
- * does not answer in time.
+ * the reply's bytes (an ArrayBuffer), reject with a description when the object errors,
+ * answers non-200 or does not answer in time.
  */
 export function storeCall(stub, body, inHeader, policy, ctx, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -208,10 +215,10 @@ export function storeCall(stub, body, inHeader, policy, ctx, timeoutMs) {
     stub
       .fetch("https://session-store/", init)
       .then((r) =>
-        r.text().then((text) => {
+        r.arrayBuffer().then((buf) => {
           clearTimeout(timer);
-          if (r.status === 200) resolve(text);
-          else reject(`status ${r.status}: ${text.slice(0, 200)}`);
+          if (r.status === 200) resolve(buf);
+          else reject(`status ${r.status}: ${new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, 200)))}`);
         }),
       )
       .catch(fail);

@@ -17,9 +17,9 @@ extern "C" {
     #[wasm_bindgen(js_name = context)]
     fn context_js(response: Vec<String>, tags: Vec<String>, store: Vec<String>) -> JsValue;
     #[wasm_bindgen(js_name = readRequest)]
-    fn read_request_js(req: &web_sys::Request, reader: &JsValue) -> String;
+    fn read_request_js(req: &web_sys::Request, reader: &JsValue) -> Vec<u8>;
     #[wasm_bindgen(js_name = readResponse)]
-    fn read_response_js(resp: &web_sys::Response, ctx: &JsValue) -> String;
+    fn read_response_js(resp: &web_sys::Response, ctx: &JsValue) -> Vec<u8>;
     #[wasm_bindgen(js_name = forward)]
     fn forward_js(
         req: &web_sys::Request,
@@ -170,7 +170,7 @@ impl RequestReader {
 }
 
 pub fn read_request(req: &web_sys::Request, reader: &RequestReader) -> RawRequest {
-    let joined = read_request_js(req, &reader.0);
+    let joined = utf8(read_request_js(req, &reader.0));
     let mut parts = joined.split(SEP);
     let url = parts.next().unwrap_or_default().to_string();
     let method = parts.next().unwrap_or_default().to_string();
@@ -182,6 +182,12 @@ pub fn read_request(req: &web_sys::Request, reader: &RequestReader) -> RawReques
         droppable,
         values,
     }
+}
+
+/// Text io.js sent as bytes: its TextEncoder only makes UTF-8 (a lone surrogate becomes
+/// U+FFFD, as wasm-bindgen's own string copy does), so the lossy branch never runs.
+fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn split_names(s: &str) -> Vec<String> {
@@ -199,7 +205,7 @@ pub struct RawResponse {
 }
 
 pub fn read_response(resp: &web_sys::Response) -> RawResponse {
-    let joined = CONTEXT.with(|ctx| read_response_js(resp, ctx));
+    let joined = utf8(CONTEXT.with(|ctx| read_response_js(resp, ctx)));
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);
@@ -299,15 +305,16 @@ pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Ve
     finish_js(&resp, &edits.drop.join(","), &pairs(&edits.set), &pairs(&edits.append), replace)
 }
 
-/// Sends `body` to a session object; the reply text, or why there is none. A short
+/// Sends `body` to a session object; the reply's bytes, or why there are none. A short
 /// printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
 /// either side, a measurable share of a validation); anything else as a POST body.
 /// `policy`: the value of the `POLICY_HEADER` every session call carries, a JS string
 /// made once (`session_object::policy_wire`).
-pub async fn store_call(stub: &JsValue, body: &str, policy: &JsValue, timeout_ms: u64) -> Result<String, String> {
+pub async fn store_call(stub: &JsValue, body: &str, policy: &JsValue, timeout_ms: u64) -> Result<Vec<u8>, String> {
     let call = CONTEXT.with(|ctx| store_call_js(stub, body, fits_in_header(body), policy, ctx, timeout_ms as f64));
     match JsFuture::from(call).await {
-        Ok(v) => v.as_string().ok_or_else(|| "store reply is not text".to_string()),
+        Ok(v) if v.is_instance_of::<js_sys::ArrayBuffer>() => Ok(js_sys::Uint8Array::new(&v).to_vec()),
+        Ok(_) => Err("store reply is not bytes".to_string()),
         Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
     }
 }

@@ -77,10 +77,10 @@ pub async fn call_stub(stub: Stub, cfg: &Config, msg: &StoreRequest) -> Result<S
     let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("store request", e))?;
     // The call and its deadline run in JS (io.js): a timer and a body read driven from
     // Wasm cost several times as much, on every validated request.
-    let text = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, &policy_wire(cfg), cfg.store_timeout_ms)
+    let reply = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, &policy_wire(cfg), cfg.store_timeout_ms)
         .await
         .map_err(StoreError::Unavailable)?;
-    serde_json::from_str::<StoreResponse>(&text).map_err(|e| StoreError::decode("store reply", e))
+    serde_json::from_slice::<StoreResponse>(&reply).map_err(|e| StoreError::decode("store reply", e))
 }
 
 /// Rows written by one object (benchmark only; admin API).
