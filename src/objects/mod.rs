@@ -1,5 +1,6 @@
 //! Durable Objects. One module per object class.
 
+mod call;
 mod kv;
 pub mod session_store;
 mod sql;

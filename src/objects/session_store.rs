@@ -3,6 +3,7 @@
 //! anonymous guest session (a unique id), so load spreads with the user base and no
 //! object is global. Tokens carry their object's id: validation is one round trip.
 
+use super::call;
 use super::kv;
 use super::sql::SqlStore;
 use super::watch;
@@ -11,8 +12,8 @@ use crate::platform;
 use crate::store::cache::Cached;
 use crate::store::engine::{ConnectionChange, Engine};
 use crate::store::kv::{KvRequest, KV_URL};
-use crate::store::policy::{Policy, PolicyError, POLICY_HEADER};
-use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse, MESSAGE_HEADER, STATS_URL};
+use crate::store::policy::{Policy, PolicyError};
+use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse, STATS_URL};
 use crate::store::{Store, StoreError};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -199,19 +200,20 @@ impl DurableObject for SessionStore {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        if req.inner().url() == KV_URL {
+        // URL and headers in one crossing (`call`): a plain comparison of the URL, which
+        // `req.path()` would parse (the url crate) on every call.
+        let head = call::head(req.inner());
+        if head.url == KV_URL {
             return self.kv(req.text().await?).await;
         }
-        // A plain comparison: `req.path()` would parse the URL (the url crate) on every call.
-        if req.inner().url() == STATS_URL {
+        if head.url == STATS_URL {
             let rows = match self.engine(None) {
                 Ok(engine) => engine.store.inner().rows_written(),
                 Err(_) => 0,
             };
             return Response::from_json(&serde_json::json!({"rows_written": rows, "requests": self.requests.get()}));
         }
-        let sent = req.headers().get(POLICY_HEADER)?;
-        let engine = match sent.as_deref().ok_or(Unready::NotSent).and_then(|w| self.engine(Some(w))) {
+        let engine = match head.policy.as_deref().ok_or(Unready::NotSent).and_then(|w| self.engine(Some(w))) {
             Ok(e) => e,
             Err(e) => {
                 store_error(&e.to_string());
@@ -221,7 +223,7 @@ impl DurableObject for SessionStore {
         self.requests.set(self.requests.get() + 1);
         // A small message comes in a header (no body to await), a larger one as the body.
         // Text + serde_json: much cheaper than walking a JS object (`req.json()`).
-        let text = match req.headers().get(MESSAGE_HEADER)? {
+        let text = match head.message {
             Some(m) => m,
             None => req.text().await?,
         };
@@ -231,7 +233,7 @@ impl DurableObject for SessionStore {
         };
         // A watch (edge::live): a `touch` that opens a WebSocket on a live session.
         let watch_of = match &msg {
-            StoreRequest::Touch { handle, watches_max, .. } => req.headers().has("upgrade")?.then(|| (handle.clone(), *watches_max)),
+            StoreRequest::Touch { handle, watches_max, .. } => head.upgrade.then(|| (handle.clone(), *watches_max)),
             _ => None,
         };
         let creates = matches!(msg, StoreRequest::Create { .. } | StoreRequest::Regenerate { .. });
