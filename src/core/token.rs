@@ -165,12 +165,15 @@ pub fn is_handle(s: &str) -> bool {
 
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
+    // Bytes, not chars: `String::push` encodes each char as UTF-8, four times the work on
+    // every validation (the object id is hex).
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
+        out.push(DIGITS[(b >> 4) as usize]);
+        out.push(DIGITS[(b & 15) as usize]);
     }
-    s
+    // Only ASCII digits were pushed: never the empty fallback.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 pub fn unhex32(s: &str) -> Option<[u8; 32]> {
@@ -265,6 +268,8 @@ mod tests {
         assert!(!is_handle("../etc/passwd"));
         assert_eq!(unhex32(&hex(&[0xab; 32])), Some([0xab; 32]));
         assert_eq!(unhex32("zz"), None);
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
     }
 
     proptest! {
