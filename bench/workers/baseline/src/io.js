@@ -33,10 +33,12 @@ function edited(source, drop, set) {
   return h;
 }
 
+const encoder = new TextEncoder();
+
 /**
  * What the gate must read of every request (the contract: the session cookie, the
  * binding's IP and user agent, the CSRF and navigation signals, the X-Session-* names a
- * client may not send), in one call, as the gate's readRequest.
+ * client may not send), in one call, as UTF-8 bytes, as the gate's readRequest.
  */
 export function contractRead(req) {
   const h = req.headers;
@@ -45,7 +47,7 @@ export function contractRead(req) {
   for (const n of h.keys()) if (n.startsWith("x-session-")) own.push(n);
   out.push(own.join(","));
   for (const n of ["cookie", "cf-connecting-ip", "user-agent", "origin", "sec-fetch-site", "sec-fetch-mode", "accept"]) out.push(h.get(n) ?? "\0");
-  return out.join("\n");
+  return encoder.encode(out.join("\n"));
 }
 
 // The honest floor's signature (FLOOR_ALG ES256 or EdDSA): the same WebCrypto calls as
@@ -113,19 +115,24 @@ export function contractFinish(resp, set) {
   return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers: edited(h, own, set) });
 }
 
-/** objectText with the store deadline, as the gate's storeCall. */
+/** The object's answer as bytes (an ArrayBuffer), with the store deadline, shaped as the gate's storeCall. */
 export function contractObjectText(stub, url, body) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject("store timeout"), 5000);
-    objectText(stub, url, body).then(
-      (text) => {
-        clearTimeout(timer);
-        resolve(text);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(String(e));
-      },
-    );
+    const fail = (e) => {
+      clearTimeout(timer);
+      reject(String(e));
+    };
+    const init = body === undefined ? undefined : { headers: { "x-store-message": body } };
+    stub
+      .fetch(url, init)
+      .then((r) =>
+        r.arrayBuffer().then((buf) => {
+          clearTimeout(timer);
+          if (r.status === 200) resolve(buf);
+          else reject(`floor object answered ${r.status}`);
+        }),
+      )
+      .catch(fail);
   });
 }

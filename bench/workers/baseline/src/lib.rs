@@ -34,7 +34,7 @@ extern "C" {
     fn contract_object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractRead)]
-    fn contract_read(req: &web_sys::Request) -> String;
+    fn contract_read(req: &web_sys::Request) -> Vec<u8>;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractForward)]
     fn contract_forward(req: &web_sys::Request, url: &str, set: &str, signer: &JsValue, input: &str) -> worker::js_sys::Promise;
@@ -140,12 +140,15 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     // The cookie must be there; what the gate does with it is logic, not I/O.
-    if !contract_read(&req).contains("__Host-session=") {
+    // Read as text, as the gate reads it (io.js hands both over as UTF-8 bytes).
+    let read = String::from_utf8(contract_read(&req)).unwrap_or_default();
+    if !read.contains("__Host-session=") {
         return Err(worker::Error::RustError("no session cookie".into()));
     }
     let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
     let row = JsFuture::from(contract_object_text(&stub.into_rpc::<JsValue>(), "https://floor/bench", None)).await?;
-    if row.as_string().is_none() {
+    let row = worker::js_sys::Uint8Array::new(&row).to_vec();
+    if String::from_utf8(row).is_err() {
         return Err(worker::Error::RustError("floor object failed".into()));
     }
     let url = target(&req, &env)?;
