@@ -7,6 +7,7 @@
 
 use super::cookie::{self, SameSite};
 use super::cookie_scope::CookieScope;
+use super::dbsc::device_cookie::DeviceKeys;
 use super::dbsc::settings::{self as device_settings, DeviceSettings};
 use super::duration::{self, parse_duration};
 use super::oidc::settings::{self as oidc_settings, OidcSettings};
@@ -178,6 +179,8 @@ pub struct Config {
     pub session_secret_previous: Option<Secret>,
     /// `SESSION_SECRET` then `SESSION_SECRET_PREVIOUS`, keyed for token checks.
     token_macs: TokenKeys,
+    /// The same secrets keyed for device-cookie checks (`DEVICE_BINDING`).
+    device_macs: DeviceKeys,
     /// `ORIGIN_SECRET`: signs the assertion for the origin; set exactly when
     /// `assertion.alg` is HS256, the only algorithm that uses it.
     pub origin_secret: Option<Secret>,
@@ -563,9 +566,12 @@ impl Config {
         let session_data_max = v.session_data_max()?;
         let keys = v.keys()?;
         let device = device_settings::parse(|n| v.var(n), &cookie_name)?;
-        let token_macs = TokenKeys::new(&current_first(&keys.session, keys.session_previous.as_ref()));
+        let secrets = current_first(&keys.session, keys.session_previous.as_ref());
+        let token_macs = TokenKeys::new(&secrets);
+        let device_macs = DeviceKeys::new(&secrets);
         Ok(Config {
             token_macs,
+            device_macs,
             origin_url,
             idle_timeout,
             absolute_timeout,
@@ -606,6 +612,11 @@ impl Config {
     /// The same keys prepared for `token::verify_keyed`, once per configuration.
     pub fn token_macs(&self) -> &TokenKeys {
         &self.token_macs
+    }
+
+    /// The same keys prepared for `device_cookie::verify_any`, once per configuration.
+    pub fn device_macs(&self) -> &DeviceKeys {
+        &self.device_macs
     }
 
     /// Keys that verify session tokens, current first.

@@ -59,7 +59,7 @@ pub fn proven(cfg: &Config, cookie_header: Option<&str>, session: &Session, now:
         return true;
     }
     let values = cookie::values(cookie_header.unwrap_or(""), &cfg.device.cookie_name);
-    device_cookie::verify_any(values, &cfg.token_keys(), &session.handle, now).is_ok()
+    device_cookie::verify_any(values, cfg.device_macs(), &session.handle, now).is_ok()
 }
 
 /// `Set-Cookie` of a device cookie for the session `handle`, good for the interval.

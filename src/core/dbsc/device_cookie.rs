@@ -31,8 +31,34 @@ pub enum DeviceCookieError {
     Expired,
 }
 
-fn tag(key: &[u8], handle: &str, expiry: &[u8; 8]) -> Hmac<Sha256> {
-    super::mac(key, &[b"sessiongate-device-v1\0", handle.as_bytes(), b"\0", expiry])
+/// The session secrets (current first) keyed for device-cookie tags, with the domain
+/// prefix absorbed: made once per configuration, so that the check on every request of a
+/// bound session clones a state instead of running HMAC's key schedule again.
+#[derive(Clone)]
+pub struct DeviceKeys(Vec<Hmac<Sha256>>);
+
+impl DeviceKeys {
+    pub fn new(keys: &[&[u8]]) -> Self {
+        DeviceKeys(keys.iter().map(|k| keyed(k)).collect())
+    }
+}
+
+impl std::fmt::Debug for DeviceKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeviceKeys({} keys, redacted)", self.0.len())
+    }
+}
+
+fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    super::mac(key, &[b"sessiongate-device-v1\0"])
+}
+
+fn tag(keyed: &Hmac<Sha256>, handle: &str, expiry: &[u8; 8]) -> Hmac<Sha256> {
+    let mut m = keyed.clone();
+    m.update(handle.as_bytes());
+    m.update(b"\0");
+    m.update(expiry);
+    m
 }
 
 /// A device cookie value for the session `handle`, good until `now + interval`.
@@ -40,12 +66,12 @@ pub fn mint(key: &[u8], handle: &str, now: u64, interval: u64) -> String {
     let expiry = now.saturating_add(interval).to_be_bytes();
     let mut raw = [0u8; RAW_LEN];
     raw[..8].copy_from_slice(&expiry);
-    raw[8..].copy_from_slice(&tag(key, handle, &expiry).finalize().into_bytes());
+    raw[8..].copy_from_slice(&tag(&keyed(key), handle, &expiry).finalize().into_bytes());
     URL_SAFE_NO_PAD.encode(raw)
 }
 
-/// One value checked: made by one of `keys` (current first) for `handle`, not expired.
-pub fn verify(value: &str, keys: &[&[u8]], handle: &str, now: u64) -> Result<(), DeviceCookieError> {
+/// One value checked: made by one of `keys` for `handle`, not expired.
+pub fn verify(value: &str, keys: &DeviceKeys, handle: &str, now: u64) -> Result<(), DeviceCookieError> {
     if value.len() != ENCODED_LEN {
         return Err(DeviceCookieError::Forged);
     }
@@ -56,7 +82,7 @@ pub fn verify(value: &str, keys: &[&[u8]], handle: &str, now: u64) -> Result<(),
     let mut expiry = [0u8; 8];
     expiry.copy_from_slice(&raw[..8]);
     // `verify_slice` compares in constant time (the session token's own check).
-    if !keys.iter().any(|k| tag(k, handle, &expiry).verify_slice(&raw[8..]).is_ok()) {
+    if !keys.0.iter().any(|k| tag(k, handle, &expiry).verify_slice(&raw[8..]).is_ok()) {
         return Err(DeviceCookieError::Forged);
     }
     if now >= u64::from_be_bytes(expiry) {
@@ -67,7 +93,7 @@ pub fn verify(value: &str, keys: &[&[u8]], handle: &str, now: u64) -> Result<(),
 
 /// Every value the request sent under the device cookie's name: good when any one is
 /// (a stale copy from another scope may come along); otherwise the most telling error.
-pub fn verify_any<'a>(values: impl Iterator<Item = &'a str>, keys: &[&[u8]], handle: &str, now: u64) -> Result<(), DeviceCookieError> {
+pub fn verify_any<'a>(values: impl Iterator<Item = &'a str>, keys: &DeviceKeys, handle: &str, now: u64) -> Result<(), DeviceCookieError> {
     let mut worst = DeviceCookieError::Missing;
     for v in values {
         match verify(v, keys, handle, now) {
@@ -87,19 +113,32 @@ mod tests {
 
     const K: &[u8] = b"test-session-secret-0123456789abcdef-0123";
 
+    fn keys(k: &[&[u8]]) -> DeviceKeys {
+        DeviceKeys::new(k)
+    }
+
+    #[test]
+    fn either_secret_of_a_rotation_verifies_and_the_keys_print_redacted() {
+        let old: &[u8] = b"old-session-secret-0123456789abcdef-01234";
+        let v = mint(old, "h", 1000, 60);
+        assert_eq!(verify(&v, &keys(&[K, old]), "h", 1000), Ok(()));
+        assert_eq!(verify(&v, &keys(&[K]), "h", 1000), Err(DeviceCookieError::Forged));
+        assert_eq!(format!("{:?}", keys(&[K, old])), "DeviceKeys(2 keys, redacted)");
+    }
+
     #[test]
     fn good_for_its_session_until_its_expiry() {
         let v = mint(K, "handleA", 1000, 600);
         assert_eq!(v.len(), ENCODED_LEN);
-        assert_eq!(verify(&v, &[K], "handleA", 1599), Ok(()));
-        assert_eq!(verify(&v, &[K], "handleA", 1600), Err(DeviceCookieError::Expired));
+        assert_eq!(verify(&v, &keys(&[K]), "handleA", 1599), Ok(()));
+        assert_eq!(verify(&v, &keys(&[K]), "handleA", 1600), Err(DeviceCookieError::Expired));
         assert_eq!(
-            verify(&v, &[K], "handleB", 1000),
+            verify(&v, &keys(&[K]), "handleB", 1000),
             Err(DeviceCookieError::Forged),
             "another session's"
         );
         assert_eq!(
-            verify(&v, &[b"another-key-0123456789abcdef-0123456789"], "handleA", 1000),
+            verify(&v, &keys(&[b"another-key-0123456789abcdef-0123456789"]), "handleA", 1000),
             Err(DeviceCookieError::Forged)
         );
     }
@@ -110,7 +149,7 @@ mod tests {
         let mut raw = URL_SAFE_NO_PAD.decode(&v).unwrap();
         raw[0] = 0x7f;
         assert_eq!(
-            verify(&URL_SAFE_NO_PAD.encode(raw), &[K], "h", 1000),
+            verify(&URL_SAFE_NO_PAD.encode(raw), &keys(&[K]), "h", 1000),
             Err(DeviceCookieError::Forged)
         );
     }
@@ -119,13 +158,16 @@ mod tests {
     fn any_good_value_among_several_is_enough() {
         let good = mint(K, "h", 1000, 10);
         let old = mint(K, "h", 0, 10);
-        assert_eq!(verify_any(["junk", good.as_str()].into_iter(), &[K], "h", 1005), Ok(()));
+        assert_eq!(verify_any(["junk", good.as_str()].into_iter(), &keys(&[K]), "h", 1005), Ok(()));
         assert_eq!(
-            verify_any([old.as_str(), "junk"].into_iter(), &[K], "h", 1005),
+            verify_any([old.as_str(), "junk"].into_iter(), &keys(&[K]), "h", 1005),
             Err(DeviceCookieError::Expired)
         );
-        assert_eq!(verify_any(["junk"].into_iter(), &[K], "h", 1005), Err(DeviceCookieError::Forged));
-        assert_eq!(verify_any([].into_iter(), &[K], "h", 1005), Err(DeviceCookieError::Missing));
+        assert_eq!(
+            verify_any(["junk"].into_iter(), &keys(&[K]), "h", 1005),
+            Err(DeviceCookieError::Forged)
+        );
+        assert_eq!(verify_any([].into_iter(), &keys(&[K]), "h", 1005), Err(DeviceCookieError::Missing));
     }
 
     proptest! {
@@ -133,9 +175,9 @@ mod tests {
         #[test]
         fn nothing_but_a_minted_value_verifies(v in "\\PC{0,40}", h in "[A-Za-z0-9_-]{22}", now in 0u64..1u64 << 40) {
             let minted = mint(K, &h, now, 60);
-            prop_assert_eq!(verify(&minted, &[K], &h, now), Ok(()));
+            prop_assert_eq!(verify(&minted, &keys(&[K]), &h, now), Ok(()));
             if v != minted {
-                prop_assert!(verify(&v, &[K], &h, now).is_err());
+                prop_assert!(verify(&v, &keys(&[K]), &h, now).is_err());
             }
         }
     }
