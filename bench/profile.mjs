@@ -1,13 +1,20 @@
 // CPU profile of the gate inside workerd, under wrk load: where the gate's own time goes.
 //
 //   node bench/profile.mjs [--target c|e|d] [--seconds 5] [--build DIR] [--top 40] [--tree] [--bare | --contract]
+//   node bench/profile.mjs --instructions N [--rounds 3] [--warm 4000] [--build DIR] [--bare | --contract]
+//
+// --instructions: instead of sampling, count the instructions workerd executes per request
+// (valgrind's callgrind, switched on around N requests at a time, after a warm-up), by
+// kind of code. Counts do not depend on the machine's load, so two targets counted one
+// after the other compare to a few per cent where timings need many runs; they are not
+// time (a JS loop V8 has not optimised yet counts more than it costs). Needs valgrind.
 //
 // DIR is a scripts/build.sh output that still has its name section (scripts/build.sh strips
 // it; `make profile` builds one into target/profile-build). The profile comes from
 // workerd's V8 inspector (CDP Profiler domain), so it shows Wasm functions by their
 // Rust names next to the JS glue and the runtime's own built-ins.
 import { Miniflare } from "miniflare";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -32,6 +39,11 @@ const TOP = Number(arg("top", 40));
 const BARE = args.includes("--bare");
 const CONTRACT = args.includes("--contract");
 const REF = BARE || CONTRACT;
+const INSTRUCTIONS = Number(arg("instructions", 0));
+const COMPILING = "V8 compiling (tiering up)";
+const COLLECTING = "V8 garbage collection";
+/** What a round costs without the two lumpy parts (V8's compiler, its collector). */
+const steadyOf = (round) => round.total - (round.kinds.get(COMPILING) ?? 0) - (round.kinds.get(COLLECTING) ?? 0);
 
 const REF_DIR = path.join(ROOT, "bench/workers/baseline/build", CONTRACT ? "contract" : "bare");
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -76,6 +88,19 @@ fs.writeFileSync(
   fs.readFileSync(path.join(ROOT, "bench/nginx.conf"), "utf8").replaceAll("@PORT@", String(nginxPort)).replaceAll("@ROOT@", www).replaceAll("@TMP@", tmp),
 );
 const nginx = spawn("/usr/sbin/nginx", ["-p", tmp, "-c", path.join(tmp, "nginx.conf"), "-e", "stderr"], { stdio: "ignore" });
+if (INSTRUCTIONS) {
+  // workerd under callgrind, counting nothing until told to (callgrind_control).
+  // The binary miniflare runs (the `workerd` package exports its path, as CommonJS).
+  const mod = await import("workerd");
+  const workerd = typeof mod.default === "string" ? mod.default : mod.default.default;
+  const wrapper = path.join(tmp, "workerd-callgrind.sh");
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec valgrind --tool=callgrind --instr-atstart=no --smc-check=all-non-file --callgrind-out-file=${tmp}/callgrind.%p -q ${workerd} "$@" 2>>${tmp}/valgrind.log\n`,
+    { mode: 0o755 },
+  );
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+}
 let mf;
 async function cleanup() {
   nginx.kill("SIGTERM");
@@ -167,6 +192,96 @@ try {
   const url = TARGET === "e" ? `${gate}/public/x` : `${gate}/app`;
   const probe = await get(url, headers);
   console.log(`target ${TARGET}: ${url} -> ${probe.status}`);
+  if (INSTRUCTIONS) await countInstructions(url, headers, probe.status);
+  else await sample(url, headers, inspectorPort);
+} finally {
+  await cleanup();
+}
+
+/** Instructions per request, by kind of code (see --instructions above). */
+async function countInstructions(url, headers, status) {
+  const rounds = Number(arg("rounds", 3));
+  const warm = Number(arg("warm", 4000));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  // Keep-alive, as wrk: a connection the server closed between two requests is retried once.
+  const one = (retry = true) =>
+    new Promise((res, rej) => {
+      const r = http.request(url, { headers, agent }, (resp) => {
+        resp.resume();
+        resp.on("end", () => (resp.statusCode === status ? res() : rej(new Error(`status ${resp.statusCode}`))));
+      });
+      r.on("error", (e) => (retry && e.code === "ECONNRESET" ? one(false).then(res, rej) : rej(e)));
+      r.end();
+    });
+  const burst = async (n) => {
+    for (let i = 0; i < n; i += 4) await Promise.all(Array.from({ length: Math.min(4, n - i) }, () => one()));
+  };
+  const pid = execFileSync("pgrep", ["-f", `callgrind-out-file=${tmp}`], { encoding: "utf8" }).trim().split("\n")[0];
+  const control = (...a) => execFileSync("callgrind_control", [...a, pid], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  // V8 compiles the hot code in tiers as it runs: count only once it has settled.
+  await burst(warm);
+  const counted = [];
+  for (let r = 0; r < rounds; r++) {
+    control("-z");
+    control("-i", "on");
+    await burst(INSTRUCTIONS);
+    control("-i", "off");
+    control("-d");
+    const dumps = fs.readdirSync(tmp).filter((f) => /^callgrind\.\d+\.\d+$/.test(f));
+    const last = path.join(tmp, dumps.sort((x, y) => Number(x.split(".").pop()) - Number(y.split(".").pop())).pop());
+    const round = byKind(last, INSTRUCTIONS);
+    counted.push(round);
+    const k = (n) => (n / 1e3).toFixed(1);
+    console.log(`round ${r + 1}: ${k(round.total)}k instructions per request, ${k(steadyOf(round))}k without V8's compiler and collector`);
+  }
+  const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  const total = median(counted.map((r) => r.total));
+  const steady = median(counted.map(steadyOf));
+  console.log(`median ${(total / 1e3).toFixed(1)}k instructions per request, ${(steady / 1e3).toFixed(1)}k without V8's compiler and collector (${rounds} rounds of ${INSTRUCTIONS})`);
+  const { kinds, fns } = counted[counted.length - 1];
+  console.log("\nby kind (last round), instructions per request:");
+  for (const [name, v] of [...kinds].sort((x, y) => y[1] - x[1])) console.log(`${(v / 1e3).toFixed(1).padStart(8)}k  ${name}`);
+  console.log(`\ntop ${TOP} functions (last round; JIT code, which has no symbol here, by address), instructions per request:`);
+  for (const [name, v] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, TOP)) console.log(`${(v / 1e3).toFixed(1).padStart(8)}k  ${name.slice(0, 140)}`);
+}
+
+/** One dump's instructions per request: in all, by kind of code, by function. */
+function byKind(file, requests) {
+  const annotated = execFileSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const kinds = new Map();
+  const fns = new Map();
+  let total = 0;
+  for (const line of annotated.split("\n")) {
+    const m = line.match(/^\s*([\d,]+) \(\s*[\d.]+%\)\s+(?:\?\?\?:)?(.*)$/);
+    if (!m) continue;
+    const v = Number(m[1].replaceAll(",", "")) / requests;
+    if (m[2].includes("PROGRAM TOTALS")) {
+      total = v;
+      continue;
+    }
+    const name = m[2].replace(/ \[[^\]]*\]$/, "");
+    kinds.set(kindOf(name), (kinds.get(kindOf(name)) ?? 0) + v);
+    fns.set(name, (fns.get(name) ?? 0) + v);
+  }
+  return { total, kinds, fns };
+}
+
+function kindOf(name) {
+  if (/compiler::|turboshaft|maglev|Maglev|wasm::(Liftoff|Compil|WasmFullDecoder)|BytecodeGenerator|Parser|Scanner/.test(name)) return COMPILING;
+  if (/Scavenger|heap::|Heap::|cppgc::|MarkCompact|Sweeper|Marking|MinorMS/.test(name)) return COLLECTING;
+  if (name.startsWith("Builtins_")) return "V8 built-ins (interpreter and baseline JS included)";
+  if (/^0x[0-9a-f]+$/.test(name)) return "JIT code (optimised JS, the Wasm)";
+  if (/nistz256|sha256|SHA256|ecdsa|ECDSA|EVP_|bn_|BN_/.test(name)) return "crypto (BoringSSL)";
+  if (/tcmalloc|operator new|operator delete|malloc|free/.test(name)) return "malloc";
+  if (/memcpy|memset|memmove|memcmp|memchr|strlen/.test(name)) return "libc memory";
+  if (/v8::/.test(name)) return "V8 runtime";
+  if (/workerd::|jsg::/.test(name)) return "workerd API";
+  if (/kj::|capnp::/.test(name)) return "kj / capnp (I/O, HTTP)";
+  return "other";
+}
+
+/** Samples every isolate under wrk load; self, inclusive and (--tree) call-tree shares. */
+async function sample(url, headers, inspectorPort) {
 
   // Every isolate (the gate's, and the store Worker's with its Durable Object) is one inspector target.
   const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
@@ -276,6 +391,4 @@ try {
     }
     s.ws.close();
   }
-} finally {
-  await cleanup();
 }
