@@ -13,6 +13,7 @@ pub mod duration;
 pub mod headers;
 pub mod json;
 pub mod jwk;
+pub mod keyed_mac;
 pub mod method;
 pub mod oidc;
 pub mod path;

@@ -6,13 +6,11 @@
 //! no lookup table; the tag lets the gate turn away forged or altered tokens before
 //! any storage access; storage only ever sees `storage_hash(secret)`.
 
+use super::keyed_mac::{keyed, Domain, HmacSha256, KeyedMacs};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::digest::KeyInit;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
-
-type HmacSha256 = Hmac<Sha256>;
 
 pub const VERSION: u8 = 1;
 pub const STORE_ID_LEN: usize = 32;
@@ -60,35 +58,21 @@ impl VerifiedToken {
     }
 }
 
-/// The session secrets, current first, each ready to tag a token body: HMAC's key
-/// schedule (two SHA-256 compressions) and the domain prefix done once, when the
+/// What session tokens are tagged under (`keyed_mac`).
+pub struct TokenDomain;
+
+impl Domain for TokenDomain {
+    const PREFIX: &'static [u8] = b"sessiongate-token-v1\0";
+    const NAME: &'static str = "TokenKeys";
+}
+
+/// The session secrets, current first, each ready to tag a token body: keyed when the
 /// configuration is read, instead of on every request. Of the five compressions a token
 /// check took, three are left.
-#[derive(Clone)]
-pub struct TokenKeys(Vec<HmacSha256>);
-
-impl TokenKeys {
-    pub fn new(keys: &[&[u8]]) -> Self {
-        TokenKeys(keys.iter().map(|k| keyed(k)).collect())
-    }
-}
-
-impl std::fmt::Debug for TokenKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TokenKeys({} keys, redacted)", self.0.len())
-    }
-}
-
-fn keyed(key: &[u8]) -> HmacSha256 {
-    // HMAC takes keys of any length, so `new_from_slice` never fails; the fallback
-    // only exists so that no panic path is compiled in.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
-    mac.update(b"sessiongate-token-v1\0");
-    mac
-}
+pub type TokenKeys = KeyedMacs<TokenDomain>;
 
 fn tag(key: &[u8], body: &[u8]) -> HmacSha256 {
-    let mut mac = keyed(key);
+    let mut mac = keyed(key, TokenDomain::PREFIX);
     mac.update(body);
     mac
 }
@@ -127,7 +111,7 @@ pub fn verify_keyed(token: &str, keys: &TokenKeys) -> Result<VerifiedToken, Toke
         return Err(TokenError::Version);
     }
     let (body, given) = raw.split_at(RAW_LEN - TAG_LEN);
-    for (key_index, key) in keys.0.iter().enumerate() {
+    for (key_index, key) in keys.iter().enumerate() {
         let mut mac = key.clone();
         mac.update(body);
         if mac.verify_slice(given).is_ok() {

@@ -7,10 +7,10 @@
 //!
 //! Layout: base64url(expiry, big-endian u64 (8) | tag (32)), 54 characters.
 
+use crate::core::keyed_mac::{keyed, Domain, HmacSha256, KeyedMacs};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 const TAG_LEN: usize = 32;
 const RAW_LEN: usize = 8 + TAG_LEN;
@@ -31,30 +31,21 @@ pub enum DeviceCookieError {
     Expired,
 }
 
-/// The session secrets (current first) keyed for device-cookie tags, with the domain
-/// prefix absorbed: made once per configuration, so that the check on every request of a
-/// bound session clones a state instead of running HMAC's key schedule again.
-#[derive(Clone)]
-pub struct DeviceKeys(Vec<Hmac<Sha256>>);
+/// What device cookies are tagged under (`keyed_mac`).
+pub struct DeviceDomain;
 
-impl DeviceKeys {
-    pub fn new(keys: &[&[u8]]) -> Self {
-        DeviceKeys(keys.iter().map(|k| keyed(k)).collect())
-    }
+impl Domain for DeviceDomain {
+    const PREFIX: &'static [u8] = b"sessiongate-device-v1\0";
+    const NAME: &'static str = "DeviceKeys";
 }
 
-impl std::fmt::Debug for DeviceKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DeviceKeys({} keys, redacted)", self.0.len())
-    }
-}
+/// The session secrets, current first, keyed for device-cookie tags once per
+/// configuration: the check on every request of a bound session clones a state instead
+/// of running HMAC's key schedule again.
+pub type DeviceKeys = KeyedMacs<DeviceDomain>;
 
-fn keyed(key: &[u8]) -> Hmac<Sha256> {
-    super::mac(key, &[b"sessiongate-device-v1\0"])
-}
-
-fn tag(keyed: &Hmac<Sha256>, handle: &str, expiry: &[u8; 8]) -> Hmac<Sha256> {
-    let mut m = keyed.clone();
+fn tag(prepared: &HmacSha256, handle: &str, expiry: &[u8; 8]) -> HmacSha256 {
+    let mut m = prepared.clone();
     m.update(handle.as_bytes());
     m.update(b"\0");
     m.update(expiry);
@@ -66,7 +57,7 @@ pub fn mint(key: &[u8], handle: &str, now: u64, interval: u64) -> String {
     let expiry = now.saturating_add(interval).to_be_bytes();
     let mut raw = [0u8; RAW_LEN];
     raw[..8].copy_from_slice(&expiry);
-    raw[8..].copy_from_slice(&tag(&keyed(key), handle, &expiry).finalize().into_bytes());
+    raw[8..].copy_from_slice(&tag(&keyed(key, DeviceDomain::PREFIX), handle, &expiry).finalize().into_bytes());
     URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -82,7 +73,7 @@ pub fn verify(value: &str, keys: &DeviceKeys, handle: &str, now: u64) -> Result<
     let mut expiry = [0u8; 8];
     expiry.copy_from_slice(&raw[..8]);
     // `verify_slice` compares in constant time (the session token's own check).
-    if !keys.0.iter().any(|k| tag(k, handle, &expiry).verify_slice(&raw[8..]).is_ok()) {
+    if !keys.iter().any(|k| tag(k, handle, &expiry).verify_slice(&raw[8..]).is_ok()) {
         return Err(DeviceCookieError::Forged);
     }
     if now >= u64::from_be_bytes(expiry) {

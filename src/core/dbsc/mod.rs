@@ -22,12 +22,9 @@ pub mod wire;
 
 /// HMAC-SHA-256 under `key` over `parts`, each after the one before (one function for
 /// the challenges and the device cookie: a copy less in the Wasm).
-fn mac(key: &[u8], parts: &[&[u8]]) -> hmac::Hmac<sha2::Sha256> {
-    use hmac::digest::KeyInit;
+fn mac(key: &[u8], parts: &[&[u8]]) -> crate::core::keyed_mac::HmacSha256 {
     use hmac::Mac;
-    // HMAC takes keys of any length; the fallback only keeps a panic path out.
-    let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| <hmac::Hmac<sha2::Sha256> as KeyInit>::new(&Default::default()));
+    let mut m = crate::core::keyed_mac::keyed(key, b"");
     for p in parts {
         m.update(p);
     }
