@@ -13,6 +13,13 @@ pub fn now() -> u64 {
     now_ms() / 1000
 }
 
+/// Text a JS helper handed to the Wasm as `TextEncoder` bytes (copied natively, where a
+/// returned string is copied a character at a time): always UTF-8 (a lone surrogate
+/// became U+FFFD, as wasm-bindgen's own copy does), so the lossy branch never runs.
+pub fn text_from_js(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 #[cfg(feature = "gate")]
 mod gate {
     use crate::core::config::{Config, ConfigError};

@@ -4,6 +4,7 @@
 
 use crate::core::headers::{COMMAND_HEADER, FROM_CLIENT_DROPPED, RESERVED_PREFIX};
 use crate::core::method::OVERRIDE_HEADERS;
+use crate::platform::text_from_js;
 use crate::store::policy::POLICY_HEADER;
 use crate::store::protocol::MESSAGE_HEADER;
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
@@ -170,7 +171,7 @@ impl RequestReader {
 }
 
 pub fn read_request(req: &web_sys::Request, reader: &RequestReader) -> RawRequest {
-    let joined = utf8(read_request_js(req, &reader.0));
+    let joined = text_from_js(read_request_js(req, &reader.0));
     let mut parts = joined.split(SEP);
     let url = parts.next().unwrap_or_default().to_string();
     let method = parts.next().unwrap_or_default().to_string();
@@ -182,12 +183,6 @@ pub fn read_request(req: &web_sys::Request, reader: &RequestReader) -> RawReques
         droppable,
         values,
     }
-}
-
-/// Text io.js sent as bytes: its TextEncoder only makes UTF-8 (a lone surrogate becomes
-/// U+FFFD, as wasm-bindgen's own string copy does), so the lossy branch never runs.
-fn utf8(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn split_names(s: &str) -> Vec<String> {
@@ -205,7 +200,7 @@ pub struct RawResponse {
 }
 
 pub fn read_response(resp: &web_sys::Response) -> RawResponse {
-    let joined = utf8(CONTEXT.with(|ctx| read_response_js(resp, ctx)));
+    let joined = text_from_js(CONTEXT.with(|ctx| read_response_js(resp, ctx)));
     let mut parts = joined.split(SEP);
     let names = split_names(parts.next().unwrap_or_default());
     let command = parts.next().filter(|v| *v != ABSENT).map(str::to_string);

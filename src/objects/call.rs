@@ -25,9 +25,7 @@ pub struct Head {
 }
 
 pub fn head(req: &web_sys::Request) -> Head {
-    let bytes = head_js(req, POLICY_HEADER, MESSAGE_HEADER);
-    // call.js's TextEncoder only makes UTF-8: the lossy branch never runs.
-    let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let text = crate::platform::text_from_js(head_js(req, POLICY_HEADER, MESSAGE_HEADER));
     let mut parts = text.split('\n');
     let mut next = || parts.next().unwrap_or_default();
     let url = next().to_string();
