@@ -138,8 +138,8 @@ pub async fn relay_web_socket(
         &session_object::policy_headers(cfg),
         cfg.store_timeout_ms as f64,
         slide_ms,
-        &set,
-        &append,
+        set,
+        append,
     ))
     .await
 }
