@@ -1,13 +1,15 @@
 // CPU profile of the gate inside workerd, under wrk load: where the gate's own time goes.
 //
 //   node bench/profile.mjs [--target c|e|d] [--seconds 5] [--build DIR] [--top 40] [--tree] [--bare | --contract]
-//   node bench/profile.mjs --instructions N [--rounds 3] [--warm 4000] [--build DIR] [--bare | --contract]
+//   node bench/profile.mjs --instructions N [--rounds 3] [--warm 4000] [--keep DIR] [--build DIR] [--bare | --contract]
 //
 // --instructions: instead of sampling, count the instructions workerd executes per request
 // (valgrind's callgrind, switched on around N requests at a time, after a warm-up), by
 // kind of code. Counts do not depend on the machine's load, so two targets counted one
 // after the other compare to a few per cent where timings need many runs; they are not
 // time (a JS loop V8 has not optimised yet counts more than it costs). Needs valgrind.
+// --keep DIR copies each round's callgrind dump there (round-1.out, ...), for
+// callgrind_annotate or a function-by-function diff of two targets.
 //
 // DIR is a scripts/build.sh output that still has its name section (scripts/build.sh strips
 // it; `make profile` builds one into target/profile-build). The profile comes from
@@ -203,14 +205,15 @@ async function countInstructions(url, headers, status) {
   const rounds = Number(arg("rounds", 3));
   const warm = Number(arg("warm", 4000));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  // Keep-alive, as wrk: a connection the server closed between two requests is retried once.
-  const one = (retry = true) =>
+  // Keep-alive, as wrk: a connection the server closed between two requests is retried
+  // (under valgrind, workerd is slow enough for the client's keep-alive to race it).
+  const one = (retries = 3) =>
     new Promise((res, rej) => {
       const r = http.request(url, { headers, agent }, (resp) => {
         resp.resume();
         resp.on("end", () => (resp.statusCode === status ? res() : rej(new Error(`status ${resp.statusCode}`))));
       });
-      r.on("error", (e) => (retry && e.code === "ECONNRESET" ? one(false).then(res, rej) : rej(e)));
+      r.on("error", (e) => (retries > 0 && e.code === "ECONNRESET" ? one(retries - 1).then(res, rej) : rej(e)));
       r.end();
     });
   const burst = async (n) => {
@@ -230,6 +233,11 @@ async function countInstructions(url, headers, status) {
     const dumps = fs.readdirSync(tmp).filter((f) => /^callgrind\.\d+\.\d+$/.test(f));
     const last = path.join(tmp, dumps.sort((x, y) => Number(x.split(".").pop()) - Number(y.split(".").pop())).pop());
     const round = byKind(last, INSTRUCTIONS);
+    const keep = arg("keep");
+    if (keep) {
+      fs.mkdirSync(keep, { recursive: true });
+      fs.copyFileSync(last, path.join(keep, `round-${r + 1}.out`));
+    }
     counted.push(round);
     const k = (n) => (n / 1e3).toFixed(1);
     console.log(`round ${r + 1}: ${k(round.total)}k instructions per request, ${k(steadyOf(round))}k without V8's compiler and collector`);
