@@ -4,7 +4,9 @@ use crate::core::config::BindMode;
 use crate::core::session::fixtures::{client, session, TIMEOUTS as T};
 use serde_json::json;
 
-/// The device-binding calls (DBSC).
+/// The device-binding calls (DBSC). Test-only like this module; the attribute says so
+/// where the module is declared, as the engine's `mod tests` does.
+#[cfg(test)]
 mod device;
 
 fn engine(bind: BindMode) -> Engine<MemoryStore> {
