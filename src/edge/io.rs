@@ -88,18 +88,9 @@ struct SignedHeader {
     input: String,
 }
 
-/// What a list of edits reserves on its first edit (a forward's, with an HS256 assertion
-/// and the session's data, is about that long).
-const PAIRS_CAPACITY: usize = 1024;
-
 /// Adds `name\nvalue` to a `name\nvalue\n...` list; a CR, LF or NUL in a value (which the
 /// runtime would reject anyway) becomes a space, so it can never shift the list.
 fn push_pair(out: &mut String, name: &str, value: &str) {
-    if out.capacity() == 0 {
-        // Room for a forward's dozen edits with its assertion at once, where growing from
-        // empty would reallocate and copy about seven times.
-        out.reserve(PAIRS_CAPACITY);
-    }
     if !out.is_empty() {
         out.push(SEP);
     }
@@ -119,6 +110,15 @@ fn pairs_in(list: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 impl Edits {
+    /// Edits whose set list has room for `bytes` at once: a forward's dozen edits with an
+    /// HS256 assertion come to about 1 KiB, and growing from empty would reallocate and
+    /// copy about seven times.
+    pub fn with_room(bytes: usize) -> Self {
+        Edits {
+            set: String::with_capacity(bytes),
+            ..Edits::default()
+        }
+    }
     pub fn is_empty(&self) -> bool {
         self.drop.is_empty() && self.set.is_empty() && self.append.is_empty()
     }

@@ -12,6 +12,8 @@ use crate::edge::validate::Live;
 use worker::wasm_bindgen::JsValue;
 
 const ASSERTION_HEADER: &str = "x-session-assertion";
+/// What a forward's edits come to with an HS256 assertion and some session data.
+const FORWARD_EDITS_ROOM: usize = 1024;
 
 thread_local! {
     /// The header's name as the JS string `io::forward` sets, made once per isolate.
@@ -38,7 +40,7 @@ pub fn target(cfg: &Config, inc: &Incoming) -> (String, String) {
 /// Fails only if the assertion cannot be made: then nothing is forwarded. With ES256
 /// and EdDSA it is signed by `io::forward`, which fails the same way.
 pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url: &str, aud: &str, now: u64) -> Result<Edits, KeyFailure> {
-    let mut out = Edits::default();
+    let mut out = Edits::with_room(FORWARD_EDITS_ROOM);
     for name in inc.header_names.iter().filter(|n| dropped_from_client(n)) {
         out.drop(name);
     }
