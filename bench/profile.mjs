@@ -223,6 +223,8 @@ async function countInstructions(url, headers, status) {
   const control = (...a) => execFileSync("callgrind_control", [...a, pid], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   // V8 compiles the hot code in tiers as it runs: count only once it has settled.
   await burst(warm);
+  const keep = arg("keep");
+  if (keep) fs.mkdirSync(keep, { recursive: true });
   const counted = [];
   for (let r = 0; r < rounds; r++) {
     control("-z");
@@ -233,11 +235,7 @@ async function countInstructions(url, headers, status) {
     const dumps = fs.readdirSync(tmp).filter((f) => /^callgrind\.\d+\.\d+$/.test(f));
     const last = path.join(tmp, dumps.sort((x, y) => Number(x.split(".").pop()) - Number(y.split(".").pop())).pop());
     const round = byKind(last, INSTRUCTIONS);
-    const keep = arg("keep");
-    if (keep) {
-      fs.mkdirSync(keep, { recursive: true });
-      fs.copyFileSync(last, path.join(keep, `round-${r + 1}.out`));
-    }
+    if (keep) fs.copyFileSync(last, path.join(keep, `round-${r + 1}.out`));
     counted.push(round);
     const k = (n) => (n / 1e3).toFixed(1);
     console.log(`round ${r + 1}: ${k(round.total)}k instructions per request, ${k(steadyOf(round))}k without V8's compiler and collector`);
