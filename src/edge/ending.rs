@@ -12,8 +12,5 @@ use worker::Env;
 /// Sends an ending request (`Destroy`, `DestroyIdp`, ...) to the object `store_id`. An id
 /// that is not one of this namespace's has no sessions to end.
 pub async fn end(env: &Env, cfg: &Config, store_id: &[u8; 32], msg: &StoreRequest) -> Result<Option<StoreResponse>, StoreError> {
-    match session_object::stub(env, store_id)? {
-        Some(stub) => session_object::call_stub(stub, cfg, msg).await.map(Some),
-        None => Ok(None),
-    }
+    session_object::ask(env, cfg, store_id, msg).await
 }

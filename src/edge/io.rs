@@ -4,12 +4,12 @@
 
 use crate::core::headers::{COMMAND_HEADER, FROM_CLIENT_DROPPED, RESERVED_PREFIX};
 use crate::core::method::OVERRIDE_HEADERS;
-use crate::platform::text_from_js;
+use crate::platform::{text_from_js, STORE_BINDING};
 use crate::store::policy::POLICY_HEADER;
 use crate::store::protocol::MESSAGE_HEADER;
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys;
+use worker::{web_sys, Env};
 
 #[wasm_bindgen(module = "/src/edge/io.js")]
 extern "C" {
@@ -38,7 +38,15 @@ extern "C" {
     #[wasm_bindgen(js_name = readBody)]
     fn read_body_js(req: &web_sys::Request, max: f64, too_large: &str, encoded: &str, keep: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storeCall)]
-    fn store_call_js(stub: &JsValue, body: &str, in_header: bool, policy: &JsValue, ctx: &JsValue, timeout_ms: f64) -> js_sys::Promise;
+    fn store_call_js(
+        env: &Env,
+        id: &[u8],
+        body: &str,
+        in_header: bool,
+        policy: &JsValue,
+        ctx: &JsValue,
+        timeout_ms: f64,
+    ) -> js_sys::Promise;
 }
 
 const SEP: char = '\n';
@@ -53,6 +61,8 @@ const BODY_TOO_LARGE: &str = "sessiongate:body_too_large";
 const BODY_ENCODED: &str = "sessiongate:body_encoded";
 /// The rejection value `forward` is told to use when WebCrypto cannot sign.
 const SIGN_FAILED: &str = "sessiongate:sign_failed";
+/// The rejection value `storeCall` is told to use for an object id of another namespace.
+const FOREIGN_ID: &str = "sessiongate:foreign_id";
 
 thread_local! {
     /// What every helper but `readRequest` needs that is the same on every request, handed
@@ -61,7 +71,7 @@ thread_local! {
     static CONTEXT: JsValue = context_js(
         vec![RESERVED_PREFIX.into(), "strict-transport-security".into(), COMMAND_HEADER.into()],
         vec![ORIGIN_TIMEOUT.into(), SIGN_FAILED.into()],
-        vec![POLICY_HEADER.into(), MESSAGE_HEADER.into()],
+        vec![POLICY_HEADER.into(), MESSAGE_HEADER.into(), STORE_BINDING.into(), FOREIGN_ID.into()],
     );
 }
 
@@ -305,16 +315,29 @@ pub fn finish(resp: web_sys::Response, edits: &Edits, replace_cookies: Option<Ve
     finish_js(&resp, &edits.drop, &edits.set, &edits.append, replace)
 }
 
-/// Sends `body` to a session object; the reply's bytes, or why there are none. A short
-/// printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
+/// Why a session call has no reply.
+pub enum StoreCallError {
+    /// The id is not one of this namespace's (signed with our key, minted elsewhere).
+    Foreign,
+    /// The object errored, answered non-200 or did not answer in time.
+    Failed(String),
+}
+
+/// Sends `body` to the session object `store_id` of the store binding; the reply's
+/// bytes, or why there are none. The stub is made in io.js, in the same crossing. A
+/// short printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
 /// either side, a measurable share of a validation); anything else as a POST body.
 /// `policy`: the value of the `POLICY_HEADER` every session call carries, a JS string
 /// made once (`session_object::policy_wire`).
-pub async fn store_call(stub: &JsValue, body: &str, policy: &JsValue, timeout_ms: u64) -> Result<Vec<u8>, String> {
-    let call = CONTEXT.with(|ctx| store_call_js(stub, body, fits_in_header(body), policy, ctx, timeout_ms as f64));
+pub async fn store_call(env: &Env, store_id: &[u8; 32], body: &str, policy: &JsValue, timeout_ms: u64) -> Result<Vec<u8>, StoreCallError> {
+    let call = CONTEXT.with(|ctx| store_call_js(env, store_id, body, fits_in_header(body), policy, ctx, timeout_ms as f64));
     match JsFuture::from(call).await {
         Ok(v) if v.is_instance_of::<js_sys::ArrayBuffer>() => Ok(js_sys::Uint8Array::new(&v).to_vec()),
-        Ok(_) => Err("store reply is not bytes".to_string()),
-        Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+        Ok(_) => Err(StoreCallError::Failed("store reply is not bytes".to_string())),
+        Err(e) => match e.as_string() {
+            Some(s) if s == FOREIGN_ID => Err(StoreCallError::Foreign),
+            Some(s) => Err(StoreCallError::Failed(s)),
+            None => Err(StoreCallError::Failed(format!("{e:?}"))),
+        },
     }
 }

@@ -1,6 +1,7 @@
 //! Calls to the session Durable Objects, with a deadline: a store that errors or hangs
 //! is reported as down, and the caller fails closed.
 
+use super::io::StoreCallError;
 use crate::core::config::Config;
 use crate::core::token;
 use crate::platform::STORE_BINDING;
@@ -65,22 +66,30 @@ pub fn stub(env: &Env, store_id: &[u8; 32]) -> Result<Option<Stub>, StoreError> 
     }
 }
 
+/// One session call within STORE_TIMEOUT, with the gate's policy; an id that is not one
+/// of this namespace's is reported as the store being down (see `ask` for callers that
+/// treat it as invalid).
 pub async fn call(env: &Env, cfg: &Config, store_id: &[u8; 32], msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
-    match stub(env, store_id)? {
-        Some(stub) => call_stub(stub, cfg, msg).await,
-        None => Err(down("not an object id of this namespace")),
-    }
+    ask(env, cfg, store_id, msg)
+        .await?
+        .ok_or_else(|| down("not an object id of this namespace"))
 }
 
-/// One session call within STORE_TIMEOUT, with the gate's policy.
-pub async fn call_stub(stub: Stub, cfg: &Config, msg: &StoreRequest) -> Result<StoreResponse, StoreError> {
+/// One session call within STORE_TIMEOUT, with the gate's policy; `Ok(None)` when the id
+/// is not one of this namespace's (a token signed with our key but minted by another
+/// deployment): invalid, not down.
+pub async fn ask(env: &Env, cfg: &Config, store_id: &[u8; 32], msg: &StoreRequest) -> Result<Option<StoreResponse>, StoreError> {
     let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("store request", e))?;
-    // The call and its deadline run in JS (io.js): a timer and a body read driven from
-    // Wasm cost several times as much, on every validated request.
-    let reply = super::io::store_call(&stub.into_rpc::<JsValue>(), &body, &policy_wire(cfg), cfg.store_timeout_ms)
-        .await
-        .map_err(StoreError::Unavailable)?;
-    serde_json::from_slice::<StoreResponse>(&reply).map_err(|e| StoreError::decode("store reply", e))
+    // The stub, the call and its deadline are made in JS (io.js): a timer and a body read
+    // driven from Wasm cost several times as much, on every validated request.
+    let reply = match super::io::store_call(env, store_id, &body, &policy_wire(cfg), cfg.store_timeout_ms).await {
+        Ok(reply) => reply,
+        Err(StoreCallError::Foreign) => return Ok(None),
+        Err(StoreCallError::Failed(e)) => return Err(StoreError::Unavailable(e)),
+    };
+    serde_json::from_slice::<StoreResponse>(&reply)
+        .map(Some)
+        .map_err(|e| StoreError::decode("store reply", e))
 }
 
 /// Rows written by one object (benchmark only; admin API).

@@ -192,15 +192,12 @@ async fn ask_object(
     hash: &str,
     slide: bool,
 ) -> Result<Option<StoreResponse>, StoreError> {
-    let Some(stub) = session_object::stub(env, &verified.store_id)? else {
-        return Ok(None);
-    };
     let msg = StoreRequest::Validate {
         hash: hash.to_string(),
         client: inc.client.clone(),
         slide,
     };
-    session_object::call_stub(stub, cfg, &msg).await.map(Some)
+    session_object::ask(env, cfg, &verified.store_id, &msg).await
 }
 
 /// A valid session whose token must change on the way: re-signed under the current key
