@@ -38,16 +38,20 @@ const encoder = new TextEncoder();
 /**
  * What the gate must read of every request (the contract: the session cookie, the
  * binding's IP and user agent, the CSRF and navigation signals, the X-Session-* names a
- * client may not send), in one call, as UTF-8 bytes, as the gate's readRequest.
+ * client may not send), in one call, as UTF-8 bytes, as the gate's readRequest: one
+ * `forEach` walk, which hands each value over with its name (cheaper than a `keys()`
+ * walk and a `get` per header).
  */
+const READ = new Map(["cookie", "cf-connecting-ip", "user-agent", "origin", "sec-fetch-site", "sec-fetch-mode", "accept"].map((n, i) => [n, i]));
 export function contractRead(req) {
-  const h = req.headers;
-  const out = [req.url, req.method];
   const own = [];
-  for (const n of h.keys()) if (n.startsWith("x-session-")) own.push(n);
-  out.push(own.join(","));
-  for (const n of ["cookie", "cf-connecting-ip", "user-agent", "origin", "sec-fetch-site", "sec-fetch-mode", "accept"]) out.push(h.get(n) ?? "\0");
-  return encoder.encode(out.join("\n"));
+  const values = new Array(READ.size).fill("\0");
+  req.headers.forEach((v, n) => {
+    const i = READ.get(n);
+    if (i !== undefined) values[i] = v;
+    if (n.startsWith("x-session-")) own.push(n);
+  });
+  return encoder.encode([req.url, req.method, own.join(","), ...values].join("\n"));
 }
 
 // The honest floor's signature (FLOOR_ALG ES256 or EdDSA): the same WebCrypto calls as
@@ -115,8 +119,14 @@ export function contractFinish(resp, set) {
   return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers: edited(h, own, set) });
 }
 
-/** The object's answer as bytes (an ArrayBuffer), with the store deadline, shaped as the gate's storeCall. */
-export function contractObjectText(stub, url, body) {
+/**
+ * The object's answer as bytes (an ArrayBuffer), with the store deadline, shaped as the
+ * gate's storeCall: the stub (of the object `name` in `env.FLOOR`) made here, the call
+ * and its deadline in one promise.
+ */
+export function contractObjectText(env, name, url, body) {
+  const ns = env.FLOOR;
+  const stub = ns.get(ns.idFromName(name));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject("store timeout"), 5000);
     const fail = (e) => {

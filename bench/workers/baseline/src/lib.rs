@@ -31,7 +31,7 @@ extern "C" {
     fn object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractObjectText)]
-    fn contract_object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
+    fn contract_object_text(env: &Env, name: &str, url: &str, body: Option<String>) -> worker::js_sys::Promise;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractRead)]
     fn contract_read(req: &web_sys::Request) -> Vec<u8>;
@@ -145,8 +145,8 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
     if !read.contains("__Host-session=") {
         return Err(worker::Error::RustError("no session cookie".into()));
     }
-    let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
-    let row = JsFuture::from(contract_object_text(&stub.into_rpc::<JsValue>(), "https://floor/bench", None)).await?;
+    // The stub is made in JS, in the same call, as the gate's `storeCall` makes its own.
+    let row = JsFuture::from(contract_object_text(&env, "user:bench", "https://floor/bench", None)).await?;
     let row = worker::js_sys::Uint8Array::new(&row).to_vec();
     if String::from_utf8(row).is_err() {
         return Err(worker::Error::RustError("floor object failed".into()));
