@@ -76,6 +76,79 @@ impl Claims {
     }
 }
 
+/// The claims as the gate writes them on every forwarded request: borrowed from the
+/// request and its session instead of a copy of every string (`Claims` is what `verify`
+/// returns, so it owns them). Serialises to the same JSON as `Claims` with the same
+/// values: a property test holds the two to it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ClaimsRef<'a> {
+    pub iss: &'a str,
+    pub aud: &'a str,
+    pub iat: u64,
+    pub exp: u64,
+    pub htm: &'a str,
+    pub htu: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elev: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_bound: Option<bool>,
+}
+
+impl<'a> ClaimsRef<'a> {
+    /// Claims for an anonymous or unauthenticated request (see `Claims::new`).
+    pub fn new(aud: &'a str, now: u64, method: &'a str, url: &'a str) -> Self {
+        ClaimsRef {
+            iss: ISSUER,
+            aud,
+            iat: now,
+            exp: now + LIFETIME,
+            htm: method,
+            htu: url,
+            sub: None,
+            sid: None,
+            roles: None,
+            auth_time: None,
+            elev: None,
+            bind: None,
+            data_sha256: None,
+            device_bound: None,
+        }
+    }
+}
+
+impl<'a> From<&'a Claims> for ClaimsRef<'a> {
+    fn from(c: &'a Claims) -> Self {
+        ClaimsRef {
+            iss: &c.iss,
+            aud: &c.aud,
+            iat: c.iat,
+            exp: c.exp,
+            htm: &c.htm,
+            htu: &c.htu,
+            sub: c.sub.as_deref(),
+            sid: c.sid.as_deref(),
+            roles: c.roles.as_deref(),
+            auth_time: c.auth_time,
+            elev: c.elev,
+            bind: c.bind.as_deref(),
+            data_sha256: c.data_sha256.as_deref(),
+            device_bound: c.device_bound,
+        }
+    }
+}
+
 /// The `data_sha256` claim for an `X-Session-Data` header value.
 pub fn data_digest(header_value: &str) -> String {
     use sha2::Digest;
@@ -134,11 +207,11 @@ fn mac(key: &[u8], signing_input: &str) -> HmacSha256 {
 }
 
 /// `header.payload`, the JWS signing input, with room left for an 86-character signature.
-pub fn signing_input(header_b64: &str, claims: &Claims) -> String {
+pub fn signing_input<'a>(header_b64: &str, claims: impl Into<ClaimsRef<'a>>) -> String {
     // A session's claims are about 300 bytes: room for them at once, where `to_vec` starts
     // at 128 and grows twice. Serialising strings and integers into a Vec cannot fail.
     let mut payload = Vec::with_capacity(384);
-    let _ = serde_json::to_writer(&mut payload, claims);
+    let _ = serde_json::to_writer(&mut payload, &claims.into());
     let mut out = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 92);
     out.push_str(header_b64);
     out.push('.');
@@ -147,7 +220,7 @@ pub fn signing_input(header_b64: &str, claims: &Claims) -> String {
 }
 
 /// HS256 under `key` (`ASSERTION_ALG=HS256`): the header carries no `kid`, as before.
-pub fn sign(claims: &Claims, key: &[u8]) -> String {
+pub fn sign<'a>(claims: impl Into<ClaimsRef<'a>>, key: &[u8]) -> String {
     let mut out = signing_input(HEADER_B64, claims);
     let sig = mac(key, &out).finalize().into_bytes();
     out.push('.');
@@ -360,6 +433,44 @@ mod tests {
         let payload = URL_SAFE_NO_PAD.decode(t.split('.').nth(1).unwrap()).unwrap();
         let s = String::from_utf8(payload).unwrap();
         assert!(!s.contains("sub") && !s.contains("elev") && !s.contains("bind"));
+    }
+
+    fn opt<T: std::fmt::Debug>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
+        proptest::option::of(s)
+    }
+
+    prop_compose! {
+        fn any_claims()(
+            (aud, iat, htm, htu) in ("\\PC{0,20}", any::<u32>(), "[A-Z]{0,7}", "\\PC{0,40}"),
+            (sub, sid, roles) in (opt("\\PC{0,20}"), opt("[A-Za-z0-9_-]{0,22}"), opt(proptest::collection::vec("\\PC{0,10}", 0..4))),
+            (auth_time, elev, bind) in (opt(any::<u64>()), opt(any::<u64>()), opt("[a-z-]{0,20}")),
+            (data_sha256, device_bound) in (opt("[A-Za-z0-9_-]{43}"), opt(any::<bool>())),
+        ) -> Claims {
+            let mut c = Claims::new(&aud, u64::from(iat), &htm, &htu);
+            (c.sub, c.sid, c.roles, c.auth_time, c.elev, c.bind, c.data_sha256, c.device_bound) =
+                (sub, sid, roles, auth_time, elev, bind, data_sha256, device_bound);
+            c
+        }
+    }
+
+    proptest! {
+        /// The gate signs `ClaimsRef`s and origins read `Claims`: the two must write the
+        /// same JSON, and what the gate signs must verify as the claims it meant.
+        #[test]
+        fn borrowed_claims_write_what_claims_write(c in any_claims()) {
+            let borrowed = ClaimsRef::from(&c);
+            prop_assert_eq!(serde_json::to_string(&borrowed).unwrap(), serde_json::to_string(&c).unwrap());
+            prop_assert_eq!(sign(borrowed, K), sign(&c, K));
+            let aud = c.aud.clone();
+            prop_assert_eq!(verify(&sign(borrowed, K), K, &aud, c.iat), Ok(c));
+        }
+    }
+
+    #[test]
+    fn borrowed_claims_new_is_claims_new() {
+        let owned = Claims::new("origin.example", 7, "POST", "https://origin.example/x");
+        let borrowed = ClaimsRef::new("origin.example", 7, "POST", "https://origin.example/x");
+        assert_eq!(serde_json::to_string(&borrowed).unwrap(), serde_json::to_string(&owned).unwrap());
     }
 
     proptest! {

@@ -103,18 +103,32 @@ fn same_header_byte(a: u8, b: u8) -> bool {
 /// percent-encoded; everything else stays as it is, so `alice` is `alice`. Decoding
 /// with `decodeURIComponent`, `urllib.parse.unquote` or `CGI.unescape` gives the id back.
 pub fn identity_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_identity(&mut out, s);
+    out
+}
+
+/// `identity_value(s)` appended to `out` (a forward writes its identity headers straight
+/// into its edit list, `io::Edits::set_with`).
+pub fn push_identity(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let keep_spaces = s.trim_matches(' ').len();
     let lead = s.len() - s.trim_start_matches(' ').len();
-    let mut out = String::with_capacity(s.len());
+    if lead == 0 && keep_spaces == s.len() && s.bytes().all(|b| b != b'%' && b != b'+' && (0x20..0x7f).contains(&b)) {
+        // Nearly every id: nothing to encode.
+        out.push_str(s);
+        return;
+    }
     for (i, b) in s.bytes().enumerate() {
         let edge_space = b == b' ' && (i < lead || i >= lead + keep_spaces);
         if edge_space || b == b'%' || b == b'+' || !(0x20..0x7f).contains(&b) {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         } else {
-            out.push(b as char);
+            out.push(char::from(b));
         }
     }
-    out
 }
 
 /// Serialises JSON with every non-ASCII or control character escaped, so the value is

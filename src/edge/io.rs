@@ -141,6 +141,18 @@ impl Edits {
     pub fn set(&mut self, name: &str, value: &str) {
         push_pair(&mut self.set, name, value);
     }
+    /// Sets `name` to what `write` appends, written straight into the list (no value
+    /// string of its own); a CR, LF or NUL it writes becomes a space, as in `set`.
+    pub fn set_with(&mut self, name: &str, write: impl FnOnce(&mut String)) {
+        push_pair(&mut self.set, name, "");
+        let start = self.set.len();
+        write(&mut self.set);
+        if self.set[start..].bytes().any(|b| matches!(b, b'\n' | b'\r' | 0)) {
+            let value = self.set.split_off(start);
+            self.set
+                .extend(value.chars().map(|c| if matches!(c, '\n' | '\r' | '\0') { ' ' } else { c }));
+        }
+    }
     pub fn append(&mut self, name: &str, value: &str) {
         push_pair(&mut self.append, name, value);
     }

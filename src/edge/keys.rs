@@ -4,7 +4,7 @@
 //! `io::forward` on its way to the origin (so the request awaits one promise, not two).
 //! HS256 stays synchronous in Rust under `ORIGIN_SECRET`.
 
-use crate::core::assertion::{self, Claims};
+use crate::core::assertion::{self, ClaimsRef};
 use crate::core::config::{Config, ConfigError};
 use crate::core::signing::{self, Algorithm, KeyMaterial};
 use std::cell::RefCell;
@@ -110,7 +110,7 @@ async fn imported(cfg: &Config) -> Option<Result<Rc<Imported>, ConfigError>> {
 
 /// The `X-Session-Assertion` for `claims`: signed now with HS256, left to WebCrypto
 /// on the way out with ES256 and EdDSA.
-pub async fn assertion(cfg: &Config, claims: &Claims) -> Result<Assertion, KeyFailure> {
+pub async fn assertion(cfg: &Config, claims: ClaimsRef<'_>) -> Result<Assertion, KeyFailure> {
     let Some(keys) = imported(cfg).await else {
         let secret = cfg
             .origin_secret

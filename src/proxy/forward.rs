@@ -1,10 +1,10 @@
 //! The request to the origin: a validated request, stripped of anything the client
 //! could use to impersonate the gate, and stamped with identity and a signed assertion.
 
-use crate::core::assertion::{self, Claims};
+use crate::core::assertion::{self, ClaimsRef};
 use crate::core::config::{self, Config};
 use crate::core::cookie;
-use crate::core::headers::{ascii_json, dropped_from_client, identity_value};
+use crate::core::headers::{ascii_json, dropped_from_client, push_identity};
 use crate::edge::io::Edits;
 use crate::edge::keys::{self, Assertion, KeyFailure};
 use crate::edge::request::Incoming;
@@ -55,40 +55,55 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     out.set("x-forwarded-host", authority.rsplit('@').next().unwrap_or(authority));
     out.set("x-forwarded-proto", if inc.https { "https" } else { "http" });
 
-    let mut claims = Claims::new(aud, now, inc.method(), url);
+    let mut claims = ClaimsRef::new(aud, now, inc.method(), url);
+    // Outlives `claims`, which borrows it.
+    let data;
     if let Some(live) = live {
         let s = &live.session;
         out.set("x-session-id", &s.handle);
-        claims.sid = Some(s.handle.clone());
+        claims.sid = Some(&s.handle);
         if let Some(user) = &s.user {
-            out.set("x-session-user", &identity_value(user));
-            out.set("x-session-roles", &roles_value(&s.roles));
-            out.set("x-session-auth-time", &s.auth_time.to_string());
+            out.set_with("x-session-user", |v| push_identity(v, user));
+            out.set_with("x-session-roles", |v| push_roles(v, &s.roles));
+            out.set_with("x-session-auth-time", |v| push_number(v, s.auth_time));
             out.set("x-session-binding", live.binding.as_str());
-            claims.sub = Some(user.clone());
-            claims.roles = Some(s.roles.clone());
+            claims.sub = Some(user);
+            claims.roles = Some(&s.roles);
             claims.auth_time = Some(s.auth_time);
-            claims.bind = live.binding.claim().map(str::to_string);
+            claims.bind = live.binding.claim();
             // Validation let the request through, so a bound session proved its device.
             claims.device_bound = s.is_device_bound().then_some(true);
             if let Some(until) = s.elevated_until.filter(|u| *u > now) {
-                out.set("x-session-elevated-until", &until.to_string());
+                out.set_with("x-session-elevated-until", |v| push_number(v, until));
                 claims.elev = Some(until);
             }
         }
         if !s.data.is_empty() {
-            let data = ascii_json(&serde_json::Value::Object(s.data.clone()));
-            claims.data_sha256 = Some(assertion::data_digest(&data));
-            out.set("x-session-data", &data);
+            let value = ascii_json(&serde_json::Value::Object(s.data.clone()));
+            data = (assertion::data_digest(&value), value);
+            claims.data_sha256 = Some(&data.0);
+            out.set("x-session-data", &data.1);
         }
     }
-    match keys::assertion(cfg, &claims).await? {
+    match keys::assertion(cfg, claims).await? {
         Assertion::Signed(token) => out.set(ASSERTION_HEADER, &token),
         Assertion::Unsigned { signer, input } => ASSERTION_NAME.with(|name| out.set_signed(name, signer, input)),
     }
     Ok(out)
 }
 
-fn roles_value(roles: &[String]) -> String {
-    roles.iter().map(|r| identity_value(r)).collect::<Vec<_>>().join(",")
+/// The roles as one header value: each an `identity_value`, comma-separated.
+fn push_roles(out: &mut String, roles: &[String]) {
+    for (i, role) in roles.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_identity(out, role);
+    }
+}
+
+fn push_number(out: &mut String, n: u64) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{n}");
 }
