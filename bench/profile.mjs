@@ -365,12 +365,14 @@ async function sample(url, headers, inspectorPort) {
     // per request compare workers profiled the same way (not absolute CPU time).
     const perReq = requests ? `; ${(busy / requests).toFixed(3)} busy samples per request (${requests} requests)` : "";
     console.log(`\n== ${s.title}: ${total} samples${perReq}; self time (top ${TOP})`);
+    // Two decimals: a Rust function is often under 0.1 % of a request, and a gap made of
+    // a hundred such functions cannot be ranked at one.
     for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
-      console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
+      console.log(`${((100 * c) / total).toFixed(2).padStart(6)}%  ${name.slice(0, 140)}`);
     }
     console.log(`\n== ${s.title}: inclusive (top ${TOP})`);
     for (const [name, c] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
-      console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
+      console.log(`${((100 * c) / total).toFixed(2).padStart(6)}%  ${name.slice(0, 140)}`);
     }
     if (args.includes("--tree")) {
       // Top-down call tree: each node's inclusive share, children over 0.5 %.
