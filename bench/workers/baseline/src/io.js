@@ -11,10 +11,12 @@ export function pass(req, url) {
 }
 
 /**
- * One call to the object, resolving with its answer's text. `body`, when given, travels
- * in the x-store-message header, as the gate sends its small store messages.
+ * One call to the object `name` of `env.FLOOR`, resolving with its answer's text.
+ * `body`, when given, travels in the x-store-message header.
  */
-export function objectText(stub, url, body) {
+export function objectText(env, name, url, body) {
+  // The stub made here, as the gate's storeCall makes its own.
+  const stub = env.FLOOR.get(env.FLOOR.idFromName(name));
   const init = body === undefined ? undefined : { headers: { "x-store-message": body } };
   return stub.fetch(url, init).then((r) => {
     if (r.status !== 200) throw new Error(`floor object answered ${r.status}`);

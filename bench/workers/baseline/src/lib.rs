@@ -28,7 +28,7 @@ extern "C" {
     fn pass(req: &web_sys::Request, url: &str) -> worker::js_sys::Promise;
     #[cfg(feature = "floor")]
     #[wasm_bindgen(js_name = objectText)]
-    fn object_text(stub: &JsValue, url: &str, body: Option<String>) -> worker::js_sys::Promise;
+    fn object_text(env: &Env, name: &str, url: &str, body: Option<String>) -> worker::js_sys::Promise;
     #[cfg(feature = "contract")]
     #[wasm_bindgen(js_name = contractObjectText)]
     fn contract_object_text(env: &Env, name: &str, url: &str, body: Option<String>) -> worker::js_sys::Promise;
@@ -86,9 +86,8 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
 #[cfg(all(feature = "floor", not(feature = "json"), not(feature = "contract")))]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
-    let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
     // The object's answer, read whole (as the gate reads its session row).
-    let row = JsFuture::from(object_text(&stub.into_rpc::<JsValue>(), "https://floor/bench", None)).await?;
+    let row = JsFuture::from(object_text(&env, "user:bench", "https://floor/bench", None)).await?;
     if row.as_string().is_none() {
         return Err(worker::Error::RustError("floor object failed".into()));
     }
@@ -97,7 +96,6 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
 
 #[cfg(feature = "json")]
 async fn json_round_trip(env: &Env) -> Result<object::Answer> {
-    let stub = env.durable_object("FLOOR")?.id_from_name("user:bench")?.get_stub()?;
     let msg = object::Msg::Validate {
         hash: "6f1e0c5b3a2d4e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f".into(),
         client: object::Client {
@@ -108,7 +106,7 @@ async fn json_round_trip(env: &Env) -> Result<object::Answer> {
         slide: true,
     };
     let body = serde_json::to_string(&msg)?;
-    let text = JsFuture::from(object_text(&stub.into_rpc::<JsValue>(), "https://floor/", Some(body)))
+    let text = JsFuture::from(object_text(env, "user:bench", "https://floor/", Some(body)))
         .await?
         .as_string()
         .ok_or_else(|| worker::Error::RustError("floor object failed".into()))?;
