@@ -98,18 +98,30 @@ struct SignedHeader {
     input: String,
 }
 
-/// Adds `name\nvalue` to a `name\nvalue\n...` list; a CR, LF or NUL in a value (which the
-/// runtime would reject anyway) becomes a space, so it can never shift the list.
+/// Adds `name\nvalue` to a `name\nvalue\n...` list.
 fn push_pair(out: &mut String, name: &str, value: &str) {
+    let start = begin_pair(out, name);
+    out.push_str(value);
+    end_pair(out, start);
+}
+
+/// Adds `name\n` to a `name\nvalue\n...` list: the value follows from the returned
+/// offset, and `end_pair` closes it.
+fn begin_pair(out: &mut String, name: &str) -> usize {
     if !out.is_empty() {
         out.push(SEP);
     }
     out.push_str(name);
     out.push(SEP);
-    if value.bytes().any(|b| matches!(b, b'\n' | b'\r' | 0)) {
+    out.len()
+}
+
+/// A CR, LF or NUL in the value written from `start` (which the runtime would reject
+/// anyway) becomes a space, so that it can never shift the list.
+fn end_pair(out: &mut String, start: usize) {
+    if out[start..].bytes().any(|b| matches!(b, b'\n' | b'\r' | 0)) {
+        let value = out.split_off(start);
         out.extend(value.chars().map(|c| if matches!(c, '\n' | '\r' | '\0') { ' ' } else { c }));
-    } else {
-        out.push_str(value);
     }
 }
 
@@ -144,14 +156,9 @@ impl Edits {
     /// Sets `name` to what `write` appends, written straight into the list (no value
     /// string of its own); a CR, LF or NUL it writes becomes a space, as in `set`.
     pub fn set_with(&mut self, name: &str, write: impl FnOnce(&mut String)) {
-        push_pair(&mut self.set, name, "");
-        let start = self.set.len();
+        let start = begin_pair(&mut self.set, name);
         write(&mut self.set);
-        if self.set[start..].bytes().any(|b| matches!(b, b'\n' | b'\r' | 0)) {
-            let value = self.set.split_off(start);
-            self.set
-                .extend(value.chars().map(|c| if matches!(c, '\n' | '\r' | '\0') { ' ' } else { c }));
-        }
+        end_pair(&mut self.set, start);
     }
     pub fn append(&mut self, name: &str, value: &str) {
         push_pair(&mut self.append, name, value);

@@ -56,8 +56,9 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
     out.set("x-forwarded-proto", if inc.https { "https" } else { "http" });
 
     let mut claims = ClaimsRef::new(aud, now, inc.method(), url);
-    // Outlives `claims`, which borrows it.
-    let data;
+    // The session data's header value and digest: declared here to outlive `claims`,
+    // which borrows the digest.
+    let (data, digest);
     if let Some(live) = live {
         let s = &live.session;
         out.set("x-session-id", &s.handle);
@@ -79,10 +80,10 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
             }
         }
         if !s.data.is_empty() {
-            let value = ascii_json(&serde_json::Value::Object(s.data.clone()));
-            data = (assertion::data_digest(&value), value);
-            claims.data_sha256 = Some(&data.0);
-            out.set("x-session-data", &data.1);
+            data = ascii_json(&serde_json::Value::Object(s.data.clone()));
+            digest = assertion::data_digest(&data);
+            claims.data_sha256 = Some(&digest);
+            out.set("x-session-data", &data);
         }
     }
     match keys::assertion(cfg, claims).await? {
