@@ -33,15 +33,15 @@ export function requestReader(prefix, listed, names) {
 /**
  * The per-isolate context of the other helpers: `response`: [prefix, listed, command]
  * (what `readResponse` looks for); `tags`: the rejection values [originTimeout,
- * signFailed]; `store`: [policyHeader, messageHeader, binding, foreign] (the store
- * binding's name in `env`, the rejection value for an id of another namespace).
+ * signFailed]; `store`: [binding, foreign] (the store binding's name in `env`, the
+ * rejection value for an id of another namespace).
  */
 export function context(response, tags, store) {
   return {
     response: { ...scan(response[0], response[1]), command: response[2] },
     originTimeout: tags[0],
     signFailed: tags[1],
-    store: { policyHeader: store[0], messageHeader: store[1], binding: store[2], foreign: store[3] },
+    store: { binding: store[0], foreign: store[1] },
   };
 }
 
@@ -202,15 +202,15 @@ export function finish(resp, drop, set, append, replaceCookies) {
 }
 
 /**
- * One call to the session object `id` (its 32 bytes) of `env`'s store binding: `body` in
- * the context's message header (when `inHeader`) or as a POST body, with `policy` in the
- * header every session call carries; resolve with the reply's bytes (an ArrayBuffer),
- * reject with the context's `foreign` when the id is not one of this namespace's, with a
+ * One call to the session object `id` (its 32 bytes) of `env`'s store binding, to the URL
+ * `prefix + tail` (the policy and, in `tail`, the message: store::call_url), with `body`,
+ * when given, as a POST body; resolve with the reply's bytes (an ArrayBuffer), reject
+ * with the context's `foreign` when the id is not one of this namespace's, with a
  * description when the object errors, answers non-200 or does not answer in time. The
  * stub is made here: from Rust it took four crossings (the binding, its type check, the
  * id, the stub) on every validated request.
  */
-export function storeCall(env, id, body, inHeader, policy, ctx, timeoutMs) {
+export function storeCall(env, id, prefix, tail, body, ctx, timeoutMs) {
   const s = ctx.store;
   const ns = env[s.binding];
   if (typeof ns?.idFromString !== "function") return Promise.reject(`no Durable Object binding ${s.binding}`);
@@ -227,17 +227,11 @@ export function storeCall(env, id, body, inHeader, policy, ctx, timeoutMs) {
       clearTimeout(timer);
       reject(typeof e === "string" ? e : String(e && e.message ? e.message : e));
     };
-    // A small ASCII message rides in a header: no body stream to create and read.
-    const headers = { [s.policyHeader]: policy };
-    const init = { headers };
-    if (inHeader) headers[s.messageHeader] = body;
-    else {
-      init.method = "POST";
-      init.body = body;
-    }
+    // No init at all for a message in the URL: the cheapest call the runtime makes.
+    const init = body === undefined ? undefined : { method: "POST", body };
     let call;
     try {
-      call = ns.get(objectId).fetch("https://session-store/", init);
+      call = ns.get(objectId).fetch(prefix + tail, init);
     } catch (e) {
       fail(e);
       return;

@@ -5,8 +5,7 @@
 use crate::core::headers::{COMMAND_HEADER, FROM_CLIENT_DROPPED, RESERVED_PREFIX};
 use crate::core::method::OVERRIDE_HEADERS;
 use crate::platform::{text_from_js, STORE_BINDING};
-use crate::store::policy::POLICY_HEADER;
-use crate::store::protocol::MESSAGE_HEADER;
+use crate::store::call_url;
 use worker::wasm_bindgen::{self, prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
@@ -41,9 +40,9 @@ extern "C" {
     fn store_call_js(
         env: &Env,
         id: &[u8],
-        body: &str,
-        in_header: bool,
-        policy: &JsValue,
+        prefix: &JsValue,
+        tail: &str,
+        body: Option<String>,
         ctx: &JsValue,
         timeout_ms: f64,
     ) -> js_sys::Promise;
@@ -71,7 +70,7 @@ thread_local! {
     static CONTEXT: JsValue = context_js(
         vec![RESERVED_PREFIX.into(), "strict-transport-security".into(), COMMAND_HEADER.into()],
         vec![ORIGIN_TIMEOUT.into(), SIGN_FAILED.into()],
-        vec![POLICY_HEADER.into(), MESSAGE_HEADER.into(), STORE_BINDING.into(), FOREIGN_ID.into()],
+        vec![STORE_BINDING.into(), FOREIGN_ID.into()],
     );
 }
 
@@ -259,13 +258,6 @@ pub fn read_response(resp: &web_sys::Response) -> RawResponse {
     }
 }
 
-/// Store messages up to this size and printable ASCII travel in a header.
-const HEADER_MESSAGE_MAX: usize = 4096;
-
-fn fits_in_header(body: &str) -> bool {
-    body.len() <= HEADER_MESSAGE_MAX && body.bytes().all(|b| (0x20..0x7f).contains(&b))
-}
-
 pub enum BodyError {
     TooLarge,
     /// Sent under a `Content-Encoding` (other than `identity`): its text is not the
@@ -343,13 +335,17 @@ pub enum StoreCallError {
 }
 
 /// Sends `body` to the session object `store_id` of the store binding; the reply's
-/// bytes, or why there are none. The stub is made in io.js, in the same crossing. A
-/// short printable-ASCII message goes in the `MESSAGE_HEADER` header (no body stream on
-/// either side, a measurable share of a validation); anything else as a POST body.
-/// `policy`: the value of the `POLICY_HEADER` every session call carries, a JS string
-/// made once (`session_object::policy_wire`).
-pub async fn store_call(env: &Env, store_id: &[u8; 32], body: &str, policy: &JsValue, timeout_ms: u64) -> Result<Vec<u8>, StoreCallError> {
-    let call = CONTEXT.with(|ctx| store_call_js(env, store_id, body, fits_in_header(body), policy, ctx, timeout_ms as f64));
+/// bytes, or why there are none. The stub is made in io.js, in the same crossing. The
+/// call's URL is `prefix` (`call_url::prefix`: the gate's policy, a JS string made once)
+/// completed with the message, when it is small enough (a URL alone is the cheapest
+/// call the runtime makes: no headers object, no body stream on either side); a larger
+/// message goes as a POST body.
+pub async fn store_call(env: &Env, store_id: &[u8; 32], prefix: &JsValue, body: &str, timeout_ms: u64) -> Result<Vec<u8>, StoreCallError> {
+    let (tail, post) = match call_url::message_segment(body) {
+        Some(segment) => (segment, None),
+        None => (String::new(), Some(body.to_string())),
+    };
+    let call = CONTEXT.with(|ctx| store_call_js(env, store_id, prefix, &tail, post, ctx, timeout_ms as f64));
     match JsFuture::from(call).await {
         Ok(v) if v.is_instance_of::<js_sys::ArrayBuffer>() => Ok(js_sys::Uint8Array::new(&v).to_vec()),
         Ok(_) => Err(StoreCallError::Failed("store reply is not bytes".to_string())),

@@ -5,6 +5,7 @@ use super::io::StoreCallError;
 use crate::core::config::Config;
 use crate::core::token;
 use crate::platform::STORE_BINDING;
+use crate::store::call_url;
 use crate::store::policy::{Policy, POLICY_HEADER};
 use crate::store::protocol::{Request as StoreRequest, Response as StoreResponse};
 use crate::store::StoreError;
@@ -14,24 +15,31 @@ use worker::{js_sys, Env, Stub};
 
 thread_local! {
     // Made once per isolate, like the configuration they come from.
-    static POLICY_WIRE: OnceCell<JsValue> = const { OnceCell::new() };
+    static CALL_PREFIX: OnceCell<JsValue> = const { OnceCell::new() };
     static POLICY_HEADERS: OnceCell<JsValue> = const { OnceCell::new() };
 }
 
-/// What every session call carries in `POLICY_HEADER`: the gate's `Policy`, which the
-/// object (a Worker of its own, with no configuration) applies and keeps for its alarms.
-/// A JS string made once, so a call copies no policy text across the Wasm boundary.
-pub fn policy_wire(cfg: &Config) -> JsValue {
-    POLICY_WIRE.with(|cell| cell.get_or_init(|| Policy::from_config(cfg).to_wire().into()).clone())
+/// Every session call carries the gate's `Policy`, which the object (a Worker of its own,
+/// with no configuration) applies and keeps for its alarms. In the call's URL
+/// (`call_url::prefix`, which each call completes with its message): a JS string made
+/// once, so a call copies no policy text across the Wasm boundary.
+fn call_prefix(cfg: &Config) -> JsValue {
+    CALL_PREFIX.with(|cell| {
+        cell.get_or_init(|| call_url::prefix(&Policy::from_config(cfg).to_wire()).into())
+            .clone()
+    })
 }
 
-/// `{POLICY_HEADER: policy_wire}`, for the live connections' calls (`edge::live`).
+/// `{POLICY_HEADER: <policy>}`, for the live connections' calls (`edge::live`), which
+/// keep the header form: they go with a WebSocket upgrade or a relayed stream, once per
+/// connection, not per request.
 pub fn policy_headers(cfg: &Config) -> JsValue {
     POLICY_HEADERS.with(|cell| {
         cell.get_or_init(|| {
             let headers = js_sys::Object::new();
+            let wire = JsValue::from(Policy::from_config(cfg).to_wire());
             // Setting a string property on a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&headers, &POLICY_HEADER.into(), &policy_wire(cfg));
+            let _ = js_sys::Reflect::set(&headers, &POLICY_HEADER.into(), &wire);
             headers.into()
         })
         .clone()
@@ -82,7 +90,7 @@ pub async fn ask(env: &Env, cfg: &Config, store_id: &[u8; 32], msg: &StoreReques
     let body = serde_json::to_string(msg).map_err(|e| StoreError::encode("store request", e))?;
     // The stub, the call and its deadline are made in JS (io.js): a timer and a body read
     // driven from Wasm cost several times as much, on every validated request.
-    let reply = match super::io::store_call(env, store_id, &body, &policy_wire(cfg), cfg.store_timeout_ms).await {
+    let reply = match super::io::store_call(env, store_id, &call_prefix(cfg), &body, cfg.store_timeout_ms).await {
         Ok(reply) => reply,
         Err(StoreCallError::Foreign) => return Ok(None),
         Err(StoreCallError::Failed(e)) => return Err(StoreError::Unavailable(e)),

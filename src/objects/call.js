@@ -7,9 +7,13 @@ const encoder = new TextEncoder();
 /**
  * The call's URL, the value of `policyHeader`, of `messageHeader` ("\0" when absent:
  * neither can occur in a header value) and "1" when it asks for an upgrade, else "0",
- * separated by "\n".
+ * separated by "\n". A URL under `callBase` carries policy and message itself
+ * (store::call_url): its headers are not read for them.
  */
-export function head(req, policyHeader, messageHeader) {
+export function head(req, callBase, policyHeader, messageHeader) {
   const h = req.headers;
-  return encoder.encode([req.url, h.get(policyHeader) ?? "\0", h.get(messageHeader) ?? "\0", h.has("upgrade") ? "1" : "0"].join("\n"));
+  const url = req.url;
+  const upgrade = h.has("upgrade") ? "1" : "0";
+  if (url.startsWith(callBase)) return encoder.encode(`${url}\n\0\n\0\n${upgrade}`);
+  return encoder.encode([url, h.get(policyHeader) ?? "\0", h.get(messageHeader) ?? "\0", upgrade].join("\n"));
 }

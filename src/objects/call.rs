@@ -1,7 +1,8 @@
 //! What the session object reads of each call (`call.js`): one boundary crossing, the
-//! text copied into the Wasm as bytes, for the URL and the two headers every session call
-//! may carry.
+//! text copied into the Wasm as bytes, for the URL and the two headers a session call
+//! may carry instead (`store::call_url` says which form the gate uses and why).
 
+use crate::store::call_url::{self, CallUrlError, CALL_URL_BASE};
 use crate::store::policy::POLICY_HEADER;
 use crate::store::protocol::MESSAGE_HEADER;
 use worker::wasm_bindgen::{self, prelude::*};
@@ -10,33 +11,37 @@ use worker::web_sys;
 #[wasm_bindgen(module = "/src/objects/call.js")]
 extern "C" {
     #[wasm_bindgen(js_name = head)]
-    fn head_js(req: &web_sys::Request, policy_header: &str, message_header: &str) -> Vec<u8>;
+    fn head_js(req: &web_sys::Request, call_base: &str, policy_header: &str, message_header: &str) -> Vec<u8>;
 }
 
-/// A call's URL and the headers the object acts on.
+/// A call's URL and what the object acts on, from the URL or from the headers.
 pub struct Head {
     pub url: String,
-    /// `POLICY_HEADER`: the gate's policy, on every session call.
+    /// The gate's policy, on every session call.
     pub policy: Option<String>,
-    /// `MESSAGE_HEADER`: a small message (a larger one comes as the body).
+    /// A small message (a larger one comes as the body).
     pub message: Option<String>,
     /// Asks for an upgrade: a watch (`watch`).
     pub upgrade: bool,
 }
 
-pub fn head(req: &web_sys::Request) -> Head {
-    let text = crate::platform::text_from_js(head_js(req, POLICY_HEADER, MESSAGE_HEADER));
+/// The call's head; an error for a URL under `CALL_URL_BASE` that is not a call.
+pub fn head(req: &web_sys::Request) -> Result<Head, CallUrlError> {
+    let text = crate::platform::text_from_js(head_js(req, CALL_URL_BASE, POLICY_HEADER, MESSAGE_HEADER));
     let mut parts = text.split('\n');
     let mut next = || parts.next().unwrap_or_default();
     let url = next().to_string();
     let present = |v: &str| (v != "\0").then(|| v.to_string());
-    let policy = present(next());
-    let message = present(next());
+    let (policy, message) = (present(next()), present(next()));
     let upgrade = next() == "1";
-    Head {
+    let (policy, message) = match call_url::parse(&url).transpose()? {
+        Some(call) => (Some(call.policy), call.message),
+        None => (policy, message),
+    };
+    Ok(Head {
         url,
         policy,
         message,
         upgrade,
-    }
+    })
 }

@@ -202,7 +202,10 @@ impl DurableObject for SessionStore {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // URL and headers in one crossing (`call`): a plain comparison of the URL, which
         // `req.path()` would parse (the url crate) on every call.
-        let head = call::head(req.inner());
+        let head = match call::head(req.inner()) {
+            Ok(h) => h,
+            Err(e) => return json_error(400, &e.to_string()),
+        };
         if head.url == KV_URL {
             return self.kv(req.text().await?).await;
         }

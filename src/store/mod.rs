@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod call_url;
 pub mod engine;
 mod error;
 pub mod kv;

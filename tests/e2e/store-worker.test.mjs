@@ -67,6 +67,60 @@ test("a session call without the gate's policy, or with a bad one, is refused an
   }
 });
 
+test("the gate's calls carry policy and message in the URL; a malformed call URL is refused and changes nothing; the header form still works", async () => {
+  const gate = await startGate({ vars: { ADMIN_TOKEN: SECRETS.ADMIN_TOKEN }, miniflare: quiet });
+  try {
+    const cookie = await gate.login("url-user");
+    const ns = await gate.mf.getDurableObjectNamespace("SESSIONS", "store");
+    const stub = ns.get(ns.idFromName("user:url-user"));
+    const b64 = (text) => Buffer.from(text).toString("base64url");
+    const BASE = "https://session-store/s/";
+    const destroyAll = JSON.stringify({ destroy_all: { caller: null, except: null, by: "admin", client: { ip: "", ua: "", https: false } } });
+    const list = JSON.stringify({ list: { caller: null } });
+    const call = async (url, init) => {
+      const res = await stub.fetch(url, init);
+      return { status: res.status, body: await res.json() };
+    };
+    const policy = b64(JSON.stringify(GOOD_POLICY));
+    // Each of these would end every session of the user if the object accepted it.
+    const refused = [
+      [`${BASE}${b64(destroyAll)}`, "the call URL is not <policy>/<message>"],
+      [`${BASE}/${b64(destroyAll)}`, "no policy in the call URL"],
+      [`${BASE}${policy}/${b64(destroyAll)}/x`, "the call URL is not <policy>/<message>"],
+      [`${BASE}${policy}/${b64(destroyAll)}?x=1`, "the call URL is not <policy>/<message>"],
+      [`${BASE}${policy}=/${b64(destroyAll)}`, "the call URL's policy is not base64url"],
+      [`${BASE}${policy}/${b64(destroyAll)}%20`, "the call URL's message is not base64url"],
+      [`${BASE}${policy}/${b64(destroyAll)}=`, "the call URL's message is not base64url"],
+      [`${BASE}${Buffer.from([0xc3]).toString("base64url")}/${b64(destroyAll)}`, "the call URL's policy is not UTF-8"],
+    ];
+    for (const [url, detail] of refused) assert.deepEqual(await call(url), { status: 400, body: { error: "store", detail } }, url);
+    // A bad policy in the URL is judged as one in the header.
+    const zero = await call(`${BASE}${b64(JSON.stringify({ ...GOOD_POLICY, timeouts: { ...GOOD_POLICY.timeouts, idle: 0 } }))}/${b64(destroyAll)}`);
+    assert.deepEqual(zero, { status: 400, body: { error: "store", detail: "invalid policy: idle must be at least 1 second" } });
+    // Headers do not stand in for a call URL's missing part.
+    const noMessage = await call(`${BASE}${policy}/`, { headers: { [MESSAGE]: destroyAll, [POLICY]: JSON.stringify(GOOD_POLICY) } });
+    assert.equal(noMessage.status, 400, JSON.stringify(noMessage.body));
+    assert.match(noMessage.body.detail, /^bad store request: /);
+    assert.equal((await adminSessions(gate, "url-user")).length, 1);
+    assert.equal((await gate.fetch("/app", { cookie })).status, 200);
+    // The message in the URL, or as the body of a call URL with no message segment, or the
+    // header form (live connections, a store newer than its gate): all carried out.
+    const inUrl = await call(`${BASE}${policy}/${b64(list)}`);
+    assert.equal(inUrl.status, 200, JSON.stringify(inUrl.body));
+    assert.equal(inUrl.body.sessions.sessions.length, 1);
+    const inBody = await call(`${BASE}${policy}/`, { method: "POST", body: list });
+    assert.deepEqual(inBody, inUrl);
+    const inHeaders = await call("https://session-store/", { headers: { [MESSAGE]: list, [POLICY]: JSON.stringify(GOOD_POLICY) } });
+    assert.deepEqual(inHeaders, inUrl);
+    const done = await call(`${BASE}${policy}/${b64(destroyAll)}`);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.done.count, 1, JSON.stringify(done.body));
+    assert.equal((await adminSessions(gate, "url-user")).length, 0);
+  } finally {
+    await gate.dispose();
+  }
+});
+
 test("a redeployed gate's policy applies from its next call: IDLE_TIMEOUT 1h -> 3s", async () => {
   const persist = tmpdir("sessiongate-store-policy-");
   const origin = await startOrigin();
