@@ -236,7 +236,7 @@ pub fn check_data(data: &Map<String, Value>, max_bytes: usize) -> Result<(), Str
     }
     // The bound is on what origins receive: the `X-Session-Data` header, where every
     // non-ASCII character is escaped (an emoji is 12 bytes there, 4 in UTF-8 JSON).
-    let size = ascii_json(&Value::Object(data.clone())).len();
+    let size = ascii_json(data).len();
     if size > max_bytes {
         return Err(format!(
             "data is {size} bytes as the X-Session-Data header, more than the {max_bytes} allowed (SESSION_DATA_MAX)"

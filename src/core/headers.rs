@@ -131,10 +131,12 @@ pub fn push_identity(out: &mut String, s: &str) {
     }
 }
 
-/// Serialises JSON with every non-ASCII or control character escaped, so the value is
+/// Serialises JSON (a `Value`, or a session's data map as it is, without wrapping a copy
+/// of it in a `Value`) with every non-ASCII or control character escaped, so the value is
 /// a valid header value whatever the data holds.
-pub fn ascii_json(v: &serde_json::Value) -> String {
-    let s = super::json::text(v);
+pub fn ascii_json(v: &(impl serde::Serialize + ?Sized)) -> String {
+    // JSON values and maps with string keys always serialise: the default is unreachable.
+    let s = serde_json::to_string(v).unwrap_or_default();
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_ascii() && !c.is_ascii_control() {

@@ -42,7 +42,7 @@ extern "C" {
         id: &[u8],
         prefix: &JsValue,
         tail: &str,
-        body: Option<String>,
+        body: Option<&str>,
         ctx: &JsValue,
         timeout_ms: f64,
     ) -> js_sys::Promise;
@@ -343,7 +343,7 @@ pub enum StoreCallError {
 pub async fn store_call(env: &Env, store_id: &[u8; 32], prefix: &JsValue, body: &str, timeout_ms: u64) -> Result<Vec<u8>, StoreCallError> {
     let (tail, post) = match call_url::message_segment(body) {
         Some(segment) => (segment, None),
-        None => (String::new(), Some(body.to_string())),
+        None => (String::new(), Some(body)),
     };
     let call = CONTEXT.with(|ctx| store_call_js(env, store_id, prefix, &tail, post, ctx, timeout_ms as f64));
     match JsFuture::from(call).await {

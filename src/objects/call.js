@@ -5,15 +5,15 @@
 const encoder = new TextEncoder();
 
 /**
- * The call's URL, the value of `policyHeader`, of `messageHeader` ("\0" when absent:
- * neither can occur in a header value) and "1" when it asks for an upgrade, else "0",
- * separated by "\n". A URL under `callBase` carries policy and message itself
- * (store::call_url): its headers are not read for them.
+ * The call's URL and "1" when it asks for an upgrade, else "0", then, unless the URL is
+ * under `callBase` (which carries policy and message itself: store::call_url), the values
+ * of `policyHeader` and `messageHeader` ("\0" when absent: neither can occur in a header
+ * value), separated by "\n".
  */
 export function head(req, callBase, policyHeader, messageHeader) {
   const h = req.headers;
   const url = req.url;
   const upgrade = h.has("upgrade") ? "1" : "0";
-  if (url.startsWith(callBase)) return encoder.encode(`${url}\n\0\n\0\n${upgrade}`);
-  return encoder.encode([url, h.get(policyHeader) ?? "\0", h.get(messageHeader) ?? "\0", upgrade].join("\n"));
+  if (url.startsWith(callBase)) return encoder.encode(`${url}\n${upgrade}`);
+  return encoder.encode([url, upgrade, h.get(policyHeader) ?? "\0", h.get(messageHeader) ?? "\0"].join("\n"));
 }

@@ -31,12 +31,11 @@ pub fn head(req: &web_sys::Request) -> Result<Head, CallUrlError> {
     let mut parts = text.split('\n');
     let mut next = || parts.next().unwrap_or_default();
     let url = next().to_string();
-    let present = |v: &str| (v != "\0").then(|| v.to_string());
-    let (policy, message) = (present(next()), present(next()));
     let upgrade = next() == "1";
+    let present = |v: &str| (v != "\0").then(|| v.to_string());
     let (policy, message) = match call_url::parse(&url).transpose()? {
         Some(call) => (Some(call.policy), call.message),
-        None => (policy, message),
+        None => (present(next()), present(next())),
     };
     Ok(Head {
         url,

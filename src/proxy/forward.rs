@@ -80,7 +80,7 @@ pub async fn origin_edits(inc: &Incoming, cfg: &Config, live: Option<&Live>, url
             }
         }
         if !s.data.is_empty() {
-            data = ascii_json(&serde_json::Value::Object(s.data.clone()));
+            data = ascii_json(&s.data);
             digest = assertion::data_digest(&data);
             claims.data_sha256 = Some(&digest);
             out.set("x-session-data", &data);
